@@ -1,0 +1,25 @@
+#!/bin/sh
+# deps/packages.sh: install the Debian packages faas needs to build, run and test.
+# Idempotent: apt runs only when a package is missing.
+set -eu
+
+PKGS="build-essential cmake pkg-config
+libh2o-evloop-dev liblua5.4-dev liblmdb-dev libcjson-dev libarchive-dev
+libcurl4-openssl-dev uuid-dev libssl-dev
+docker.io cgroupfs-mount busybox-static debootstrap
+curl ca-certificates nghttp2-client zip unzip procps iproute2 jq openssl"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: packages installed"

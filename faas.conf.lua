@@ -1,0 +1,137 @@
+-- faas.conf.lua: configuration and policy of the faas server.
+--
+-- This file is Lua 5.4. It is read at start-up and again on SIGHUP
+-- (kill -HUP <pid>): a reload that fails keeps the running configuration and
+-- logs why. Settings marked "restart" only change when faas restarts.
+-- Check a file without starting the server:  faas check -c faas.conf.lua
+--
+-- Durations are seconds (30) or strings: "500ms", "30s", "2m", "1h".
+-- Sizes are bytes (1048576) or strings: "512k", "10m", "1g".
+-- Relative paths are relative to this file's folder; "~/" is $HOME.
+--
+-- Environment variables override this file (names from the original
+-- programs): SERVER_PORT, SERVER_READ_TIMEOUT, SERVER_WRITE_TIMEOUT,
+-- SERVER_SHUTDOWN_TIMEOUT, DOCKER_IMAGE_PREFIX, DOCKER_CONTAINER_LIMIT,
+-- DOCKER_RUN_TIMEOUT, DOCKER_BUILD_TIMEOUT, MAX_FILE_SIZE, TEMP_DIR_BASE,
+-- LOG_LEVEL, ENV (prod|dev), ALLOWLIST ("a.example.com,*.example.com"),
+-- CLEANUP_INTERVAL, RESTART_INTERVAL, LOG_TO_FILE (1, 0 or a path),
+-- DOCKER_HOST (unix:///path only).
+
+-- Address of the API and of function traffic (plain HTTP/1.1 and h2c).
+-- A port alone (8080) listens on every interface; "127.0.0.1:8080" only on
+-- loopback; "[::1]:8080" for IPv6; port 0 picks a free port. (restart)
+listen = "127.0.0.1:8080"
+
+-- Functions are served at <name>.<domain>. Point a wildcard DNS record
+-- (*.example.com) at this host.
+domain = "localhost"
+
+-- Where faas keeps its state (LMDB store, runtime Dockerfiles, function
+-- volumes, build files). (restart)
+data_dir = "/var/lib/faas"
+
+-- The passkey file. Created on first start (mode 0600) with a random key,
+-- which is printed once. Send it as "Authorization: <key>" or
+-- "Authorization: Bearer <key>". (restart)
+passfile = "~/.passfile"
+
+-- Where uploads are unpacked and large request bodies are buffered.
+-- Default: <data_dir>/tmp. (restart)
+-- temp_dir = "/var/tmp/faas"
+
+-- "dev": plain HTTP on `listen`. "prod": HTTPS as well (see tls). (restart)
+mode = "dev"
+
+-- debug, info, warn or error.
+log_level = "info"
+
+-- Log to this file instead of stderr (relative to data_dir). true means
+-- <data_dir>/faas.log.
+-- log_file = "faas.log"
+
+-- Loopback ports a function may not take as its direct port: ports or
+-- "low-high" ranges. faas's own ports are always refused.
+reserved_ports = { 80, 8080, 9001 }
+
+-- How often unused runtime files, stale build folders and images no
+-- function uses are removed.
+cleanup_interval = "120s"
+
+-- How often faas checks that every service function that should run does,
+-- and restarts the ones that do not (a crash is also noticed at once).
+restart_interval = "120s"
+
+-- Names that may get an automatic HTTPS certificate: exact names and
+-- "*.example.com" (one label under example.com). Used when no tls_allowed
+-- hook is defined below.
+allowlist = {}
+
+limits = {
+  max_file_size = "10m",     -- uploaded code: zips and Dockerfiles (413 above)
+  max_body_size = "64m",     -- any request body, proxied traffic included (restart)
+  memory = "256m",           -- memory of each function container
+  cpus = 1,                  -- CPUs of each function container (0.5 = half a core)
+  pids = 256,                -- processes and threads in each function container
+  containers = 10,           -- executions running at once; more get 429
+  run_timeout = "30s",       -- one execution; then the container is killed
+  build_timeout = "120s",    -- one image build
+  upstream_timeout = "60s",  -- a proxied request waiting on its function (restart)
+}
+
+server = {
+  read_timeout = "300s",     -- to receive a whole HTTP/1.1 request, body included:
+                             -- long enough for big uploads on slow links (restart)
+  write_timeout = "60s",     -- an HTTP/2 connection idle this long is closed (restart)
+  shutdown_timeout = "5s",   -- on SIGTERM/SIGINT, time given to requests in flight
+  threads = 0,               -- event-loop threads; 0 = one per CPU core (restart)
+  workers = 16,              -- threads for blocking work: Docker, builds (restart)
+}
+
+tls = {
+  -- A certificate for HTTPS on https_port (PEM files), also the fallback for
+  -- names without a certificate of their own. (restart)
+  -- cert = "/etc/faas/cert.pem",
+  -- key = "/etc/faas/key.pem",
+  https_port = 443,          -- (restart)
+  http_port = 80,            -- ACME challenges and redirects in prod mode (restart)
+  -- acme = {                -- automatic certificates (restart)
+  --   directory = "https://acme-v02.api.letsencrypt.org/directory",
+  --   email = "ops@example.com",
+  --   ca_bundle = nil,      -- PEM file to trust a private ACME CA
+  -- },
+}
+
+docker = {
+  socket = "/var/run/docker.sock",  -- the Docker engine (restart)
+  image_prefix = "faas",            -- images built by faas are named <prefix>-<function>
+}
+
+-- Hooks: optional functions faas calls to decide. Each runs with an
+-- instruction budget; an error or a wrong return type is logged and treated
+-- as a refusal (or as "no route" for route). Helpers:
+--   local faas = require "faas"
+--   faas.match(host, "*.example.com")      -- true/false, also a list of patterns
+--   faas.routes{ hosts = {...}, prefixes = {...} }  -- builds a route hook
+--   faas.ports{ 8000, "9000-9100" }        -- a set of ports
+--
+-- route(host, path, method) -> function name or nil.
+-- Runs before the usual <name>.<domain> routing. Custom domains and path
+-- routing, for example:
+--   local faas = require "faas"
+--   route = faas.routes{
+--     hosts = { ["api.example.org"] = "billing" },   -- a custom domain
+--     prefixes = { ["/billing/"] = "billing" },       -- a path prefix
+--   }
+--
+-- port_allowed(port) -> boolean[, reason]. Replaces reserved_ports:
+--   local ok = require("faas").ports{ "10000-20000" }
+--   function port_allowed(port) return ok[port] == true, "use ports 10000-20000" end
+--
+-- tls_allowed(host) -> boolean. Replaces allowlist:
+--   function tls_allowed(host) return require("faas").match(host, "*.example.com") end
+--
+-- volume_allowed(host_path, container_path) -> boolean. By default a
+-- volume's host side must stay under <data_dir>/volumes/<function>/:
+--   function volume_allowed(host_path, container_path)
+--     return host_path:sub(1, 10) == "/srv/data/"
+--   end

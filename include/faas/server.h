@@ -1,0 +1,64 @@
+/*
+ * server.h: the running server. faas_app_t holds the process-wide services
+ * (store, Docker client, worker pool, passkey, current config); each event
+ * loop thread has a faas_loop_t (its h2o context, Lua policy and job return
+ * path) that handlers receive with every request.
+ */
+#ifndef FAAS_SERVER_H
+#define FAAS_SERVER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+
+#include "faas/auth.h"
+#include "faas/config.h"
+#include "faas/docker.h"
+#include "faas/jobs.h"
+#include "faas/policy.h"
+#include "faas/store.h"
+
+typedef struct faas_app {
+    faas_store_t *store;
+    faas_docker_t *docker;
+    faas_jobs_t *jobs;
+    faas_auth_t auth;
+    int64_t started_ms;
+    pthread_mutex_t _cfg_mutex;
+    faas_config_t *_cfg;       /* replaced on SIGHUP; read with faas_app_config */
+} faas_app_t;
+
+typedef struct faas_loop {
+    h2o_context_t ctx;         /* first: a request's conn->ctx points at its loop */
+    faas_app_t *app;
+    faas_policy_t *policy;     /* this thread's Lua state, and the config it was loaded with */
+    faas_jobs_loop_t *jobs;    /* where blocking work reports back to this thread */
+    size_t index;
+} faas_loop_t;
+
+/** The loop a request is being served on. Loop thread. */
+static inline faas_loop_t *faas_loop_of(h2o_req_t *req)
+{
+    return (faas_loop_t *)req->conn->ctx;
+}
+
+/** The config this loop runs with (swapped with its policy on reload). Loop thread. */
+static inline const faas_config_t *faas_loop_config(const faas_loop_t *loop)
+{
+    return faas_policy_config(loop->policy);
+}
+
+/** The current config with a reference taken (release with faas_config_unref). Any thread. */
+faas_config_t *faas_app_config(faas_app_t *app);
+
+/**
+ * `faas serve`: loads config_path (NULL: built-in defaults), opens the data
+ * directory, starts the loops and serves until SIGTERM/SIGINT. Returns the
+ * process exit code: 0 after a graceful stop, 2 for a bad configuration,
+ * 1 for other start-up failures. Main thread.
+ */
+int faas_server_run(const char *config_path);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * main.c: the faas command line. `faas serve` runs the server; `faas check`
+ * validates a configuration and prints what it resolved to. Nothing else
+ * lives here: each subcommand calls one module entry point.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "faas/log.h"
+#include "faas/policy.h"
+#include "faas/server.h"
+
+#define FAAS_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: faas serve [-c FILE]   run the server\n"
+            "       faas check [-c FILE]   validate the configuration and print it\n"
+            "       faas version\n"
+            "The configuration is FILE, else $FAAS_CONFIG, else ./faas.conf.lua if it exists,\n"
+            "else /etc/faas/faas.conf.lua if it exists, else the built-in defaults.\n"
+            "Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.\n");
+}
+
+static const char *default_config(void)
+{
+    const char *env = getenv("FAAS_CONFIG");
+    if (env != NULL && env[0] != '\0')
+        return env;
+    static const char *const candidates[] = {"faas.conf.lua", "/etc/faas/faas.conf.lua"};
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+        if (access(candidates[i], F_OK) == 0)
+            return candidates[i];
+    return NULL;
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+static int check(const char *path)
+{
+    faas_policy_env_t env = {.getenv_fn = env_get, .home = getenv("HOME")};
+    faas_config_t *cfg = NULL;
+    faas_policy_t *pol = NULL;
+    faas_error_t err = {0};
+    if (faas_policy_load(path, &env, &cfg, &pol, &err) != FAAS_OK) {
+        fprintf(stderr, "faas: config: %s\n", err.msg);
+        return 2;
+    }
+    char listen[96];
+    printf("config    %s\nlisten    %s\ndomain    %s\ndata_dir  %s\npassfile  %s\nmode      %s\n",
+           cfg->path ? cfg->path : "(built-in defaults)", faas_config_format_listen(&cfg->listen, listen, sizeof(listen)),
+           cfg->domain, cfg->data_dir, cfg->passfile, cfg->prod ? "prod" : "dev");
+    static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
+    for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
+        printf("hook      %-15s %s\n", hooks[h], faas_policy_has_hook(pol, (faas_policy_hook_t)h) ? "defined" : "-");
+    faas_policy_dispose(pol);
+    faas_config_unref(cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1], *config = NULL;
+    int config_given = 0;
+    for (int i = 2; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            config = argv[++i];
+            config_given = 1;
+        } else {
+            fprintf(stderr, "faas: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!config_given)
+        config = default_config();
+    if (strcmp(cmd, "serve") == 0)
+        return faas_server_run(config);
+    if (strcmp(cmd, "check") == 0)
+        return check(config);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("faas %s\n", FAAS_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "faas: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

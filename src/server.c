@@ -1,0 +1,383 @@
+/*
+ * server.c: the life of `faas serve`, on the main thread: load and validate
+ * the configuration, open the data directory, passkey, store, Docker client
+ * and worker pool, configure libh2o (one catch-all host and handler), bind
+ * the listeners, start one loop thread per core, then wait for signals:
+ * SIGHUP reloads the policy, SIGTERM/SIGINT stop accepting, let in-flight
+ * requests finish until server.shutdown_timeout, and exit 0.
+ */
+#include "server_internal.h"
+#include "faas/clock.h"
+#include "faas/log.h"
+#include "faas/router.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_CONFIG 2
+#define STORE_MAP_SIZE ((size_t)1 << 30)
+
+faas_config_t *faas_app_config(faas_app_t *app)
+{
+    pthread_mutex_lock(&app->_cfg_mutex);
+    faas_config_t *cfg = faas_config_ref(app->_cfg);
+    pthread_mutex_unlock(&app->_cfg_mutex);
+    return cfg;
+}
+
+static void app_set_config(faas_app_t *app, faas_config_t *cfg)
+{
+    pthread_mutex_lock(&app->_cfg_mutex);
+    faas_config_t *old = app->_cfg;
+    app->_cfg = cfg;
+    pthread_mutex_unlock(&app->_cfg_mutex);
+    faas_config_unref(old);
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+static faas_policy_env_t process_env(void)
+{
+    return (faas_policy_env_t){.getenv_fn = env_get, .home = getenv("HOME")};
+}
+
+/* ---- directories and services -------------------------------------------- */
+
+static faas_err_t make_dir(const char *path, mode_t mode, const char *setting, faas_error_t *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+            return faas_error_set(err, FAAS_EIO, "%s: cannot create %s: %s", setting, buf, strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return faas_error_set(err, FAAS_EIO, "%s: %s is not a directory", setting, path);
+    return FAAS_OK;
+}
+
+static int open_services(faas_server_t *srv, const faas_config_t *cfg)
+{
+    faas_error_t err = {0};
+    char store_dir[4096];
+    snprintf(store_dir, sizeof(store_dir), "%s/store", cfg->data_dir);
+    if (make_dir(cfg->data_dir, 0700, "data_dir", &err) != FAAS_OK ||
+        make_dir(cfg->temp_dir, 0700, "temp_dir", &err) != FAAS_OK ||
+        faas_store_open(store_dir, STORE_MAP_SIZE, &srv->app.store, &err) != FAAS_OK) {
+        faas_log_error("%s", err.msg);
+        return 1;
+    }
+    int created = 0;
+    faas_err_t rc = faas_auth_load(cfg->passfile, &srv->app.auth, &created, &err);
+    if (rc != FAAS_OK) {
+        faas_log_error("passfile: %s", err.msg);
+        return rc == FAAS_EINVAL ? EXIT_CONFIG : 1;
+    }
+    if (created) {
+        /* Printed once, on stdout, like the seed: the operator copies it from here. */
+        printf("Set up first time passcode, copy this somewhere to access the server later: %s\n"
+               "(stored in %s)\n", srv->app.auth.key, cfg->passfile);
+        fflush(stdout);
+    }
+    srv->app.docker = faas_docker_create(cfg->docker.socket);
+    srv->app.jobs = faas_jobs_create("workers", (size_t)cfg->server.workers);
+    if (srv->app.docker == NULL || srv->app.jobs == NULL) {
+        faas_log_error("cannot start the Docker client or the worker pool");
+        return 1;
+    }
+    if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
+        faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
+    return 0;
+}
+
+/* ---- libh2o and listeners ------------------------------------------------ */
+
+static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
+{
+    h2o_globalconf_t *gc = &srv->globalconf;
+    h2o_config_init(gc);
+    gc->server_name = h2o_iovec_init(NULL, 0); /* no Server: header, never a duplicate of the upstream's */
+    int64_t upload = cfg->limits.max_file_size + (1 << 20); /* multipart framing around the largest file */
+    gc->max_request_entity_size = (size_t)(cfg->limits.max_body_size > upload ? cfg->limits.max_body_size : upload);
+    gc->http1.req_timeout = (uint64_t)cfg->server.read_timeout_ms;
+    gc->http2.idle_timeout = (uint64_t)cfg->server.write_timeout_ms;
+    gc->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;
+    gc->proxy.io_timeout = (uint64_t)cfg->limits.upstream_timeout_ms;
+    gc->proxy.emit_x_forwarded_headers = 1;
+    gc->proxy.emit_via_header = 0;
+    gc->proxy.preserve_server_header = 1;
+    h2o_hostconf_t *host = h2o_config_register_host(gc, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    host->http2.push_preload = 0; /* tenant functions must not trigger server push */
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = faas_router_on_req;
+    /* Request bodies past 32 MB spill to a file: keep those under temp_dir, not /tmp. */
+    snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
+             "%s/h2o.b.XXXXXX", cfg->temp_dir);
+}
+
+static SSL_CTX *create_ssl_ctx(const faas_config_t *cfg)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    const char *failed = NULL;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls.cert) != 1)
+        failed = "tls.cert";
+    else if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls.key, SSL_FILETYPE_PEM) != 1 ||
+             SSL_CTX_check_private_key(ctx) != 1)
+        failed = "tls.key";
+    if (failed != NULL) {
+        char msg[256];
+        ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
+        fprintf(stderr, "faas: %s: cannot load %s: %s\n", failed,
+                failed[4] == 'c' ? cfg->tls.cert : cfg->tls.key, msg);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
+    return ctx;
+}
+
+static int bind_listener(server_listener_t *l, const char *host, int port, const char *scheme, faas_error_t *err)
+{
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    int family = host[0] == '\0' || strchr(host, ':') != NULL ? AF_INET6 : AF_INET;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        if (host[0] != '\0' && inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+            return faas_error_set(err, FAAS_EINVAL, "listen: bad IPv6 address %s", host);
+        len = sizeof(*a);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+            return faas_error_set(err, FAAS_EINVAL, "listen: bad IPv4 address %s", host);
+        len = sizeof(*a);
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1, off = 0;
+    if (fd < 0)
+        return faas_error_set(err, FAAS_EIO, "socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (family == AF_INET6 && host[0] == '\0') /* "*": IPv4 and IPv6 on one socket */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1024) != 0) {
+        int saved = errno;
+        close(fd);
+        return faas_error_set(err, FAAS_EIO, "cannot listen on %s port %d: %s", host[0] ? host : "*", port,
+                              strerror(saved));
+    }
+    getsockname(fd, (struct sockaddr *)&ss, &len); /* port 0 picked a free one */
+    int bound = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+    faas_listen_t shown = {.port = bound};
+    snprintf(shown.host, sizeof(shown.host), "%s", host);
+    char addr[96];
+    snprintf(l->url, sizeof(l->url), "%s://%s", scheme, faas_config_format_listen(&shown, addr, sizeof(addr)));
+    l->fd = fd;
+    return FAAS_OK;
+}
+
+static int open_listeners(faas_server_t *srv, const faas_config_t *cfg)
+{
+    faas_error_t err = {0};
+    if (bind_listener(&srv->listeners[0], cfg->listen.host, cfg->listen.port, "http", &err) != FAAS_OK) {
+        faas_log_error("%s", err.msg);
+        return 1;
+    }
+    srv->nlisteners = 1;
+    if (cfg->tls.cert != NULL) {
+        server_listener_t *l = &srv->listeners[1];
+        if ((l->ssl_ctx = create_ssl_ctx(cfg)) == NULL)
+            return EXIT_CONFIG;
+        if (bind_listener(l, cfg->listen.host, (int)cfg->tls.https_port, "https", &err) != FAAS_OK) {
+            faas_log_error("tls.https_port: %s", err.msg);
+            return 1;
+        }
+        srv->nlisteners = 2;
+    }
+    return 0;
+}
+
+/* ---- reload and stop ------------------------------------------------------ */
+
+static void reload(faas_server_t *srv)
+{
+    faas_config_t *cur = faas_app_config(&srv->app), *next = NULL;
+    faas_policy_t *first = NULL;
+    faas_error_t err = {0};
+    faas_policy_env_t env = process_env();
+    if (faas_policy_load(cur->path, &env, &next, &first, &err) != FAAS_OK) {
+        faas_log_error("reload failed, keeping the running configuration: %s", err.msg);
+        faas_config_unref(cur);
+        return;
+    }
+    char changed[512];
+    faas_config_keep_fixed(next, cur, changed, sizeof(changed));
+    if (changed[0] != '\0')
+        faas_log_warn("reload: %s changed; restart faas to apply (kept the running values)", changed);
+    faas_policy_t **clones = calloc(srv->nthreads, sizeof(*clones));
+    size_t made = 0;
+    if (clones != NULL)
+        for (clones[made++] = first; made < srv->nthreads; made++)
+            if (faas_policy_clone(first, &clones[made], &err) != FAAS_OK)
+                break;
+    if (clones == NULL || made < srv->nthreads) {
+        faas_log_error("reload failed, keeping the running configuration: %s", clones ? err.msg : "out of memory");
+        for (size_t i = 0; clones && i < made; i++)
+            faas_policy_dispose(clones[i]);
+        if (clones == NULL)
+            faas_policy_dispose(first);
+        free(clones);
+        faas_config_unref(next);
+        faas_config_unref(cur);
+        return;
+    }
+    faas_log_set_level(next->log_level);
+    if (faas_log_open_file(next->log_file, &err) != FAAS_OK)
+        faas_log_error("reload: log_file: %s", err.msg);
+    for (size_t i = 0; i < srv->nthreads; i++)
+        faas_server__post_policy(&srv->threads[i], clones[i]);
+    free(clones);
+    app_set_config(&srv->app, next);
+    faas_config_unref(cur);
+    faas_log_info("reloaded %s", next->path ? next->path : "(built-in defaults)");
+}
+
+static int wait_for_signals(faas_server_t *srv)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload(srv);
+            continue;
+        }
+        faas_log_info("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return sig;
+    }
+}
+
+static int stop(faas_server_t *srv)
+{
+    faas_config_t *cfg = faas_app_config(&srv->app);
+    int64_t deadline = faas_clock_mono_ms() + cfg->server.shutdown_timeout_ms;
+    faas_config_unref(cfg);
+    for (size_t i = 0; i < srv->nthreads; i++)
+        faas_server__post_stop(&srv->threads[i], deadline);
+    for (size_t i = 0; i < srv->nthreads; i++)
+        pthread_join(srv->threads[i].tid, NULL);
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        close(srv->listeners[i].fd);
+    /* Workers may still hold a job whose request is gone; wait for them until the deadline. */
+    if (faas_jobs_dispose(srv->app.jobs, deadline) == 0) {
+        faas_store_close(srv->app.store);
+        faas_docker_dispose(srv->app.docker);
+    }
+    faas_log_info("stopped");
+    return 0;
+}
+
+/* ---- entry point ------------------------------------------------------------ */
+
+static int start(faas_server_t *srv, const char *config_path)
+{
+    faas_config_t *cfg = NULL;
+    faas_policy_t *policy = NULL;
+    faas_error_t err = {0};
+    faas_policy_env_t env = process_env();
+    if (faas_policy_load(config_path, &env, &cfg, &policy, &err) != FAAS_OK) {
+        fprintf(stderr, "faas: config: %s\n", err.msg);
+        return EXIT_CONFIG;
+    }
+    srv->app._cfg = cfg;
+    faas_log_set_level(cfg->log_level);
+    if (faas_log_open_file(cfg->log_file, &err) != FAAS_OK) {
+        fprintf(stderr, "faas: config: log_file: %s\n", err.msg);
+        faas_policy_dispose(policy);
+        return EXIT_CONFIG;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    srv->nthreads = cfg->server.threads > 0 ? (size_t)cfg->server.threads : (size_t)(cores > 0 ? cores : 1);
+    srv->threads = calloc(srv->nthreads, sizeof(*srv->threads));
+    int rc = srv->threads == NULL ? 1 : open_services(srv, cfg);
+    if (rc == 0) {
+        configure_h2o(srv, cfg);
+        rc = open_listeners(srv, cfg);
+    }
+    /* Each loop gets its own Lua state: the first takes the loaded one, the others clones. */
+    if (rc == 0) {
+        srv->threads[0].loop.policy = policy;
+        policy = NULL;
+    }
+    for (size_t i = 1; rc == 0 && i < srv->nthreads; i++) {
+        if (faas_policy_clone(srv->threads[0].loop.policy, &srv->threads[i].loop.policy, &err) != FAAS_OK) {
+            faas_log_error("%s", err.msg);
+            rc = 1;
+        }
+    }
+    faas_policy_dispose(policy);
+    if (rc == 0 && faas_server__start_threads(srv) != 0)
+        rc = 1;
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        faas_log_info("listening on %s", srv->listeners[i].url);
+    faas_log_info("faas ready: pid %d, %zu loop threads, %lld workers, data in %s", (int)getpid(), srv->nthreads,
+                  (long long)cfg->server.workers, cfg->data_dir);
+    return 0;
+}
+
+int faas_server_run(const char *config_path)
+{
+    /* Signals go to the main thread's sigwait only: block them before any thread starts. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    static faas_server_t srv; /* lives until exit: loop threads and workers point into it */
+    pthread_mutex_init(&srv.app._cfg_mutex, NULL);
+    pthread_mutex_init(&srv.ready_mutex, NULL);
+    pthread_cond_init(&srv.ready_cond, NULL);
+    srv.app.started_ms = faas_clock_now_ms();
+    int rc = start(&srv, config_path);
+    if (rc != 0)
+        return rc;
+    wait_for_signals(&srv);
+    return stop(&srv);
+}

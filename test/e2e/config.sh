@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# config.sh: faas.conf.lua and the environment as `faas serve` sees them: a bad value or a
+# Lua error stops start-up with exit 2 and one line naming the setting, before anything is
+# created; environment variables override the file; SIGHUP reloads, and a broken reload
+# keeps the running policy.
+. "$(dirname "$0")/lib.sh"
+
+# bad_start DESC EXPECTED_TEXT LUA...: serve must exit 2 with one line containing EXPECTED_TEXT.
+bad_start() {
+    local desc=$1 want=$2; shift 2
+    local name=bad$T_CHECKS
+    faas_write_conf "$name" "$@"
+    local out rc
+    out=$(HOME=$T_DIR/$name timeout 10 "$FAAS_BIN" serve -c "$T_DIR/$name/faas.conf.lua" 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && [[ "$out" == *"$want"* ]] &&
+        [ ! -e "$T_DIR/$name/.passfile" ] && [ ! -e "$T_DIR/$name/data" ]; then
+        pass "$desc"
+    else
+        fail "$desc" "rc=$rc, output: $out"
+    fi
+}
+
+bad_start "Lua syntax error" "faas.conf.lua:5: unexpected symbol" 'x = = 1'
+bad_start "Lua runtime error" "faas.conf.lua:5: attempt to call a nil value" 'undefined_function()'
+bad_start "endless loop in the file" "instruction budget exceeded" 'while true do end'
+bad_start "memory bomb in the file" "memory cap" 's = "x" while true do s = s .. s end'
+bad_start "no io library in the sandbox" "global 'io'" 'io.open("/etc/passwd")'
+bad_start "no os.execute in the sandbox" "field 'execute'" 'os.execute("true")'
+bad_start "bad listen" "listen:" 'listen = "nope"'
+bad_start "listen port out of range" "listen: bad port" 'listen = "127.0.0.1:70000"'
+bad_start "bad duration" "cleanup_interval: must be a duration" 'cleanup_interval = "soon"'
+bad_start "duration out of range" "restart_interval: 0ms is out of range" 'restart_interval = 0'
+bad_start "bad size" "limits.max_file_size: must be a size" 'limits = { max_file_size = "big" }'
+bad_start "unknown key in limits" "limits.memroy: unknown setting" 'limits = { memroy = "1g" }'
+bad_start "section that is not a table" "server: must be a table" 'server = 3'
+bad_start "reserved_ports entry" "reserved_ports: entry 2 is outside 1..65535" 'reserved_ports = { 80, 0 }'
+bad_start "allowlist entry" "allowlist: \"bad host!\" is not a host name" 'allowlist = { "bad host!" }'
+bad_start "domain" "domain: \"-x\" is not a valid domain name" 'domain = "-x"'
+bad_start "mode" "mode: must be \"dev\" or \"prod\"" 'mode = "staging"'
+bad_start "log level" "log_level: must be" 'log_level = "loud"'
+bad_start "hook of the wrong type" "route: must be a function, got a string" 'route = "billing"'
+bad_start "tls.cert without tls.key" "tls.cert and tls.key: set both or neither" 'tls = { cert = "x.pem" }'
+bad_start "unreadable tls.cert" "tls.cert: cannot read" 'tls = { cert = "missing.pem", key = "missing.pem" }'
+bad_start "unknown module" "module 'nope' not found" 'require "nope"'
+
+out=$(MAX_FILE_SIZE=abc "$FAAS_BIN" serve -c /dev/null 2>&1); rc=$?
+check_eq "bad MAX_FILE_SIZE in the environment: exit 2" "$rc" 2
+check_contains "the message names the variable" "$out" "MAX_FILE_SIZE (environment, for limits.max_file_size): must be a size"
+out=$(DOCKER_HOST=tcp://1.2.3.4:2375 "$FAAS_BIN" serve -c /dev/null 2>&1); rc=$?
+check_eq "DOCKER_HOST over tcp refused: exit 2" "$rc" 2
+check_contains "names DOCKER_HOST" "$out" "DOCKER_HOST"
+out=$(ALLOWLIST='ok.example.com,bad host' "$FAAS_BIN" serve -c /dev/null 2>&1); rc=$?
+check_eq "bad ALLOWLIST entry: exit 2" "$rc" 2
+out=$("$FAAS_BIN" serve -c "$T_DIR/does-not-exist.lua" 2>&1); rc=$?
+check_eq "missing config file: exit 2" "$rc" 2
+check_contains "names the file" "$out" "does-not-exist.lua"
+out=$("$FAAS_BIN" serve --bogus 2>&1); rc=$?
+check_eq "unknown argument: exit 2" "$rc" 2
+
+# --- the environment overrides the file ----------------------------------------------------
+faas_write_conf envcheck 'listen = "127.0.0.1:8088"' 'mode = "dev"' 'allowlist = { "a.example.com" }'
+out=$(SERVER_PORT=9123 ENV=prod "$FAAS_BIN" check -c "$T_DIR/envcheck/faas.conf.lua")
+check_contains "SERVER_PORT overrides the listen port, keeps the host" "$out" "listen    127.0.0.1:9123"
+check_contains "ENV=prod overrides mode" "$out" "mode      prod"
+out=$("$FAAS_BIN" check -c "$T_DIR/envcheck/faas.conf.lua")
+check_contains "without the environment the file wins" "$out" "listen    127.0.0.1:8088"
+
+head -c 3000000 /dev/urandom >"$T_DIR/3mb.bin"
+faas_start limit 'limits = { max_body_size = "1m", max_file_size = "1k" }' || exit 1
+http POST "$F_URL/health" --data-binary "@$T_DIR/3mb.bin"
+check_eq "3 MB body refused under the file's limits" "$H_STATUS" 413
+faas_stop TERM
+export MAX_FILE_SIZE=5m
+faas_run limit || exit 1
+unset MAX_FILE_SIZE
+http POST "$F_URL/health" --data-binary "@$T_DIR/3mb.bin"
+check_eq "MAX_FILE_SIZE=5m in the environment lets it in (then 405)" "$H_STATUS" 405
+faas_stop TERM
+
+# --- SIGHUP reload ---------------------------------------------------------------------
+faas_start reload 'log_level = "info"' || exit 1
+conf=$F_DIR/faas.conf.lua
+port=${F_URL##*:}
+curl -s -o /dev/null "$F_URL/health"
+check_not_contains "no request lines at log_level info" "$(cat "$F_LOG")" "GET 127.0.0.1:$port/health"
+
+sed -i 's/log_level = "info"/log_level = "debug"/' "$conf"
+kill -HUP "$F_PID"
+check "reload logged" wait_for "reloaded" 10 grep -q "reloaded $conf" "$F_LOG"
+curl -s -o /dev/null "$F_URL/health?after=reload"
+check "log_level debug applies after SIGHUP" wait_for "debug line" 5 grep -q "health?after=reload" "$F_LOG"
+
+echo 'x = = broken' >>"$conf"
+kill -HUP "$F_PID"
+check "broken reload is logged with the reason" wait_for "reload failed" 10 grep -q "reload failed, keeping the running configuration: .*faas.conf.lua:.*unexpected symbol" "$F_LOG"
+curl -s -o /dev/null "$F_URL/health?after=broken"
+check "the running policy is kept (still debug, still serving)" wait_for "debug line" 5 grep -q "health?after=broken" "$F_LOG"
+
+sed -i '$d' "$conf"
+sed -i 's/^listen = .*/listen = "127.0.0.1:1"/' "$conf"
+kill -HUP "$F_PID"
+check "a restart-only change is reported" wait_for "warning" 10 grep -q "listen changed; restart faas to apply" "$F_LOG"
+check_eq "and the old port keeps serving" "$(curl -s -o /dev/null -w '%{http_code}' "$F_URL/health")" 200
+faas_stop TERM
+check_eq "exit 0 after reloads" "$F_RC" 0
+
+t_done
