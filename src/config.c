@@ -120,13 +120,22 @@ static int split_number_unit(const char *s, double *num, char unit[8])
 {
     while (isspace((unsigned char)*s))
         s++;
-    if (!isdigit((unsigned char)*s) && *s != '.')
+    /* Plain decimals only: strtod would also take "0x10", "inf" and "1e3". */
+    size_t digits = strspn(s, "0123456789."), dots = 0;
+    for (size_t i = 0; i < digits; i++)
+        dots += s[i] == '.';
+    if (digits == 0 || dots > 1 || (digits == 1 && dots == 1))
         return -1;
-    char *end;
+    char number[64];
+    if (digits >= sizeof(number))
+        return -1;
+    memcpy(number, s, digits);
+    number[digits] = '\0';
     errno = 0;
-    *num = strtod(s, &end);
-    if (errno != 0 || end == s || !isfinite(*num))
+    *num = strtod(number, NULL);
+    if (errno != 0 || !isfinite(*num))
         return -1;
+    const char *end = s + digits;
     while (isspace((unsigned char)*end))
         end++;
     size_t n = 0;
@@ -589,6 +598,12 @@ faas_err_t faas_config_set(faas_config_t *cfg, const char *name, const faas_conf
     if (parse_setting(s, cfg, v, err) != FAAS_OK)
         return faas_error_prefix(err, FAAS_EINVAL, "%s", name);
     return FAAS_OK;
+}
+
+int faas_config_known(const char *name)
+{
+    const setting_t *s = find_setting(name);
+    return faas_config_is_section(name) || (s != NULL && s->offset != OFF(listen.port));
 }
 
 int faas_config_is_section(const char *name)

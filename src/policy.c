@@ -150,13 +150,13 @@ static faas_err_t read_globals(faas_config_t *cfg, lua_State *L, int builtin_idx
             is_hook |= strcmp(name, hook_names[h]) == 0;
         if (builtin || is_hook)
             continue;
-        faas_err_t rc = set_any(cfg, L, -1, name, err);
-        if (rc == FAAS_ENOTFOUND) {
-            /* Helper functions and tables of the operator's own are fine; a stray value is likely a typo. */
+        if (!faas_config_known(name)) {
+            /* The operator's own helper functions and tables are fine; a stray value is likely a typo. */
             if (!lua_isfunction(L, -1) && !lua_istable(L, -1))
                 faas_log_warn("faas.conf.lua: unknown setting '%s' ignored", name);
-            rc = FAAS_OK;
+            continue;
         }
+        faas_err_t rc = set_any(cfg, L, -1, name, err);
         if (rc != FAAS_OK) {
             lua_settop(L, g - 1);
             return rc;

@@ -296,8 +296,9 @@ static int stop(faas_server_t *srv)
     faas_config_unref(cfg);
     for (size_t i = 0; i < srv->nthreads; i++)
         faas_server__post_stop(&srv->threads[i], deadline);
-    for (size_t i = 0; i < srv->nthreads; i++)
-        pthread_join(srv->threads[i].tid, NULL);
+    /* Loops end their drain by the deadline; the extra second only covers a loop stuck in a callback. */
+    if (faas_server__wait_drained(srv, deadline + 1000) != 0)
+        faas_log_warn("a loop thread did not finish draining; exiting anyway");
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
     /* Workers may still hold a job whose request is gone; wait for them until the deadline. */

@@ -45,6 +45,7 @@ struct faas_server {
     pthread_mutex_t ready_mutex;
     pthread_cond_t ready_cond;
     size_t nready, nfailed; /* loop threads that started accepting / failed to */
+    size_t ndrained;        /* loop threads done after a stop (they park, never return) */
 };
 
 /** Starts every loop thread (each gets t->loop.policy already set); 0 when all are accepting, else -1. */
@@ -52,6 +53,9 @@ int faas_server__start_threads(faas_server_t *srv);
 
 /** Asks a loop to stop accepting and finish in-flight requests until deadline_ms (monotonic). */
 void faas_server__post_stop(server_thread_t *t, int64_t deadline_ms);
+
+/** Waits until every loop drained after a stop, or deadline_ms (monotonic); 0 if all did. */
+int faas_server__wait_drained(faas_server_t *srv, int64_t deadline_ms);
 
 /** Hands a loop its new policy (it disposes the old one on its own thread). */
 void faas_server__post_policy(server_thread_t *t, faas_policy_t *policy);

@@ -184,7 +184,28 @@ static void *thread_main(void *arg)
     /* h2o_evloop_run returns -1 on EINTR: keep looping until told to stop. */
     while (!t->done)
         h2o_evloop_run(t->loop.ctx.loop, INT32_MAX);
+
+    /* Drained. Park rather than return: libh2o keeps per-thread memory (its memory-pool
+     * recycle bins) that would be lost with the thread; the process exits right after. */
+    pthread_mutex_lock(&srv->ready_mutex);
+    srv->ndrained++;
+    pthread_cond_broadcast(&srv->ready_cond);
+    for (;;)
+        pthread_cond_wait(&srv->ready_cond, &srv->ready_mutex);
     return NULL;
+}
+
+int faas_server__wait_drained(faas_server_t *srv, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&srv->ready_mutex);
+    while (srv->ndrained < srv->nready && faas_clock_mono_ms() < deadline_ms) {
+        int64_t abs_ms = faas_clock_now_ms() + (deadline_ms - faas_clock_mono_ms());
+        struct timespec ts = {.tv_sec = abs_ms / 1000, .tv_nsec = (abs_ms % 1000) * 1000000};
+        pthread_cond_timedwait(&srv->ready_cond, &srv->ready_mutex, &ts);
+    }
+    int all = srv->ndrained >= srv->nready;
+    pthread_mutex_unlock(&srv->ready_mutex);
+    return all ? 0 : -1;
 }
 
 int faas_server__start_threads(faas_server_t *srv)

@@ -98,8 +98,14 @@ faas_err_t faas_store__get_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, cons
 }
 
 faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const char *key,
-                                const cJSON *json, const char *what, faas_error_t *err)
+                                const cJSON *json, faas_store__verify_cb verify, const char *what,
+                                faas_error_t *err)
 {
+    if (json != NULL) {
+        faas_err_t rc = verify(json, err);
+        if (rc != FAAS_OK)
+            return rc == FAAS_ENOMEM ? rc : faas_error_prefix(err, rc, "%s", what);
+    }
     char *text = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
     if (text == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");

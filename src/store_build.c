@@ -91,6 +91,14 @@ static faas_err_t get_txn(faas_store_t *s, MDB_txn *txn, const char *id, faas_bu
     return rc == FAAS_OK ? rc : faas_store__corrupt(rc, err, what);
 }
 
+static faas_err_t verify_build(const cJSON *json, faas_error_t *err)
+{
+    faas_build_t b;
+    faas_err_t rc = faas_build_from_json(json, &b, err);
+    faas_build_free(&b);
+    return rc;
+}
+
 /* Points the build index at b, dropping the entry of a replaced build of another function. */
 static faas_err_t index_txn(faas_store_t *s, MDB_txn *txn, const faas_build_t *b, faas_error_t *err)
 {
@@ -129,7 +137,7 @@ faas_err_t faas_store_build_put(faas_store_t *s, const faas_build_t *b, faas_err
         char what[160];
         snprintf(what, sizeof(what), "build %s", b->id);
         cJSON *json = faas_build_to_json(b);
-        rc = faas_store__put_json(s, txn, s->builds, b->id, json, what, err);
+        rc = faas_store__put_json(s, txn, s->builds, b->id, json, verify_build, what, err);
         cJSON_Delete(json);
     }
     return faas_store__end(s, txn, rc, err);

@@ -98,6 +98,14 @@ static faas_err_t replace_old(faas_store_t *s, MDB_txn *txn, const faas_function
     return rc;
 }
 
+static faas_err_t verify_function(const cJSON *json, faas_error_t *err)
+{
+    faas_function_t f;
+    faas_err_t rc = faas_function_from_json(json, &f, err);
+    faas_function_free(&f);
+    return rc;
+}
+
 static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_function_t *fn, int create_only,
                           faas_error_t *err)
 {
@@ -113,7 +121,7 @@ static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_function_t *
     char what[96];
     snprintf(what, sizeof(what), "function '%s'", fn->name);
     cJSON *json = faas_function_to_json(fn);
-    rc = faas_store__put_json(s, txn, s->functions, fn->name, json, what, err);
+    rc = faas_store__put_json(s, txn, s->functions, fn->name, json, verify_function, what, err);
     cJSON_Delete(json);
     if (rc != FAAS_OK)
         return rc;
@@ -342,6 +350,14 @@ faas_err_t faas_store_function_list(faas_store_t *s, faas_function_t **out, size
 
 /* ---- runtimes ---- */
 
+static faas_err_t verify_runtime(const cJSON *json, faas_error_t *err)
+{
+    faas_runtime_t r;
+    faas_err_t rc = faas_runtime_from_json(json, &r, err);
+    faas_runtime_free(&r);
+    return rc;
+}
+
 faas_err_t faas_store_runtime_put(faas_store_t *s, const faas_runtime_t *rt, faas_error_t *err)
 {
     if (!faas_store__valid_id(rt->name))
@@ -353,7 +369,7 @@ faas_err_t faas_store_runtime_put(faas_store_t *s, const faas_runtime_t *rt, faa
     char what[160];
     snprintf(what, sizeof(what), "runtime '%s'", rt->name);
     cJSON *json = faas_runtime_to_json(rt);
-    rc = faas_store__put_json(s, txn, s->runtimes, rt->name, json, what, err);
+    rc = faas_store__put_json(s, txn, s->runtimes, rt->name, json, verify_runtime, what, err);
     cJSON_Delete(json);
     return faas_store__end(s, txn, rc, err);
 }

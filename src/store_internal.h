@@ -54,9 +54,15 @@ MDB_val faas_store__val(const char *s);
 faas_err_t faas_store__get_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const char *key, cJSON **out,
                                 const char *what, faas_error_t *err);
 
-/** Serialises json and stores it under key of dbi. FAAS_ENOMEM, FAAS_ESTORE. */
+/* Parses json as a record and frees the result: proof that what is stored can be read back. */
+typedef faas_err_t (*faas_store__verify_cb)(const cJSON *json, faas_error_t *err);
+
+/** Checks json with verify (FAAS_EINVAL "<what>: ..." when a caller's record would not read
+ *  back, e.g. an enum out of range), serialises it and stores it under key of dbi.
+ *  FAAS_EINVAL, FAAS_ENOMEM, FAAS_ESTORE. */
 faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const char *key,
-                                const cJSON *json, const char *what, faas_error_t *err);
+                                const cJSON *json, faas_store__verify_cb verify, const char *what,
+                                faas_error_t *err);
 
 /** Writes v big-endian into out[0..7]. */
 void faas_store__be64(unsigned char out[8], uint64_t v);

@@ -117,6 +117,14 @@ static faas_err_t unindex_old(faas_store_t *s, MDB_txn *txn, const char *id, faa
     return mrc == MDB_NOTFOUND ? FAAS_OK : faas_store__fail(s, mrc, err, "invocation index");
 }
 
+static faas_err_t verify_invocation(const cJSON *json, faas_error_t *err)
+{
+    faas_invocation_t inv;
+    faas_err_t rc = faas_invocation_from_json(json, &inv, err);
+    faas_invocation_free(&inv);
+    return rc;
+}
+
 static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_invocation_t *inv, size_t keep,
                           faas_error_t *err)
 {
@@ -130,7 +138,7 @@ static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_invocation_t
     char what[160];
     snprintf(what, sizeof(what), "invocation %s", inv->id);
     cJSON *json = faas_invocation_to_json(inv);
-    rc = faas_store__put_json(s, txn, s->invocations, inv->id, json, what, err);
+    rc = faas_store__put_json(s, txn, s->invocations, inv->id, json, verify_invocation, what, err);
     cJSON_Delete(json);
     char key[FAAS_STORE__KEY_MAX];
     MDB_val k = {index_key(key, inv->function_id, inv->started_at, inv->id), key}, v = {0, ""};

@@ -115,6 +115,9 @@ void faas_config_unref(faas_config_t *cfg);
  */
 faas_err_t faas_config_set(faas_config_t *cfg, const char *name, const faas_config_value_t *v, faas_error_t *err);
 
+/** 1 if name is a setting or a section that faas.conf.lua may set. */
+int faas_config_known(const char *name);
+
 /** 1 if name is a table of settings ("limits", "tls", "tls.acme", ...), else 0. */
 int faas_config_is_section(const char *name);
 

@@ -42,6 +42,8 @@ static faas_function_t mkfn(const char *name, const char *id)
     return f;
 }
 
+static int found_by_id(faas_store_t *s, const char *id, const char *want_name);
+
 static faas_err_t put(faas_store_t *s, const char *name, const char *id)
 {
     faas_function_t f = mkfn(name, id);
@@ -179,6 +181,32 @@ TEST(function_put_get_list_delete)
     fn.name = strdup("beta");
     CHECK_INT(faas_store_function_create(s, &fn, &err), FAAS_OK);
     faas_function_free(&fn);
+    faas_store_close(s);
+}
+
+/* A record the parser would refuse is refused at write time, so nothing unreadable is stored. */
+TEST(unreadable_records_are_refused_on_write)
+{
+    char dir[DIR_MAX];
+    faas_store_t *s = fresh(dir, 0);
+    faas_error_t err = {0};
+    faas_function_t f = mkfn("f", "id-f");
+    f.status = (faas_function_status_t)42;
+    CHECK_INT(faas_store_function_put(s, &f, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "status");
+    f.status = FAAS_FUNCTION_STOPPED;
+    f.env_len = 1;
+    f.env = calloc(1, sizeof(*f.env));
+    f.env[0].name = strdup("");
+    f.env[0].value = strdup("v");
+    CHECK_INT(faas_store_function_put(s, &f, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "env");
+    faas_function_free(&f);
+    CHECK_INT(faas_store_function_get(s, "f", &f, NULL), FAAS_ENOTFOUND);
+    CHECK(found_by_id(s, "id-f", NULL));
+    faas_invocation_t inv = {(char *)"i", (char *)"id-f", 1, 1, 0, (faas_invocation_status_t)9, NULL};
+    CHECK_INT(put(s, "f", "id-f"), FAAS_OK);
+    CHECK_INT(faas_store_invocation_put(s, &inv, 0, &err), FAAS_EINVAL);
     faas_store_close(s);
 }
 
@@ -706,6 +734,7 @@ int main(void)
     RUN(schema_written_and_future_schema_refused);
     RUN(open_fails_cleanly_on_a_file);
     RUN(function_put_get_list_delete);
+    RUN(unreadable_records_are_refused_on_write);
     RUN(function_list_empty);
     RUN(function_id_index_follows_replace_rename_delete);
     RUN(update_is_atomic_across_threads);

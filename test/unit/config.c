@@ -1,0 +1,336 @@
+/*
+ * config.c (unit): every setting's parser and validator, defaults, environment
+ * overrides, path resolution and reload carry-over, without Lua.
+ */
+#include "faas/config.h"
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static faas_config_value_t S(const char *s)
+{
+    return (faas_config_value_t){.type = FAAS_CV_STRING, .s = s};
+}
+
+static faas_config_value_t N(double n)
+{
+    return (faas_config_value_t){.type = FAAS_CV_NUMBER, .n = n};
+}
+
+/* Sets name from v and returns the error text ("" on success). */
+static const char *try_set(faas_config_t *cfg, const char *name, faas_config_value_t v)
+{
+    static faas_error_t err;
+    memset(&err, 0, sizeof(err));
+    if (faas_config_set(cfg, name, &v, &err) == FAAS_OK)
+        return "";
+    return err.msg;
+}
+
+TEST(defaults_are_documented_values)
+{
+    faas_config_t *cfg = faas_config_new();
+    char buf[96];
+    CHECK_STR(faas_config_format_listen(&cfg->listen, buf, sizeof(buf)), "127.0.0.1:8080");
+    CHECK_STR(cfg->domain, "localhost");
+    CHECK_STR(cfg->data_dir, "/var/lib/faas");
+    CHECK_STR(cfg->passfile, "~/.passfile");
+    CHECK(cfg->temp_dir == NULL);
+    CHECK_INT(cfg->prod, 0);
+    CHECK_INT(cfg->log_level, FAAS_LOG_INFO);
+    CHECK_INT(cfg->cleanup_interval_ms, 120000);
+    CHECK_INT(cfg->restart_interval_ms, 120000);
+    CHECK_INT(cfg->allowlist_len, 0);
+    CHECK_INT(cfg->limits.max_file_size, 10 << 20);
+    CHECK_INT(cfg->limits.max_body_size, 64 << 20);
+    CHECK_INT(cfg->limits.memory, 256 << 20);
+    CHECK_INT(cfg->limits.nano_cpus, 1000000000);
+    CHECK_INT(cfg->limits.containers, 10);
+    CHECK_INT(cfg->limits.run_timeout_ms, 30000);
+    CHECK_INT(cfg->limits.build_timeout_ms, 120000);
+    CHECK_INT(cfg->server.read_timeout_ms, 300000);
+    CHECK_INT(cfg->server.shutdown_timeout_ms, 5000);
+    CHECK_INT(cfg->server.workers, 16);
+    CHECK_INT(cfg->tls.https_port, 443);
+    CHECK_INT(cfg->tls.http_port, 80);
+    CHECK_STR(cfg->docker.socket, "/var/run/docker.sock");
+    CHECK_STR(cfg->docker.image_prefix, "faas");
+    CHECK(faas_config_port_reserved(cfg, 80) && faas_config_port_reserved(cfg, 8080) && faas_config_port_reserved(cfg, 9001));
+    CHECK(!faas_config_port_reserved(cfg, 9002) && !faas_config_port_reserved(cfg, 0) && !faas_config_port_reserved(cfg, 70000));
+    faas_config_unref(cfg);
+}
+
+TEST(durations)
+{
+    static const struct { const char *s; int64_t ms; } ok[] = {
+        {"30", 30000}, {"30s", 30000}, {"500ms", 500}, {"2m", 120000}, {"1h", 3600000}, {"1.5", 1500},
+        {"1.5s", 1500}, {" 30 s ", 30000}, {"0", 0}, {"2min", 120000}, {"10S", 10000},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t ms = -1;
+        faas_config_value_t v = S(ok[i].s);
+        CHECK_INT(faas_config_parse_duration(&v, &ms), 0);
+        CHECK_INT(ms, ok[i].ms);
+    }
+    static const char *const bad[] = {"", "s", "-1", "abc", "30x", "30 s s", "1e400", "nan", "inf", "3d"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ms;
+        faas_config_value_t v = S(bad[i]);
+        testlib_check(faas_config_parse_duration(&v, &ms) == -1, __FILE__, __LINE__, "duration \"%s\" refused", bad[i]);
+    }
+    int64_t ms;
+    faas_config_value_t n = N(2.5);
+    CHECK_INT(faas_config_parse_duration(&n, &ms), 0);
+    CHECK_INT(ms, 2500);
+    n = N(-1);
+    CHECK_INT(faas_config_parse_duration(&n, &ms), -1);
+    faas_config_value_t b = {.type = FAAS_CV_BOOL, .b = 1};
+    CHECK_INT(faas_config_parse_duration(&b, &ms), -1);
+}
+
+TEST(sizes)
+{
+    static const struct { const char *s; int64_t bytes; } ok[] = {
+        {"1048576", 1048576}, {"512k", 524288}, {"10m", 10485760}, {"10MB", 10485760}, {"1g", 1073741824},
+        {"2GiB", 2147483648LL}, {"1.5k", 1536}, {"100b", 100}, {"7 KiB", 7168},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t b = -1;
+        faas_config_value_t v = S(ok[i].s);
+        CHECK_INT(faas_config_parse_size(&v, &b), 0);
+        CHECK_INT(b, ok[i].bytes);
+    }
+    static const char *const bad[] = {"", "k", "-5", "10q", "10 m b", "1t", "0x10", "1e3", "inf", ".", "1.2.3m"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t b;
+        faas_config_value_t v = S(bad[i]);
+        testlib_check(faas_config_parse_size(&v, &b) == -1, __FILE__, __LINE__, "size \"%s\" refused", bad[i]);
+    }
+}
+
+TEST(listen_forms)
+{
+    faas_config_t *cfg = faas_config_new();
+    char buf[96];
+    CHECK_STR(try_set(cfg, "listen", N(8081)), "");
+    CHECK_STR(faas_config_format_listen(&cfg->listen, buf, sizeof(buf)), "*:8081");
+    CHECK_STR(try_set(cfg, "listen", S("localhost:0")), "");
+    CHECK_STR(faas_config_format_listen(&cfg->listen, buf, sizeof(buf)), "127.0.0.1:0");
+    CHECK_STR(try_set(cfg, "listen", S("[::1]:9000")), "");
+    CHECK_STR(faas_config_format_listen(&cfg->listen, buf, sizeof(buf)), "[::1]:9000");
+    CHECK_STR(try_set(cfg, "listen", S("*:80")), "");
+    CHECK_STR(cfg->listen.host, "");
+    CHECK_STR(try_set(cfg, "listen", S("9090")), "");
+    CHECK_INT(cfg->listen.port, 9090);
+    CHECK_CONTAINS(try_set(cfg, "listen", S("example.com:80")), "listen: host must be an IP address");
+    CHECK_CONTAINS(try_set(cfg, "listen", S("1.2.3.4:99999")), "listen: bad port");
+    CHECK_CONTAINS(try_set(cfg, "listen", N(-1)), "listen: port -1 out of range");
+    CHECK_CONTAINS(try_set(cfg, "listen", S("nope")), "listen: must be a port number or \"host:port\"");
+    faas_config_value_t b = {.type = FAAS_CV_BOOL, .b = 1};
+    CHECK_CONTAINS(try_set(cfg, "listen", b), "got a boolean");
+    CHECK_INT(cfg->listen.port, 9090); /* a refused value changes nothing */
+    CHECK_CONTAINS(try_set(cfg, "listen.port", N(1)), "unknown setting"); /* only SERVER_PORT reaches it */
+    faas_config_unref(cfg);
+}
+
+TEST(ports_and_hosts)
+{
+    faas_config_t *cfg = faas_config_new();
+    faas_config_value_t items[] = {N(5000), S("10-12")};
+    faas_config_value_t list = {.type = FAAS_CV_LIST, .items = items, .n_items = 2};
+    CHECK_STR(try_set(cfg, "reserved_ports", list), "");
+    CHECK(faas_config_port_reserved(cfg, 5000) && faas_config_port_reserved(cfg, 10) && faas_config_port_reserved(cfg, 12));
+    CHECK(!faas_config_port_reserved(cfg, 13) && !faas_config_port_reserved(cfg, 80)); /* replaced, not merged */
+    faas_config_value_t bad_items[] = {N(80), N(0)};
+    faas_config_value_t bad = {.type = FAAS_CV_LIST, .items = bad_items, .n_items = 2};
+    CHECK_CONTAINS(try_set(cfg, "reserved_ports", bad), "reserved_ports: entry 2 is outside 1..65535");
+    CHECK(faas_config_port_reserved(cfg, 5000) && !faas_config_port_reserved(cfg, 80));
+    CHECK_CONTAINS(try_set(cfg, "reserved_ports", S("12-10")), "bad port range");
+    CHECK_CONTAINS(try_set(cfg, "reserved_ports", N(1.5)), "not a port number");
+    CHECK_STR(try_set(cfg, "reserved_ports", S("80,81")), "");
+    CHECK(faas_config_port_reserved(cfg, 81));
+
+    CHECK_STR(try_set(cfg, "allowlist", S("A.example.com, *.Example.org,,")), "");
+    CHECK_INT(cfg->allowlist_len, 2);
+    CHECK_STR(cfg->allowlist[0], "a.example.com");
+    CHECK_STR(cfg->allowlist[1], "*.example.org");
+    CHECK_STR(try_set(cfg, "allowlist", S("\"mydo.main,otherdo.main\"")), ""); /* the seed's .env quoting */
+    CHECK_STR(cfg->allowlist[1], "otherdo.main");
+    faas_config_value_t hosts[] = {S("x.example.com"), N(3)};
+    faas_config_value_t hl = {.type = FAAS_CV_LIST, .items = hosts, .n_items = 2};
+    CHECK_CONTAINS(try_set(cfg, "allowlist", hl), "allowlist: entry 2 is not a string");
+    CHECK_CONTAINS(try_set(cfg, "allowlist", S("ok.com,bad_host.com")), "\"bad_host.com\" is not a host name");
+    CHECK_CONTAINS(try_set(cfg, "allowlist", S("*.*.com")), "is not a host name");
+    CHECK_INT(cfg->allowlist_len, 2); /* kept after a refused value */
+
+    CHECK_STR(try_set(cfg, "domain", S("Functions.Example.COM")), "");
+    CHECK_STR(cfg->domain, "functions.example.com");
+    CHECK_CONTAINS(try_set(cfg, "domain", S("a..b")), "not a valid domain name");
+    char label64[80];
+    memset(label64, 'a', 64);
+    label64[64] = '\0';
+    CHECK_CONTAINS(try_set(cfg, "domain", S(label64)), "not a valid domain name");
+    label64[63] = '\0';
+    CHECK_STR(try_set(cfg, "domain", S(label64)), "");
+    faas_config_unref(cfg);
+}
+
+TEST(other_settings)
+{
+    faas_config_t *cfg = faas_config_new();
+    CHECK_STR(try_set(cfg, "mode", S("prod")), "");
+    CHECK_INT(cfg->prod, 1);
+    CHECK_STR(try_set(cfg, "mode", S("not_prod")), "");
+    CHECK_INT(cfg->prod, 0);
+    CHECK_CONTAINS(try_set(cfg, "mode", S("staging")), "mode: must be \"dev\" or \"prod\"");
+    CHECK_STR(try_set(cfg, "log_level", S("WARN")), "");
+    CHECK_INT(cfg->log_level, FAAS_LOG_WARN);
+    CHECK_CONTAINS(try_set(cfg, "log_level", N(1)), "log_level: must be");
+    CHECK_STR(try_set(cfg, "limits.cpus", N(0.5)), "");
+    CHECK_INT(cfg->limits.nano_cpus, 500000000);
+    CHECK_CONTAINS(try_set(cfg, "limits.cpus", N(0)), "limits.cpus: must be a number of CPUs");
+    CHECK_CONTAINS(try_set(cfg, "limits.pids", N(3)), "limits.pids: 3 is out of range 8..4194304");
+    CHECK_CONTAINS(try_set(cfg, "limits.pids", N(9.5)), "limits.pids: must be a whole number");
+    CHECK_CONTAINS(try_set(cfg, "limits.memory", S("1m")), "limits.memory: 1MiB is out of range (6MiB to 1024GiB)");
+    CHECK_CONTAINS(try_set(cfg, "cleanup_interval", S("500ms")), "cleanup_interval: 500ms is out of range (1s to 7d)");
+    CHECK_STR(try_set(cfg, "server.shutdown_timeout", N(0)), "");
+    CHECK_CONTAINS(try_set(cfg, "limits.nope", N(1)), "limits.nope: unknown setting");
+    CHECK_CONTAINS(try_set(cfg, "docker.socket", S("tcp://1.2.3.4:2375")), "only unix:// sockets");
+    CHECK_STR(try_set(cfg, "docker.socket", S("unix:///run/d.sock")), "");
+    CHECK_STR(cfg->docker.socket, "/run/d.sock");
+    CHECK_CONTAINS(try_set(cfg, "docker.socket", S("relative.sock")), "absolute socket path");
+    CHECK_CONTAINS(try_set(cfg, "docker.image_prefix", S("Bad Prefix")), "not a valid image name prefix");
+    CHECK_CONTAINS(try_set(cfg, "tls.acme.directory", S("ftp://x")), "must be an http(s):// URL");
+    CHECK_CONTAINS(try_set(cfg, "tls.acme.email", S("nobody")), "not an e-mail address");
+    CHECK_CONTAINS(try_set(cfg, "data_dir", S("")), "data_dir: must not be empty");
+    CHECK_CONTAINS(try_set(cfg, "data_dir", N(3)), "data_dir: must be a string, got a number");
+    CHECK(faas_config_is_section("limits") && faas_config_is_section("tls.acme") && !faas_config_is_section("domain"));
+    faas_config_unref(cfg);
+}
+
+static const char *const *env_table;
+
+static const char *fake_getenv(const char *name)
+{
+    for (const char *const *e = env_table; *e != NULL; e += 2)
+        if (strcmp(e[0], name) == 0)
+            return e[1];
+    return NULL;
+}
+
+TEST(environment_overrides)
+{
+    faas_config_t *cfg = faas_config_new();
+    faas_config_value_t l = S("10.0.0.1:8000");
+    faas_config_set(cfg, "listen", &l, NULL);
+    static const char *const env[] = {"SERVER_PORT", "9123", "ENV", "prod", "MAX_FILE_SIZE", "5m",
+                                      "DOCKER_RUN_TIMEOUT", "45", "ALLOWLIST", "a.example.com,*.b.example.com",
+                                      "LOG_TO_FILE", "1", "DOCKER_HOST", "unix:///tmp/d.sock", "CLEANUP_INTERVAL", "60s",
+                                      "SERVER_SHUTDOWN_TIMEOUT", "2s", NULL};
+    env_table = env;
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_apply_env(cfg, fake_getenv, &err), FAAS_OK);
+    CHECK_STR(cfg->listen.host, "10.0.0.1");
+    CHECK_INT(cfg->listen.port, 9123);
+    CHECK_INT(cfg->prod, 1);
+    CHECK_INT(cfg->limits.max_file_size, 5 << 20);
+    CHECK_INT(cfg->limits.run_timeout_ms, 45000);
+    CHECK_INT(cfg->allowlist_len, 2);
+    CHECK_STR(cfg->log_file, "faas.log");
+    CHECK_STR(cfg->docker.socket, "/tmp/d.sock");
+    CHECK_INT(cfg->cleanup_interval_ms, 60000);
+    CHECK_INT(cfg->server.shutdown_timeout_ms, 2000);
+
+    static const char *const bad[] = {"DOCKER_CONTAINER_LIMIT", "many", NULL};
+    env_table = bad;
+    CHECK_INT(faas_config_apply_env(cfg, fake_getenv, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "DOCKER_CONTAINER_LIMIT (environment, for limits.containers): must be a whole number (got \"many\")");
+    static const char *const port[] = {"SERVER_PORT", "65536", NULL};
+    env_table = port;
+    CHECK_INT(faas_config_apply_env(cfg, fake_getenv, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "SERVER_PORT");
+    static const char *const off[] = {"LOG_TO_FILE", "0", NULL};
+    env_table = off;
+    CHECK_INT(faas_config_apply_env(cfg, fake_getenv, &err), FAAS_OK);
+    CHECK(cfg->log_file == NULL);
+    faas_config_unref(cfg);
+}
+
+TEST(finish_resolves_paths)
+{
+    faas_config_t *cfg = faas_config_new();
+    faas_config_value_t d = S("state"), p = S("~/keys/pass"), lf = S("logs/faas.log");
+    faas_config_set(cfg, "data_dir", &d, NULL);
+    faas_config_set(cfg, "passfile", &p, NULL);
+    faas_config_set(cfg, "log_file", &lf, NULL);
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_finish(cfg, "/etc/faas", "/home/op", &err), FAAS_OK);
+    CHECK_STR(cfg->data_dir, "/etc/faas/state");
+    CHECK_STR(cfg->passfile, "/home/op/keys/pass");
+    CHECK_STR(cfg->temp_dir, "/etc/faas/state/tmp");
+    CHECK_STR(cfg->log_file, "/etc/faas/state/logs/faas.log");
+    faas_config_unref(cfg);
+
+    cfg = faas_config_new();
+    CHECK_INT(faas_config_finish(cfg, "/x", NULL, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "passfile: \"~/.passfile\" uses ~ but HOME is not set");
+    faas_config_unref(cfg);
+
+    cfg = faas_config_new();
+    faas_config_value_t c = S("cert.pem");
+    faas_config_set(cfg, "tls.cert", &c, NULL);
+    CHECK_INT(faas_config_finish(cfg, "/x", "/root", &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "tls.cert and tls.key: set both or neither");
+    faas_config_set(cfg, "tls.key", &c, NULL);
+    CHECK_INT(faas_config_finish(cfg, "/nonexistent", "/root", &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "tls.cert: cannot read /x/cert.pem"); /* resolved by the first finish */
+    faas_config_unref(cfg);
+}
+
+TEST(reload_keeps_fixed_settings)
+{
+    faas_config_t *cur = faas_config_new(), *next = faas_config_new();
+    faas_config_value_t l = S("127.0.0.1:9999"), dom = S("new.example.com"), dd = S("/other"), lvl = S("debug");
+    faas_config_set(next, "listen", &l, NULL);
+    faas_config_set(next, "domain", &dom, NULL);
+    faas_config_set(next, "data_dir", &dd, NULL);
+    faas_config_set(next, "log_level", &lvl, NULL);
+    char changed[256];
+    faas_config_keep_fixed(next, cur, changed, sizeof(changed));
+    CHECK_STR(changed, "listen, data_dir");
+    CHECK_INT(next->listen.port, 8080);
+    CHECK_STR(next->data_dir, "/var/lib/faas");
+    CHECK_STR(next->domain, "new.example.com"); /* reloadable: the new value stays */
+    CHECK_INT(next->log_level, FAAS_LOG_DEBUG);
+    faas_config_keep_fixed(next, cur, changed, sizeof(changed));
+    CHECK_STR(changed, "");
+    faas_config_unref(cur);
+    faas_config_unref(next);
+}
+
+TEST(refcount)
+{
+    faas_config_t *cfg = faas_config_new();
+    CHECK(faas_config_ref(cfg) == cfg);
+    faas_config_unref(cfg);
+    CHECK_STR(cfg->domain, "localhost"); /* still alive: one reference left */
+    faas_config_unref(cfg);
+    faas_config_unref(NULL);
+}
+
+int main(void)
+{
+    RUN(defaults_are_documented_values);
+    RUN(durations);
+    RUN(sizes);
+    RUN(listen_forms);
+    RUN(ports_and_hosts);
+    RUN(other_settings);
+    RUN(environment_overrides);
+    RUN(finish_resolves_paths);
+    RUN(reload_keeps_fixed_settings);
+    RUN(refcount);
+    return testlib_done();
+}

@@ -1,0 +1,314 @@
+/*
+ * policy.c (unit): faas.conf.lua through the real Lua sandbox: settings,
+ * errors, environment precedence, hooks and their failure modes, the
+ * helpers of lua/faas.lua, clones.
+ */
+#include "faas/log.h"
+#include "faas/policy.h"
+#include "testlib.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char dir[256];
+
+static const char *no_env(const char *name)
+{
+    (void)name;
+    return NULL;
+}
+
+static const char *env_file_size(const char *name)
+{
+    return strcmp(name, "MAX_FILE_SIZE") == 0 ? "7m" : NULL;
+}
+
+/* Writes text to a config file and loads it; returns the load result (messages in err). */
+static faas_err_t load(const char *text, faas_config_t **cfg, faas_policy_t **pol, faas_error_t *err)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/faas.conf.lua", dir);
+    testlib_write_file(path, text);
+    faas_policy_env_t env = {.getenv_fn = no_env, .home = "/home/op"};
+    memset(err, 0, sizeof(*err));
+    return faas_policy_load(path, &env, cfg, pol, err);
+}
+
+static void release(faas_config_t *cfg, faas_policy_t *pol)
+{
+    faas_policy_dispose(pol);
+    faas_config_unref(cfg);
+}
+
+/* The error a broken file gives (the policy must not load). */
+static const char *load_error(const char *text)
+{
+    static faas_error_t err;
+    faas_config_t *cfg = NULL;
+    faas_policy_t *pol = NULL;
+    if (load(text, &cfg, &pol, &err) == FAAS_OK) {
+        release(cfg, pol);
+        return "(loaded)";
+    }
+    return err.msg;
+}
+
+TEST(repository_config_loads_with_default_values)
+{
+    faas_policy_env_t env = {.getenv_fn = no_env, .home = "/root"};
+    faas_config_t *cfg = NULL, *defaults = faas_config_new();
+    faas_policy_t *pol = NULL;
+    faas_error_t err = {0};
+    CHECK_INT(faas_policy_load(FAAS_SOURCE_DIR "/faas.conf.lua", &env, &cfg, &pol, &err), FAAS_OK);
+    if (cfg == NULL)
+        return;
+    CHECK_STR(cfg->domain, defaults->domain);
+    CHECK_STR(cfg->data_dir, defaults->data_dir);
+    CHECK_STR(cfg->passfile, "/root/.passfile");
+    CHECK_INT(cfg->listen.port, defaults->listen.port);
+    CHECK_INT(cfg->limits.memory, defaults->limits.memory);
+    CHECK_INT(cfg->limits.nano_cpus, defaults->limits.nano_cpus);
+    CHECK_INT(cfg->server.read_timeout_ms, defaults->server.read_timeout_ms);
+    CHECK(memcmp(cfg->reserved_ports, defaults->reserved_ports, sizeof(cfg->reserved_ports)) == 0);
+    for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
+        CHECK(!faas_policy_has_hook(pol, (faas_policy_hook_t)h)); /* hooks are only shown in comments */
+    release(cfg, pol);
+    faas_config_unref(defaults);
+}
+
+TEST(settings_from_lua)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    CHECK_INT(load("listen = 9000\n"
+                   "domain = 'Fn.Example.com'\n"
+                   "data_dir = 'state'\n"
+                   "reserved_ports = { 22, '100-102' }\n"
+                   "allowlist = { 'a.example.com', '*.b.example.com' }\n"
+                   "limits = { memory = '64m', cpus = 0.25, containers = 3 }\n"
+                   "tls = { https_port = 8443, acme = { email = 'ops@example.com' } }\n"
+                   "local helper = 5\n"
+                   "function my_helper() end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK_INT(cfg->listen.port, 9000);
+    CHECK_STR(cfg->domain, "fn.example.com");
+    char want[300];
+    snprintf(want, sizeof(want), "%s/state", dir);
+    CHECK_STR(cfg->data_dir, want);
+    CHECK(faas_config_port_reserved(cfg, 22) && faas_config_port_reserved(cfg, 101) && !faas_config_port_reserved(cfg, 80));
+    CHECK_INT(cfg->allowlist_len, 2);
+    CHECK_INT(cfg->limits.memory, 64 << 20);
+    CHECK_INT(cfg->limits.nano_cpus, 250000000);
+    CHECK_INT(cfg->limits.containers, 3);
+    CHECK_INT(cfg->tls.https_port, 8443);
+    CHECK_STR(cfg->tls.acme.email, "ops@example.com");
+    CHECK(faas_policy_config(pol) == cfg);
+    release(cfg, pol);
+}
+
+TEST(errors_name_the_setting)
+{
+    CHECK_CONTAINS(load_error("x = = 1\n"), "faas.conf.lua:1: unexpected symbol near '='");
+    CHECK_CONTAINS(load_error("\nerror('boom')\n"), "faas.conf.lua:2: boom");
+    CHECK_CONTAINS(load_error("limits = { memroy = '1g' }\n"), "limits.memroy: unknown setting");
+    CHECK_CONTAINS(load_error("tls = { acme = { nope = 1 } }\n"), "tls.acme.nope: unknown setting");
+    CHECK_CONTAINS(load_error("tls = { acme = 3 }\n"), "tls.acme: must be a table");
+    CHECK_CONTAINS(load_error("limits = { [1] = 2 }\n"), "limits: keys must be setting names");
+    CHECK_CONTAINS(load_error("reserved_ports = { a = 1 }\n"), "reserved_ports: must be a list");
+    CHECK_CONTAINS(load_error("reserved_ports = { {1} }\n"), "reserved_ports: entry 1 is a table");
+    CHECK_CONTAINS(load_error("domain = function() end\n"), "domain: unsupported value (a function)");
+    CHECK_CONTAINS(load_error("route = 'x'\n"), "route: must be a function, got a string");
+    CHECK_CONTAINS(load_error("port_allowed = {}\n"), "port_allowed: must be a function, got a table");
+    CHECK_CONTAINS(load_error("while true do end\n"), "faas.conf.lua:1: instruction budget exceeded");
+    CHECK_CONTAINS(load_error("local t = {} for i = 1, 1e9 do t[i] = i end\n"), "memory cap");
+    CHECK_STR(load_error("unknown_value = 3\n"), "(loaded)"); /* warned about, not fatal */
+}
+
+TEST(sandbox_has_no_escape_hatches)
+{
+    CHECK_CONTAINS(load_error("io.open('/etc/passwd')\n"), "global 'io'");
+    CHECK_CONTAINS(load_error("os.execute('true')\n"), "field 'execute'");
+    CHECK_CONTAINS(load_error("os.remove('/tmp/x')\n"), "field 'remove'");
+    CHECK_CONTAINS(load_error("load('return 1')\n"), "global 'load'");
+    CHECK_CONTAINS(load_error("dofile('/etc/passwd')\n"), "global 'dofile'");
+    CHECK_CONTAINS(load_error("string.dump(print)\n"), "field 'dump'");
+    CHECK_CONTAINS(load_error("debug.getinfo(1)\n"), "global 'debug'");
+    CHECK_CONTAINS(load_error("package.loadlib('x', 'y')\n"), "global 'package'");
+    CHECK_CONTAINS(load_error("require 'os'\n"), "module 'os' not found");
+    CHECK_STR(load_error("assert(os.getenv and os.time and require('faas').match)\n"), "(loaded)");
+}
+
+TEST(environment_beats_the_file)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/faas.conf.lua", dir);
+    testlib_write_file(path, "limits = { max_file_size = '1m' }\n");
+    faas_policy_env_t env = {.getenv_fn = env_file_size, .home = "/h"};
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err = {0};
+    CHECK_INT(faas_policy_load(path, &env, &cfg, &pol, &err), FAAS_OK);
+    CHECK_INT(cfg->limits.max_file_size, 7 << 20);
+    release(cfg, pol);
+}
+
+static int route(faas_policy_t *pol, const char *host, const char *path, char *name)
+{
+    return faas_policy_route(pol, host, strlen(host), path, strlen(path), "GET", 3, name, 64);
+}
+
+TEST(route_hook)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    CHECK_INT(load("local faas = require 'faas'\n"
+                   "local table_route = faas.routes{ hosts = { ['api.example.org'] = 'billing', ['*.shop.example'] = 'shop' },\n"
+                   "                                 prefixes = { ['/b/'] = 'short', ['/b/long/'] = 'long' } }\n"
+                   "function route(host, path, method)\n"
+                   "  if path == '/error' then error('hook failed') end\n"
+                   "  if path == '/number' then return 42 end\n"
+                   "  if path == '/loop' then while true do end end\n"
+                   "  if path == '/pcall-loop' then pcall(function() while true do end end) return 'escaped' end\n"
+                   "  if path == '/long-name' then return string.rep('a', 100) end\n"
+                   "  return table_route(host, path, method)\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    char name[64];
+    CHECK(faas_policy_has_hook(pol, FAAS_HOOK_ROUTE));
+    CHECK_INT(route(pol, "API.example.org", "/", name), 1);
+    CHECK_STR(name, "billing");
+    CHECK_INT(route(pol, "eu.shop.example", "/", name), 1);
+    CHECK_STR(name, "shop");
+    CHECK_INT(route(pol, "a.b.shop.example", "/", name), 0); /* one label only */
+    CHECK_INT(route(pol, "x.example.com", "/b/long/x", name), 1);
+    CHECK_STR(name, "long");
+    CHECK_INT(route(pol, "x.example.com", "/b/x", name), 1);
+    CHECK_STR(name, "short");
+    CHECK_INT(route(pol, "x.example.com", "/c", name), 0);
+    CHECK_INT(route(pol, "x", "/error", name), 0);
+    CHECK_INT(route(pol, "x", "/number", name), 0);
+    CHECK_INT(route(pol, "x", "/loop", name), 0);
+    CHECK_INT(route(pol, "x", "/pcall-loop", name), 0); /* the script's own pcall cannot swallow the budget */
+    CHECK_INT(route(pol, "x", "/long-name", name), 0);
+    CHECK_INT(route(pol, "api.example.org", "/", name), 1); /* the state still works after failures */
+    CHECK_STR(name, "billing");
+    release(cfg, pol);
+}
+
+TEST(port_tls_volume_hooks)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char reason[128];
+    int allowed = -1;
+
+    CHECK_INT(load("reserved_ports = { 9001 }\nallowlist = { 'a.example.com', '*.b.example.com' }\n", &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK_INT(faas_policy_port_allowed(pol, 9001, &allowed, reason, sizeof(reason), &err), FAAS_OK);
+    CHECK_INT(allowed, 0);
+    CHECK_STR(reason, "port 9001 is in reserved_ports");
+    CHECK_INT(faas_policy_port_allowed(pol, 9002, &allowed, reason, sizeof(reason), &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_tls_allowed(pol, "A.example.com", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_tls_allowed(pol, "fn.b.example.com", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_tls_allowed(pol, "b.example.com", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 0);
+    CHECK_INT(faas_policy_tls_allowed(pol, "127.0.0.1", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 0);
+    CHECK_INT(faas_policy_volume_allowed(pol, "/srv", "/data", &allowed, &err), FAAS_ENOTFOUND);
+    release(cfg, pol);
+
+    CHECK_INT(load("local ok = require('faas').ports{ '10000-10002', 20000 }\n"
+                   "function port_allowed(port) return ok[port] == true, 'use 10000-10002' end\n"
+                   "function tls_allowed(host) if host == 'bad' then return 'yes' end return host:sub(-4) == '.org' end\n"
+                   "function volume_allowed(h, c) return h:sub(1, 5) == '/srv/' end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK_INT(faas_policy_port_allowed(pol, 10001, &allowed, reason, sizeof(reason), &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_port_allowed(pol, 80, &allowed, reason, sizeof(reason), &err), FAAS_OK);
+    CHECK_INT(allowed, 0);
+    CHECK_STR(reason, "use 10000-10002");
+    CHECK_INT(faas_policy_tls_allowed(pol, "x.org", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_tls_allowed(pol, "bad", &allowed, &err), FAAS_EPOLICY); /* a string is not a yes */
+    CHECK_INT(faas_policy_volume_allowed(pol, "/srv/x", "/data", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    CHECK_INT(faas_policy_volume_allowed(pol, "/etc", "/data", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 0);
+    release(cfg, pol);
+
+    CHECK_INT(load("function port_allowed(port) error('no') end\n", &cfg, &pol, &err), FAAS_OK);
+    CHECK_INT(faas_policy_port_allowed(pol, 5000, &allowed, reason, sizeof(reason), &err), FAAS_EPOLICY);
+    CHECK_CONTAINS(err.msg, "policy hook port_allowed failed");
+    release(cfg, pol);
+}
+
+TEST(host_match)
+{
+    CHECK(faas_policy_host_match("a.example.com", 13, "a.example.com"));
+    CHECK(faas_policy_host_match("A.Example.COM", 13, "a.example.com"));
+    CHECK(faas_policy_host_match("x.example.com", 13, "*.example.com"));
+    CHECK(!faas_policy_host_match("example.com", 11, "*.example.com"));
+    CHECK(!faas_policy_host_match("a.b.example.com", 15, "*.example.com"));
+    CHECK(!faas_policy_host_match("xexample.com", 12, "*.example.com"));
+    CHECK(!faas_policy_host_match("a.example.co", 12, "a.example.com"));
+    CHECK(!faas_policy_host_match("a.example.com.evil", 18, "*.example.com"));
+}
+
+TEST(clones_are_independent_states)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol, *copy = NULL;
+    faas_error_t err;
+    CHECK_INT(load("counter = nil\nlocal n = 0\nfunction route(h) n = n + 1 return 'f' .. n end\n", &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK_INT(faas_policy_clone(pol, &copy, &err), FAAS_OK);
+    char name[64];
+    route(pol, "h", "/", name);
+    route(pol, "h", "/", name);
+    CHECK_STR(name, "f2");
+    route(copy, "h", "/", name);
+    CHECK_STR(name, "f1"); /* its own Lua state */
+    CHECK(faas_policy_config(copy) == cfg);
+    faas_policy_dispose(copy);
+    release(cfg, pol);
+}
+
+TEST(no_file_means_defaults)
+{
+    faas_policy_env_t env = {.getenv_fn = no_env, .home = "/h"};
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err = {0};
+    CHECK_INT(faas_policy_load(NULL, &env, &cfg, &pol, &err), FAAS_OK);
+    CHECK(cfg->path == NULL);
+    CHECK_STR(cfg->passfile, "/h/.passfile");
+    release(cfg, pol);
+    CHECK_INT(faas_policy_load("/nonexistent/faas.conf.lua", &env, &cfg, &pol, &err), FAAS_EIO);
+    CHECK_CONTAINS(err.msg, "cannot read /nonexistent/faas.conf.lua");
+}
+
+int main(void)
+{
+    testlib_tmpdir(dir, sizeof(dir));
+    faas_log_set_level(FAAS_LOG_ERROR);
+    RUN(repository_config_loads_with_default_values);
+    RUN(settings_from_lua);
+    RUN(errors_name_the_setting);
+    RUN(sandbox_has_no_escape_hatches);
+    RUN(environment_beats_the_file);
+    RUN(route_hook);
+    RUN(port_tls_volume_hooks);
+    RUN(host_match);
+    RUN(clones_are_independent_states);
+    RUN(no_file_means_defaults);
+    return testlib_done();
+}
