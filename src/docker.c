@@ -7,8 +7,7 @@
  * mutable state is a mutex-guarded pool of idle curl handles, so a handle (and its kept-alive
  * connection) is used by one call at a time and reused by the next.
  */
-#define FAAS_DOCKER__INTERNAL
-#include "faas/docker.h"
+#include "docker_internal.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -5,8 +5,7 @@
  * Threads: the calls are worker thread only (they block, events for as long as it listens).
  * The parsers do no I/O; each instance belongs to one thread at a time.
  */
-#define FAAS_DOCKER__INTERNAL
-#include "faas/docker.h"
+#include "docker_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -112,4 +112,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --limit-rate 500K -X POST --data-b
 check_eq "the same upload passes with read_timeout = 20s (body read, then 405)" "$code" 405
 faas_stop TERM
 
+# --- /health when the Docker engine does not answer -----------------------------------------
+faas_start nodocker 'docker = { socket = "/nonexistent/docker.sock" }' || exit 1
+check_contains "start-up warns that docker is unreachable, and starts anyway" "$(cat "$F_LOG")" \
+    "docker unreachable at /nonexistent/docker.sock: No such file or directory (errno 2)"
+http GET "$F_URL/health"
+check_eq "GET /health without docker: 503" "$H_STATUS" 503
+check_eq "docker reported unreachable" "$(json .docker)" unreachable
+check_eq "status is not ok" "$(json .status)" unavailable
+check "time still set" test -n "$(json .time)"
+check_eq "h2c: 503 too" "$(curl -s -o /dev/null -w '%{http_code}' --http2-prior-knowledge "$F_URL/health")" 503
+faas_stop TERM
+check_eq "exit 0 without docker" "$F_RC" 0
+
 t_done

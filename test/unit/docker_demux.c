@@ -5,8 +5,7 @@
  * that odd answers give clean errors, which the real engine cannot be made to send).
  * Single-threaded apart from the canned server thread.
  */
-#define FAAS_DOCKER__INTERNAL
-#include "faas/docker.h"
+#include "docker_internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
