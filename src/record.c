@@ -52,7 +52,7 @@ static const field_t function_fields[] = {
     STR(faas_function_t, runtime, "runtime", 0),
     STR(faas_function_t, tag, "tag", 0),
     INT(faas_function_t, port, "port", 0, 65535),
-    INT(faas_function_t, container_port, "containerPort", 0, 65535),
+    INT(faas_function_t, container_port, "container_port", 0, 65535),
     STR(faas_function_t, volume, "volume", 0),
     ENUM(faas_function_t, status, "status", function_status_names),
     STR(faas_function_t, image_id, "imageId", 0),

@@ -8,7 +8,7 @@
  *  - keys are camelCase; where a seed API already shows a key, that key is used verbatim
  *    (seed 000 function: name, tag, runtime, port, volume, id = the container id;
  *    seed 002: functionId, imageId, language, createdAt, lastExecuted, name; the runtime
- *    upload answer: fileName).
+ *    upload answer: fileName), and "container_port" as DESIGN.md section 5 spells it.
  *  - a record's own UUID is "id", except the function, whose UUID is "functionId" because
  *    seed 000 spends "id" on the container id; the invocation's is "invocationId" as in the
  *    execute answer. References to other records are "functionId" / "functionName".
@@ -18,7 +18,7 @@
  *    takes null or a missing key as absent. Unknown keys are ignored (older code can read
  *    newer records); a known key of the wrong type or an unknown enum string is FAAS_EINVAL.
  *
- * Function:   {"functionId","name","kind","language","runtime","tag","port","containerPort",
+ * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
  *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","createdAt",
  *              "updatedAt","lastExecuted","build":{"id","status","startedAt","finishedAt","error"}|null}
  * Runtime:    {"name","fileName","createdAt"}

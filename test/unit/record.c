@@ -89,7 +89,7 @@ TEST(function_round_trip)
     CHECK_INT(out.build.finished_at, 1700000000002LL);
     CHECK_STR(out.build.error, "step 3 failed");
     /* The key names the API shows. */
-    const char *keys[] = {"\"functionId\":", "\"name\":", "\"kind\":\"job\"", "\"containerPort\":8080",
+    const char *keys[] = {"\"functionId\":", "\"name\":", "\"kind\":\"job\"", "\"container_port\":8080",
                           "\"imageId\":", "\"id\":\"c0ffee\"", "\"previousImage\":", "\"createdAt\":1700000000123",
                           "\"updatedAt\":", "\"lastExecuted\":", "\"status\":\"running\"", "\"env\":{",
                           "\"build\":{\"id\":\"b-1\",\"status\":\"failed\",\"startedAt\":"};
