@@ -68,6 +68,7 @@ allowlist = {}
 
 limits = {
   max_file_size = "10m",     -- uploaded code: zips and Dockerfiles (413 above)
+  max_unpacked_size = "256m", -- what an uploaded zip may unpack to (a zip bomb is refused)
   max_body_size = "64m",     -- any request body, proxied traffic included (restart)
   memory = "256m",           -- memory of each function container
   cpus = 1,                  -- CPUs of each function container (0.5 = half a core)
@@ -75,6 +76,7 @@ limits = {
   containers = 10,           -- executions running at once; more get 429
   run_timeout = "30s",       -- one execution; then the container is killed
   build_timeout = "120s",    -- one image build
+  start_timeout = "60s",     -- a new service container must answer HTTP within it
   upstream_timeout = "60s",  -- a proxied request waiting on its function (restart)
 }
 

@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config
 libh2o-evloop-dev liblua5.4-dev liblmdb-dev libcjson-dev libarchive-dev
 libcurl4-openssl-dev uuid-dev libssl-dev
 docker.io cgroupfs-mount busybox-static debootstrap
-curl ca-certificates nghttp2-client zip unzip procps iproute2 jq openssl"
+curl ca-certificates nghttp2-client zip unzip procps iproute2 jq openssl python3"
 
 missing=""
 for p in $PKGS; do

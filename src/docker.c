@@ -26,7 +26,6 @@
 #define BODY_MAX ((size_t)64 << 20)       /* a buffered 2xx answer larger than this is refused */
 #define ERROR_BODY_MAX ((size_t)64 << 10) /* an error answer is cut here (the message is at the start) */
 #define CONNECT_TIMEOUT_MS 5000L
-#define WHAT_MAX 160
 
 struct faas_docker {
     char *socket;
@@ -200,7 +199,7 @@ void faas_docker__str_add_filters(faas_docker__str_t *s, const char *type, const
 }
 
 /* Appends "/<kind>/<ref escaped><suffix>". */
-static void add_path(faas_docker__str_t *s, const char *kind, const char *ref, const char *suffix)
+void faas_docker__add_path(faas_docker__str_t *s, const char *kind, const char *ref, const char *suffix)
 {
     faas_docker__str_adds(s, "/");
     faas_docker__str_adds(s, kind);
@@ -426,7 +425,7 @@ static faas_err_t take_json(faas_docker__req_t *rq, int type, cJSON **out, faas_
     return FAAS_OK;
 }
 
-static faas_err_t check_ref(const char *ref, const char *what, faas_error_t *err)
+faas_err_t faas_docker__check_ref(const char *ref, const char *what, faas_error_t *err)
 {
     if (ref == NULL || ref[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "%s: empty id or reference", what);
@@ -434,7 +433,7 @@ static faas_err_t check_ref(const char *ref, const char *what, faas_error_t *err
 }
 
 /* A request with no body whose answer only matters through its status. */
-static faas_err_t simple(faas_docker_t *d, const char *method, faas_docker__str_t *path, const char *what,
+faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_docker__str_t *path, const char *what,
                          long timeout_ms, faas_error_t *err)
 {
     faas_docker__req_t rq = {.method = method, .what = what, .timeout_ms = timeout_ms};
@@ -444,7 +443,7 @@ static faas_err_t simple(faas_docker_t *d, const char *method, faas_docker__str_
 }
 
 /* A GET whose answer is JSON of the given type. */
-static faas_err_t get_json(faas_docker_t *d, faas_docker__str_t *path, const char *what, int type, cJSON **out,
+faas_err_t faas_docker__get_json(faas_docker_t *d, faas_docker__str_t *path, const char *what, int type, cJSON **out,
                            faas_error_t *err)
 {
     *out = NULL;
@@ -488,41 +487,7 @@ faas_err_t faas_docker_ping(faas_docker_t *d, int timeout_ms, faas_error_t *err)
 {
     faas_docker__str_t path = {0};
     faas_docker__str_adds(&path, "/_ping");
-    return simple(d, "GET", &path, "ping", timeout_ms, err);
-}
-
-faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **out, faas_error_t *err)
-{
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/images/json");
-    if (label != NULL) {
-        faas_docker__str_adds(&path, "?filters=");
-        faas_docker__str_add_filters(&path, NULL, label);
-    }
-    return get_json(d, &path, "list images", cJSON_Array, out, err);
-}
-
-faas_err_t faas_docker_image_inspect(faas_docker_t *d, const char *ref, cJSON **out, faas_error_t *err)
-{
-    char what[WHAT_MAX];
-    snprintf(what, sizeof(what), "inspect image %.100s", ref != NULL ? ref : "");
-    *out = NULL;
-    if (check_ref(ref, what, err) != FAAS_OK)
-        return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
-    add_path(&path, "images", ref, "/json");
-    return get_json(d, &path, what, cJSON_Object, out, err);
-}
-
-faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force, faas_error_t *err)
-{
-    char what[WHAT_MAX];
-    snprintf(what, sizeof(what), "remove image %.100s", ref != NULL ? ref : "");
-    if (check_ref(ref, what, err) != FAAS_OK)
-        return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
-    add_path(&path, "images", ref, force ? "?force=1" : "");
-    return simple(d, "DELETE", &path, what, 0, err);
+    return faas_docker__simple(d, "GET", &path, "ping", timeout_ms, err);
 }
 
 /* ---- containers ---- */
@@ -710,13 +675,13 @@ faas_err_t faas_docker_container_create(faas_docker_t *d, const faas_docker_cont
 static faas_err_t container_op(faas_docker_t *d, const char *method, const char *verb, const char *id,
                                const char *suffix, long timeout_ms, faas_error_t *err)
 {
-    char what[WHAT_MAX];
+    char what[FAAS_DOCKER__WHAT_MAX];
     snprintf(what, sizeof(what), "%s container %.80s", verb, id != NULL ? id : "");
-    if (check_ref(id, what, err) != FAAS_OK)
+    if (faas_docker__check_ref(id, what, err) != FAAS_OK)
         return FAAS_EINVAL;
     faas_docker__str_t path = {0};
-    add_path(&path, "containers", id, suffix);
-    return simple(d, method, &path, what, timeout_ms, err);
+    faas_docker__add_path(&path, "containers", id, suffix);
+    return faas_docker__simple(d, method, &path, what, timeout_ms, err);
 }
 
 faas_err_t faas_docker_container_start(faas_docker_t *d, const char *id, faas_error_t *err)
@@ -750,14 +715,14 @@ faas_err_t faas_docker_container_remove(faas_docker_t *d, const char *id, int fo
 
 faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON **out, faas_error_t *err)
 {
-    char what[WHAT_MAX];
+    char what[FAAS_DOCKER__WHAT_MAX];
     snprintf(what, sizeof(what), "inspect container %.80s", id != NULL ? id : "");
     *out = NULL;
-    if (check_ref(id, what, err) != FAAS_OK)
+    if (faas_docker__check_ref(id, what, err) != FAAS_OK)
         return FAAS_EINVAL;
     faas_docker__str_t path = {0};
-    add_path(&path, "containers", id, "/json");
-    return get_json(d, &path, what, cJSON_Object, out, err);
+    faas_docker__add_path(&path, "containers", id, "/json");
+    return faas_docker__get_json(d, &path, what, cJSON_Object, out, err);
 }
 
 faas_err_t faas_docker_container_list(faas_docker_t *d, const char *label, int all, cJSON **out,
@@ -769,5 +734,5 @@ faas_err_t faas_docker_container_list(faas_docker_t *d, const char *label, int a
         faas_docker__str_adds(&path, "&filters=");
         faas_docker__str_add_filters(&path, NULL, label);
     }
-    return get_json(d, &path, "list containers", cJSON_Array, out, err);
+    return faas_docker__get_json(d, &path, "list containers", cJSON_Array, out, err);
 }

@@ -49,4 +49,18 @@ typedef struct faas_docker__req {
 faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_error_t *err);
 
 
+/* Room for an operation's description in messages ("remove image abc:1"). */
+#define FAAS_DOCKER__WHAT_MAX 160
+
+/* Appends "/<kind>/<ref escaped><suffix>" to s. */
+void faas_docker__add_path(faas_docker__str_t *s, const char *kind, const char *ref, const char *suffix);
+/* FAAS_EINVAL when ref is NULL or empty. */
+faas_err_t faas_docker__check_ref(const char *ref, const char *what, faas_error_t *err);
+/* A request with no body whose answer only matters through its status (path is freed). */
+faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_docker__str_t *path, const char *what,
+                               long timeout_ms, faas_error_t *err);
+/* A GET whose answer is JSON of the given cJSON type (path is freed). */
+faas_err_t faas_docker__get_json(faas_docker_t *d, faas_docker__str_t *path, const char *what, int type, cJSON **out,
+                                 faas_error_t *err);
+
 #endif

@@ -14,7 +14,6 @@
 #include "faas/log.h"
 
 #define LINE_MAX_BYTES ((size_t)1 << 20) /* longer JSON lines are dropped, not buffered */
-#define WHAT_MAX 160
 
 /* ---- log frame demux ---- */
 
@@ -262,6 +261,24 @@ static int on_build_body(void *arg, const char *data, size_t len)
     return b->failed;
 }
 
+/* Appends "<param><URL-encoded JSON object of the k=v list>", when the list is not empty. */
+static faas_err_t add_json_map(faas_docker__str_t *path, const char *param, const char *const *kv, faas_error_t *err)
+{
+    if (kv == NULL || kv[0] == NULL)
+        return FAAS_OK;
+    cJSON *map = NULL;
+    if (faas_docker__labels(kv, &map, err) != FAAS_OK)
+        return err != NULL ? err->code : FAAS_EINVAL;
+    char *json = cJSON_PrintUnformatted(map);
+    faas_docker__str_adds(path, param);
+    if (json != NULL)
+        faas_docker__str_add_escaped(path, json);
+    path->oom |= json == NULL;
+    cJSON_free(json);
+    cJSON_Delete(map);
+    return FAAS_OK;
+}
+
 /* The query of POST /build. */
 static faas_err_t build_path(const faas_docker_build_opts_t *o, faas_docker__str_t *path, faas_error_t *err)
 {
@@ -273,18 +290,9 @@ static faas_err_t build_path(const faas_docker_build_opts_t *o, faas_docker__str
     }
     if (o->nocache)
         faas_docker__str_adds(path, "&nocache=1");
-    if (o->labels != NULL && o->labels[0] != NULL) {
-        cJSON *labels = NULL;
-        if (faas_docker__labels(o->labels, &labels, err) != FAAS_OK)
-            return err != NULL ? err->code : FAAS_EINVAL;
-        char *json = cJSON_PrintUnformatted(labels);
-        faas_docker__str_adds(path, "&labels=");
-        if (json != NULL)
-            faas_docker__str_add_escaped(path, json);
-        path->oom |= json == NULL;
-        cJSON_free(json);
-        cJSON_Delete(labels);
-    }
+    if (add_json_map(path, "&labels=", o->labels, err) != FAAS_OK ||
+        add_json_map(path, "&buildargs=", o->buildargs, err) != FAAS_OK)
+        return err != NULL ? err->code : FAAS_EINVAL;
     return path->oom ? faas_error_set(err, FAAS_ENOMEM, "build: out of memory") : FAAS_OK;
 }
 
@@ -293,7 +301,7 @@ faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, cons
 {
     static const faas_docker_build_opts_t defaults;
     const faas_docker_build_opts_t *o = opts != NULL ? opts : &defaults;
-    char what[WHAT_MAX];
+    char what[FAAS_DOCKER__WHAT_MAX];
     snprintf(what, sizeof(what), "build %.100s", o->tag != NULL ? o->tag : "image");
     image_id[0] = '\0';
     if (tar == NULL || len == 0)
@@ -336,7 +344,7 @@ static int on_logs_body(void *arg, const char *data, size_t len)
 faas_err_t faas_docker_container_logs(faas_docker_t *d, const char *id, int tail, faas_docker_log_cb cb,
                                       void *cbdata, faas_error_t *err)
 {
-    char what[WHAT_MAX], q[64];
+    char what[FAAS_DOCKER__WHAT_MAX], q[64];
     snprintf(what, sizeof(what), "logs of container %.80s", id != NULL ? id : "");
     if (id == NULL || id[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "%s: empty id", what);
@@ -385,7 +393,7 @@ static faas_err_t parse_wait(const faas_docker__req_t *rq, int *exit_code, faas_
 faas_err_t faas_docker_container_wait(faas_docker_t *d, const char *id, int timeout_ms, int *exit_code,
                                       faas_error_t *err)
 {
-    char what[WHAT_MAX];
+    char what[FAAS_DOCKER__WHAT_MAX];
     snprintf(what, sizeof(what), "wait for container %.80s", id != NULL ? id : "");
     *exit_code = -1;
     if (id == NULL || id[0] == '\0')

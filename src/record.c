@@ -58,6 +58,9 @@ static const field_t function_fields[] = {
     STR(faas_function_t, image_id, "imageId", 0),
     STR(faas_function_t, container_id, "id", 0),
     STR(faas_function_t, prev_image, "previousImage", 0),
+    STR(faas_function_t, address, "address", 0),
+    STR(faas_function_t, binds, "binds", 0),
+    STR(faas_function_t, source, "source", 0),
     I64(faas_function_t, created_at, "createdAt"),
     I64(faas_function_t, updated_at, "updatedAt"),
     I64(faas_function_t, last_executed, "lastExecuted"),
@@ -274,13 +277,38 @@ static cJSON *record_to_json(const field_t *fields, size_t n, const void *rec)
 
 /* ---- function ---- */
 
+void faas_env_free(faas_env_var_t *env, size_t n)
+{
+    for (size_t i = 0; env != NULL && i < n; i++) {
+        free(env[i].name);
+        free(env[i].value);
+    }
+    free(env);
+}
+
+faas_err_t faas_env_copy(const faas_env_var_t *src, size_t n, faas_env_var_t **dst, faas_error_t *err)
+{
+    *dst = NULL;
+    if (n == 0)
+        return FAAS_OK;
+    faas_env_var_t *copy = calloc(n, sizeof(*copy));
+    for (size_t i = 0; copy != NULL && i < n; i++) {
+        copy[i].name = strdup(src[i].name);
+        copy[i].value = strdup(src[i].value);
+        if (copy[i].name == NULL || copy[i].value == NULL) {
+            faas_env_free(copy, i + 1);
+            copy = NULL;
+        }
+    }
+    if (copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    *dst = copy;
+    return FAAS_OK;
+}
+
 static void env_free(faas_function_t *f)
 {
-    for (size_t i = 0; i < f->env_len; i++) {
-        free(f->env[i].name);
-        free(f->env[i].value);
-    }
-    free(f->env);
+    faas_env_free(f->env, f->env_len);
     f->env = NULL;
     f->env_len = 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "faas/router.h"
 #include "faas/log.h"
+#include "faas/proxy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 /* Every API file's route table; the first match wins, so specific patterns go first. */
 static const faas_api_route_t *const route_tables[] = {
     faas_api_health_routes,
+    faas_api_functions_routes,
+    faas_api_runtimes_routes,
 };
 
 static const struct { const char *name; unsigned bit; } methods[] = {
@@ -151,6 +154,8 @@ int faas_router_on_req(h2o_handler_t *self, h2o_req_t *req)
     faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)req->method.len, req->method.base,
                    (int)req->authority.len, req->authority.base, (int)(req->path.len > 200 ? 200 : req->path.len),
                    req->path.base, req->version >> 8);
+    if (faas_proxy_on_req(loop->proxy, req) == 0)
+        return 0; /* function traffic: the function answers, CORS included */
     if (is_preflight(req))
         return answer_preflight(req);
     return serve_api(loop, req);

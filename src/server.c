@@ -8,8 +8,12 @@
  */
 #include "server_internal.h"
 #include "faas/clock.h"
+#include "faas/fs.h"
 #include "faas/log.h"
+#include "faas/proxy.h"
 #include "faas/router.h"
+#include "faas/service.h"
+#include "faas/runtimes.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,35 +59,15 @@ static faas_policy_env_t process_env(void)
 
 /* ---- directories and services -------------------------------------------- */
 
-static faas_err_t make_dir(const char *path, mode_t mode, const char *setting, faas_error_t *err)
-{
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, mode) != 0 && errno != EEXIST)
-            return faas_error_set(err, FAAS_EIO, "%s: cannot create %s: %s", setting, buf, strerror(errno));
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return faas_error_set(err, FAAS_EIO, "%s: %s is not a directory", setting, path);
-    return FAAS_OK;
-}
-
 static int open_services(faas_server_t *srv, const faas_config_t *cfg)
 {
     faas_error_t err = {0};
     char store_dir[4096];
     snprintf(store_dir, sizeof(store_dir), "%s/store", cfg->data_dir);
-    if (make_dir(cfg->data_dir, 0700, "data_dir", &err) != FAAS_OK ||
-        make_dir(cfg->temp_dir, 0700, "temp_dir", &err) != FAAS_OK ||
-        faas_store_open(store_dir, STORE_MAP_SIZE, &srv->app.store, &err) != FAAS_OK) {
+    if (faas_fs_mkdirs(cfg->data_dir, 0700, "data_dir", &err) != FAAS_OK ||
+        faas_fs_mkdirs(cfg->temp_dir, 0700, "temp_dir", &err) != FAAS_OK ||
+        faas_store_open(store_dir, STORE_MAP_SIZE, &srv->app.store, &err) != FAAS_OK ||
+        faas_runtimes_seed(srv->app.store, cfg->data_dir, &err) != FAAS_OK) {
         faas_log_error("%s", err.msg);
         return 1;
     }
@@ -107,6 +91,12 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
     }
     if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
+    srv->app.proxy = faas_proxy_create();
+    srv->app.services = faas_services_create(&srv->app);
+    if (faas_services_start(srv->app.services, &err) != FAAS_OK) {
+        faas_log_error("services: %s", err.msg);
+        return 1;
+    }
     return 0;
 }
 
@@ -195,6 +185,7 @@ static int bind_listener(server_listener_t *l, const char *host, int port, const
     }
     getsockname(fd, (struct sockaddr *)&ss, &len); /* port 0 picked a free one */
     int bound = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
+    l->port = bound;
     faas_listen_t shown = {.port = bound};
     snprintf(shown.host, sizeof(shown.host), "%s", host);
     char addr[96];
@@ -301,6 +292,7 @@ static int stop(faas_server_t *srv)
         faas_log_warn("a loop thread did not finish draining; exiting anyway");
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
+    faas_services_stop(srv->app.services);
     /* Workers may still hold a job whose request is gone; wait for them until the deadline. */
     if (faas_jobs_dispose(srv->app.jobs, deadline) == 0) {
         faas_store_close(srv->app.store);
@@ -353,8 +345,10 @@ static int start(faas_server_t *srv, const char *config_path)
         rc = 1;
     if (rc != 0)
         return rc;
-    for (size_t i = 0; i < srv->nlisteners; i++)
+    for (size_t i = 0; i < srv->nlisteners; i++) {
         faas_log_info("listening on %s", srv->listeners[i].url);
+        srv->app.own_ports[srv->app.n_own_ports++] = srv->listeners[i].port;
+    }
     faas_log_info("faas ready: pid %d, %zu loop threads, %lld workers, data in %s", (int)getpid(), srv->nthreads,
                   (long long)cfg->server.workers, cfg->data_dir);
     return 0;

@@ -19,6 +19,7 @@ typedef struct server_listener {
     int fd;
     SSL_CTX *ssl_ctx; /* NULL for plain HTTP */
     char url[96];     /* "http://127.0.0.1:8080", for the log */
+    int port;         /* the port it is bound to */
 } server_listener_t;
 
 typedef struct server_thread {

@@ -5,6 +5,7 @@
  * loop thread it belongs to, except the two post functions (main thread).
  */
 #include "server_internal.h"
+#include "faas/proxy.h"
 #include "faas/clock.h"
 #include "faas/log.h"
 
@@ -23,7 +24,7 @@ typedef struct control_msg {
     int64_t deadline_ms;
 } control_msg_t;
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+void faas_loop_on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
@@ -97,6 +98,7 @@ static void begin_drain(server_thread_t *t, int64_t deadline_ms)
         h2o_socket_close(t->listeners[i]);
     }
     t->nlisteners = 0;
+    faas_proxy_loop_close_ports(t->loop.proxy);
     t->loop.ctx.shutdown_requested = 1; /* HTTP/1: close each connection after its current request */
     t->drain_deadline_ms = deadline_ms;
     t->drain_entry.cb = on_drain_tick;
@@ -156,7 +158,7 @@ static int open_listeners(server_thread_t *t)
                                           .ssl_ctx = srv->listeners[i].ssl_ctx};
         h2o_socket_t *sock = h2o_evloop_socket_create(t->loop.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
         sock->data = &t->accept[i];
-        h2o_socket_read_start(sock, on_accept);
+        h2o_socket_read_start(sock, faas_loop_on_accept);
         t->listeners[t->nlisteners++] = sock;
     }
     return 0;
@@ -169,7 +171,8 @@ static void *thread_main(void *arg)
     h2o_context_init(&t->loop.ctx, h2o_evloop_create(), &srv->globalconf);
     t->loop.jobs = faas_jobs_loop_create(t->loop.ctx.queue);
     h2o_multithread_register_receiver(t->loop.ctx.queue, &t->control, on_control);
-    int ok = t->loop.jobs != NULL && open_listeners(t) == 0;
+    t->loop.proxy = faas_proxy_loop_create(srv->app.proxy, &t->loop);
+    int ok = t->loop.jobs != NULL && t->loop.proxy != NULL && open_listeners(t) == 0;
 
     pthread_mutex_lock(&srv->ready_mutex);
     if (ok)

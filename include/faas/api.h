@@ -53,6 +53,8 @@ typedef struct faas_api_route {
 
 /* The routes of each API file (NULL-pattern terminated). */
 extern const faas_api_route_t faas_api_health_routes[];
+extern const faas_api_route_t faas_api_functions_routes[];
+extern const faas_api_route_t faas_api_runtimes_routes[];
 
 /** Sends body (consumed, may be NULL for no body) as JSON with status. Returns 0. */
 int faas_api_send_json(h2o_req_t *req, int status, cJSON *body);
@@ -66,6 +68,9 @@ int faas_api_send_error(h2o_req_t *req, int status, const char *message, const c
  * they help the operator (Docker's own message, a timeout), the rest logged.
  */
 int faas_api_send_err(h2o_req_t *req, const faas_error_t *err);
+
+/** Like faas_api_send_err, but a client error answers {"error":message,"details":err->msg} (message may be NULL). */
+int faas_api_send_err_as(h2o_req_t *req, const char *message, const faas_error_t *err);
 
 /** The JSON text of an error body (malloc'd, caller frees); NULL on allocation failure. Any thread. */
 char *faas_api_error_body(int status, const char *message, const char *details);
@@ -88,5 +93,40 @@ typedef void (*faas_api_done_cb)(h2o_req_t *req, void *data);
  * pool is stopping, answers 503 and calls done(NULL, data) at once. Returns 0.
  */
 int faas_api_defer(faas_loop_t *loop, h2o_req_t *req, faas_jobs_work_cb work, faas_api_done_cb done, void *data);
+
+/* What a worker computed for a request: an error (rc != FAAS_OK, with err), or an answer of
+ * status (200 if 0) with a JSON body (json) or a text/plain body (text, text_len). For a
+ * client error, message (a static string, optional) is the "error" and err.msg the details. */
+typedef struct faas_api_result {
+    faas_err_t rc;
+    faas_error_t err;
+    const char *message;
+    int status;
+    cJSON *json;
+    char *text;
+    size_t text_len;
+} faas_api_result_t;
+
+/* Runs on a worker: fills res. */
+typedef void (*faas_api_work_cb)(void *data, faas_api_result_t *res);
+
+/**
+ * Runs work(data, &res) on the worker pool and answers with res on this loop;
+ * then frees data with free_data (NULL: free()). data must not point into the
+ * request. Returns 0.
+ */
+int faas_api_run(faas_loop_t *loop, h2o_req_t *req, faas_api_work_cb work, void *data, void (*free_data)(void *));
+
+struct faas_multipart;
+
+/**
+ * Parses the request body as multipart/form-data into *form (free with
+ * faas_multipart_free; parts point into the request body). On failure answers
+ * 400 and returns -1 (the caller just returns 0).
+ */
+int faas_api_form_or_reply(h2o_req_t *req, struct faas_multipart **form);
+
+/** Sends text (copied) as text/plain with status. Returns 0. */
+int faas_api_send_text(h2o_req_t *req, int status, const char *text, size_t len);
 
 #endif

@@ -49,12 +49,14 @@ typedef struct faas_config {
     struct {
         int64_t max_file_size;     /* uploaded code (zips, Dockerfiles) */
         int64_t max_body_size;     /* any request body, proxied traffic included */
+        int64_t max_unpacked_size; /* what an uploaded zip may unpack to */
         int64_t memory;            /* container memory limit, bytes */
         int64_t nano_cpus;         /* container CPU limit, 1e9 = one CPU */
         int64_t pids;              /* container pids limit */
         int64_t containers;        /* executions at once (DOCKER_CONTAINER_LIMIT) */
         int64_t run_timeout_ms;    /* one execution (DOCKER_RUN_TIMEOUT) */
         int64_t build_timeout_ms;  /* one image build (DOCKER_BUILD_TIMEOUT) */
+        int64_t start_timeout_ms;  /* a new service container must answer HTTP within it */
         int64_t upstream_timeout_ms; /* proxied request I/O */
     } limits;
 

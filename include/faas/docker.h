@@ -63,6 +63,7 @@ typedef struct faas_docker_build_opts {
     const char *tag;                 /* "name:tag", or NULL for an untagged image */
     const char *dockerfile;          /* path inside the tar; NULL means "Dockerfile" */
     const char *const *labels;       /* "k=v" strings, NULL-terminated; NULL for none */
+    const char *const *buildargs;    /* "K=V" build arguments (ARG), NULL-terminated; NULL for none */
     int nocache;
     int timeout_ms;                  /* whole build; 0 = no deadline */
     faas_docker_build_line_cb on_line; /* may be NULL */
@@ -86,6 +87,16 @@ faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **o
 faas_err_t faas_docker_image_inspect(faas_docker_t *d, const char *ref, cJSON **out, faas_error_t *err);
 /** DELETE /images/<ref>. In use: FAAS_ECONFLICT; missing: FAAS_ENOTFOUND. Worker thread only: blocks. */
 faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force, faas_error_t *err);
+/** POST /images/<ref>/tag: names image ref repo:tag (the tag moves off any other image).
+    Worker thread only: blocks. */
+faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *repo, const char *tag,
+                                 faas_error_t *err);
+
+/* ---- networks ---- */
+
+/** Makes sure a bridge network called name exists (created labelled faas.managed=1, with
+    inter-container traffic allowed only when icc). Worker thread only: blocks. */
+faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int icc, faas_error_t *err);
 
 /* ---- containers ---- */
 

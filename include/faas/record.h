@@ -19,7 +19,7 @@
  *    newer records); a known key of the wrong type or an unknown enum string is FAAS_EINVAL.
  *
  * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
- *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","createdAt",
+ *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","address","binds","source","createdAt",
  *              "updatedAt","lastExecuted","build":{"id","status","startedAt","finishedAt","error"}|null}
  * Runtime:    {"name","fileName","createdAt"}
  * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
@@ -93,12 +93,15 @@ typedef struct faas_function {
     int port;           /* host loopback port, 0 = none */
     int container_port; /* port inside the container, 0 = default */
     char *volume;       /* "./data:/data,./x:/x:ro" as uploaded */
+    char *binds;        /* the volumes resolved and allowed at upload: "/abs/host:/data,..." */
     faas_env_var_t *env;
     size_t env_len;
     faas_function_status_t status;
     char *image_id;
     char *container_id;
     char *prev_image; /* image of the previous deploy, for rollback */
+    char *address;    /* "ip:port" of the container on its Docker network: where the proxy connects */
+    char *source;     /* the uploaded file's name, as the client sent it */
     int64_t created_at;
     int64_t updated_at;
     int64_t last_executed;
@@ -135,6 +138,12 @@ typedef struct faas_invocation {
 
 /** 1 when name is a DNS label `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`, else 0 (NULL is 0). */
 int faas_record_valid_name(const char *name);
+
+/** Frees n environment variables and the array. NULL is allowed. */
+void faas_env_free(faas_env_var_t *env, size_t n);
+
+/** Copies n environment variables into a new array *dst (NULL when n is 0). FAAS_ENOMEM. */
+faas_err_t faas_env_copy(const faas_env_var_t *src, size_t n, faas_env_var_t **dst, faas_error_t *err);
 
 /** "service" / "job"; never NULL ("?" for a value outside the enum). */
 const char *faas_kind_name(faas_kind_t kind);

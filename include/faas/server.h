@@ -20,12 +20,20 @@
 #include "faas/policy.h"
 #include "faas/store.h"
 
+struct faas_proxy;
+struct faas_proxy_loop;
+struct faas_services;
+
 typedef struct faas_app {
+    struct faas_proxy *proxy;  /* routing snapshot and function ports */
+    struct faas_services *services; /* service functions: deploys, reconcile, events */
     faas_store_t *store;
     faas_docker_t *docker;
     faas_jobs_t *jobs;
     faas_auth_t auth;
     int64_t started_ms;
+    int own_ports[4];          /* the ports faas's own listeners are bound to (port 0 resolved) */
+    size_t n_own_ports;
     pthread_mutex_t _cfg_mutex;
     faas_config_t *_cfg;       /* replaced on SIGHUP; read with faas_app_config */
 } faas_app_t;
@@ -35,6 +43,7 @@ typedef struct faas_loop {
     faas_app_t *app;
     faas_policy_t *policy;     /* this thread's Lua state, and the config it was loaded with */
     faas_jobs_loop_t *jobs;    /* where blocking work reports back to this thread */
+    struct faas_proxy_loop *proxy; /* this thread's routing snapshot, socket pools, function ports */
     size_t index;
 } faas_loop_t;
 
@@ -49,6 +58,9 @@ static inline const faas_config_t *faas_loop_config(const faas_loop_t *loop)
 {
     return faas_policy_config(loop->policy);
 }
+
+/** Accepts connections on a listener whose data is its h2o_accept_ctx_t. Loop thread. */
+void faas_loop_on_accept(h2o_socket_t *listener, const char *err);
 
 /** The current config with a reference taken (release with faas_config_unref). Any thread. */
 faas_config_t *faas_app_config(faas_app_t *app);

@@ -5,6 +5,7 @@
  */
 #include "faas/api.h"
 #include "faas/log.h"
+#include "faas/multipart.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -39,17 +40,28 @@ static const char *reason_phrase(int status)
     }
 }
 
-/* Sends text (owned, may be NULL for an empty body) as a JSON answer. */
-static int send_text(h2o_req_t *req, int status, char *text)
+/* Sends len bytes of body (copied) with a content type. */
+static int send_body(h2o_req_t *req, int status, const char *type, size_t type_len, const char *body, size_t len)
 {
     req->res.status = status;
     req->res.reason = reason_phrase(status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, type_len);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     faas_api_add_cors(req);
-    size_t len = text != NULL ? strlen(text) : 0;
     req->res.content_length = len; /* unknown length would make h2o close the connection on errors */
-    h2o_send_inline(req, text, len);
+    h2o_send_inline(req, body, len);
+    return 0;
+}
+
+int faas_api_send_text(h2o_req_t *req, int status, const char *text, size_t len)
+{
+    return send_body(req, status, H2O_STRLIT("text/plain; charset=utf-8"), text, len);
+}
+
+/* Sends text (owned, may be NULL for an empty body) as a JSON answer. */
+static int send_text(h2o_req_t *req, int status, char *text)
+{
+    send_body(req, status, H2O_STRLIT("application/json"), text, text != NULL ? strlen(text) : 0);
     free(text);
     return 0;
 }
@@ -94,6 +106,14 @@ int faas_api_send_error(h2o_req_t *req, int status, const char *message, const c
     if (text == NULL)
         return send_text(req, 500, out_of_memory_body());
     return send_text(req, status, text);
+}
+
+int faas_api_send_err_as(h2o_req_t *req, const char *message, const faas_error_t *err)
+{
+    int status = faas_err_http_status(err->code);
+    if (message != NULL && status < 500)
+        return faas_api_send_error(req, status, message, err->msg);
+    return faas_api_send_err(req, err);
 }
 
 int faas_api_send_err(h2o_req_t *req, const faas_error_t *err)
@@ -206,6 +226,71 @@ int faas_api_defer(faas_loop_t *loop, h2o_req_t *req, faas_jobs_work_cb work, fa
         free(d);
         done(NULL, data);
         return faas_api_send_error(req, 503, "Service unavailable", "the server is shutting down");
+    }
+    return 0;
+}
+
+/* ---- running work and answering with its result ---- */
+
+typedef struct run {
+    faas_api_work_cb work;
+    void *data;
+    void (*free_data)(void *);
+    faas_api_result_t res;
+} run_t;
+
+static void on_run_work(void *p)
+{
+    run_t *r = p;
+    r->work(r->data, &r->res);
+}
+
+static void on_run_done(h2o_req_t *req, void *p)
+{
+    run_t *r = p;
+    if (req != NULL) {
+        if (r->res.rc != FAAS_OK)
+            faas_api_send_err_as(req, r->res.message, &r->res.err);
+        else if (r->res.text != NULL)
+            faas_api_send_text(req, r->res.status ? r->res.status : 200, r->res.text, r->res.text_len);
+        else if (r->res.json == NULL)
+            faas_api_send_error(req, 500, "Internal server error", "out of memory"); /* never an empty 200 */
+        else {
+            faas_api_send_json(req, r->res.status ? r->res.status : 200, r->res.json); /* consumes it */
+            r->res.json = NULL;
+        }
+    }
+    cJSON_Delete(r->res.json);
+    free(r->res.text);
+    if (r->free_data != NULL)
+        r->free_data(r->data);
+    else
+        free(r->data);
+    free(r);
+}
+
+int faas_api_run(faas_loop_t *loop, h2o_req_t *req, faas_api_work_cb work, void *data, void (*free_data)(void *))
+{
+    run_t *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        if (free_data != NULL)
+            free_data(data);
+        else
+            free(data);
+        return faas_api_send_error(req, 500, "Internal server error", NULL);
+    }
+    *r = (run_t){.work = work, .data = data, .free_data = free_data};
+    return faas_api_defer(loop, req, on_run_work, on_run_done, r);
+}
+
+int faas_api_form_or_reply(h2o_req_t *req, struct faas_multipart **form)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    h2o_iovec_t type = i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(H2O_STRLIT(""));
+    faas_error_t err = {0};
+    if (faas_multipart_parse(type.base, type.len, req->entity.base, req->entity.len, form, &err) != FAAS_OK) {
+        faas_api_send_error(req, 400, "Invalid form", err.msg);
+        return -1;
     }
     return 0;
 }

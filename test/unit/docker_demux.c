@@ -1,14 +1,13 @@
 /*
  * docker_demux.c: unit tests of the Docker client's pure parts (log frame demux, build stream
- * parser, URL/filter encoding), of the build context tar writer, and of the client's transport
- * against a canned local HTTP server on a unix socket (never the real engine: this proves
- * that odd answers give clean errors, which the real engine cannot be made to send).
+ * parser, URL/filter encoding), and of the client's transport against a canned local HTTP
+ * server on a unix socket (never the real engine: this proves that odd answers give clean
+ * errors, which the real engine cannot be made to send). The build context's tar writer is
+ * tested in build.c.
  * Single-threaded apart from the canned server thread.
  */
 #include "docker_internal.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +18,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "faas/build.h"
 #include "faas/clock.h"
 #include "testlib.h"
 
@@ -291,76 +289,6 @@ TEST(escape_and_filters)
     snprintf(longkey + 300, 100, "=v");
     const char *bad3[] = {longkey, NULL};
     CHECK_INT(faas_docker__labels(bad3, &labels, &err), FAAS_EINVAL);
-}
-
-/* ---- tar writer ---- */
-
-TEST(tar_refuses_unsafe_paths)
-{
-    faas_build_context_t *ctx = faas_build_context_create();
-    faas_error_t err = {0};
-    const char *bad[] = {"/abs", "a/../b", "..", "../x", "x/..", "", "a/", NULL};
-    for (size_t i = 0; bad[i] != NULL; i++)
-        CHECK_INT(faas_build_context_add(ctx, bad[i], "x", 1, 0644, &err), FAAS_EINVAL);
-    CHECK_INT(faas_build_context_add(ctx, NULL, "x", 1, 0644, &err), FAAS_EINVAL);
-    const char *good[] = {"a..b", "...", "./x", "a/b/c", NULL};
-    for (size_t i = 0; good[i] != NULL; i++)
-        CHECK_INT(faas_build_context_add(ctx, good[i], "x", 1, 0644, &err), FAAS_OK);
-    faas_build_context_dispose(ctx);
-}
-
-static const char long_name[] = "deep/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
-                                "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/h\xc3\xa9llo.py";
-
-static void make_tar(void **tar, size_t *len)
-{
-    faas_build_context_t *ctx = faas_build_context_create();
-    faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add(ctx, "Dockerfile", "FROM busybox:latest\n", 20, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, "app/run.sh", "#!/bin/sh\necho hi\n", 18, 0755, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, "empty", NULL, 0, 0600, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, long_name, "print(1)\n", 9, 0644, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_finish(ctx, tar, len, &err), FAAS_OK);
-    void *again = NULL;
-    size_t again_len = 1;
-    CHECK_INT(faas_build_context_finish(ctx, &again, &again_len, &err), FAAS_EINVAL);
-    CHECK(again == NULL && again_len == 0);
-    CHECK_INT(faas_build_context_add(ctx, "late", "x", 1, 0, &err), FAAS_EINVAL);
-    faas_build_context_dispose(ctx);
-}
-
-TEST(tar_reads_back_and_is_deterministic)
-{
-    void *tar = NULL, *tar2 = NULL;
-    size_t len = 0, len2 = 0;
-    make_tar(&tar, &len);
-    make_tar(&tar2, &len2);
-    CHECK(len > 0 && len == len2 && memcmp(tar, tar2, len) == 0);
-    CHECK_INT(len % 512, 0);
-    struct archive *a = archive_read_new();
-    archive_read_support_format_tar(a);
-    CHECK_INT(archive_read_open_memory(a, tar, len), ARCHIVE_OK);
-    static const struct { const char *name, *data; int perm; } want[] = {
-        {"Dockerfile", "FROM busybox:latest\n", 0644}, {"app/run.sh", "#!/bin/sh\necho hi\n", 0755},
-        {"empty", "", 0600}, {long_name, "print(1)\n", 0644}};
-    struct archive_entry *e;
-    size_t i = 0;
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK && i < 4) {
-        char data[64] = "";
-        la_ssize_t n = archive_read_data(a, data, sizeof(data) - 1);
-        CHECK_STR(archive_entry_pathname(e), want[i].name);
-        CHECK_INT(n, (la_ssize_t)strlen(want[i].data));
-        CHECK_STR(data, want[i].data);
-        CHECK_INT(archive_entry_perm(e), want[i].perm);
-        CHECK_INT(archive_entry_filetype(e), AE_IFREG);
-        CHECK_INT(archive_entry_mtime(e), 0);
-        CHECK_INT(archive_entry_uid(e) + archive_entry_gid(e), 0);
-        i++;
-    }
-    CHECK_INT(i, 4);
-    archive_read_free(a);
-    free(tar);
-    free(tar2);
 }
 
 /* ---- transport against a canned local server ---- */
@@ -786,8 +714,6 @@ int main(void)
     RUN(build_parser_needs_an_id);
     RUN(build_parser_drops_overlong_lines);
     RUN(escape_and_filters);
-    RUN(tar_refuses_unsafe_paths);
-    RUN(tar_reads_back_and_is_deterministic);
     run_fake_server_tests();
     return testlib_done();
 }
