@@ -242,12 +242,9 @@ static void apply_tag(deploy_t *d, const char *image)
 
 static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[FAAS_DOCKER_ID_MAX], faas_error_t *err)
 {
-    char internal[160], fn_label[96], build_label[96];
+    char internal[160];
     snprintf(internal, sizeof(internal), "%s-%s:%.12s", cfg->docker.image_prefix, d->spec->name, d->build_id);
-    snprintf(fn_label, sizeof(fn_label), "faas.function=%s", d->spec->name);
-    snprintf(build_label, sizeof(build_label), "faas.build=%s", d->build_id);
-    const char *labels[] = {"faas.managed=1", "faas.kind=service", fn_label, build_label, NULL};
-    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = DOCKERFILE_PATH, .labels = labels,
+    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = DOCKERFILE_PATH, /* labels: see make_context */
                                      .timeout_ms = (int)cfg->limits.build_timeout_ms, .on_line = on_build_line,
                                      .cbdata = d};
     log_say(d, "faas: building %s\n", internal);
@@ -316,8 +313,16 @@ static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error
     faas_build_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
                                       .max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
     rc = faas_build_context_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
+    /* Docker's labels= parameter costs one build step (a container) per label: one LABEL line
+     * at the end of the runtime's Dockerfile carries all four in a single step. */
+    char *labelled = NULL;
+    int n = asprintf(&labelled, "%.*s\nLABEL faas.managed=\"1\" faas.kind=\"service\" faas.function=\"%s\" faas.build=\"%s\"\n",
+                     (int)len, dockerfile, d->spec->name, d->build_id);
+    if (n < 0)
+        rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
     if (rc == FAAS_ECONFLICT || rc == FAAS_OK)
-        rc = faas_build_context_add(ctx, DOCKERFILE_PATH, dockerfile, len, 0644, err);
+        rc = faas_build_context_add(ctx, DOCKERFILE_PATH, labelled, (size_t)n, 0644, err);
+    free(labelled);
     if (rc == FAAS_ECONFLICT)
         rc = faas_error_set(err, FAAS_EINVAL, "the zip must not contain %s (faas puts the runtime's Dockerfile there)",
                             DOCKERFILE_PATH);

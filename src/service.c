@@ -18,6 +18,7 @@ faas_services_t *faas_services_create(faas_app_t *app)
         abort();
     s->app = app;
     pthread_mutex_init(&s->mutex, NULL);
+    pthread_cond_init(&s->released, NULL);
     faas_config_t *cfg = faas_app_config(app);
     snprintf(s->network, sizeof(s->network), "%s-functions", cfg->docker.image_prefix);
     faas_config_unref(cfg);
@@ -26,26 +27,55 @@ faas_services_t *faas_services_create(faas_app_t *app)
 
 /* ---- the busy set ---- */
 
+#define BACKGROUND_WAIT_MS 60000 /* a reconcile bringing a container back waits for its start */
+
+static busy_t *find_busy(faas_services_t *s, const char *name)
+{
+    for (busy_t *b = s->busy; b != NULL; b = b->next)
+        if (strcmp(b->name, name) == 0)
+            return b;
+    return NULL;
+}
+
+/* Adds an entry; s->mutex held. */
+static int add_busy(faas_services_t *s, const char *name, const char *build_id, int background)
+{
+    busy_t *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    snprintf(b->name, sizeof(b->name), "%s", name);
+    snprintf(b->build_id, sizeof(b->build_id), "%s", build_id != NULL ? build_id : "");
+    b->background = background;
+    b->next = s->busy;
+    s->busy = b;
+    return 0;
+}
+
 faas_err_t faas_service__claim(faas_services_t *s, const char *name, const char *build_id, faas_error_t *err)
 {
+    int64_t deadline = faas_clock_now_ms() + BACKGROUND_WAIT_MS;
     pthread_mutex_lock(&s->mutex);
-    for (busy_t *b = s->busy; b != NULL; b = b->next) {
-        if (strcmp(b->name, name) == 0) {
-            int deploying = b->build_id[0] != '\0';
-            pthread_mutex_unlock(&s->mutex);
-            return faas_error_set(err, FAAS_ECONFLICT, deploying ? "a deploy of '%s' is in progress"
-                                                                 : "another operation on '%s' is in progress", name);
-        }
+    busy_t *b;
+    while ((b = find_busy(s, name)) != NULL && b->background && faas_clock_now_ms() < deadline) {
+        struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
+        pthread_cond_timedwait(&s->released, &s->mutex, &ts);
     }
-    busy_t *b = calloc(1, sizeof(*b));
-    if (b != NULL) {
-        snprintf(b->name, sizeof(b->name), "%s", name);
-        snprintf(b->build_id, sizeof(b->build_id), "%s", build_id != NULL ? build_id : "");
-        b->next = s->busy;
-        s->busy = b;
-    }
+    faas_err_t rc = FAAS_OK;
+    if (b != NULL)
+        rc = faas_error_set(err, FAAS_ECONFLICT, b->build_id[0] ? "a deploy of '%s' is in progress"
+                                                              : "another operation on '%s' is in progress", name);
+    else if (add_busy(s, name, build_id, 0) != 0)
+        rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
     pthread_mutex_unlock(&s->mutex);
-    return b != NULL ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    return rc;
+}
+
+int faas_service__claim_background(faas_services_t *s, const char *name)
+{
+    pthread_mutex_lock(&s->mutex);
+    int rc = find_busy(s, name) == NULL ? add_busy(s, name, NULL, 1) : -1;
+    pthread_mutex_unlock(&s->mutex);
+    return rc;
 }
 
 void faas_service__release(faas_services_t *s, const char *name)
@@ -59,6 +89,7 @@ void faas_service__release(faas_services_t *s, const char *name)
             break;
         }
     }
+    pthread_cond_broadcast(&s->released);
     pthread_mutex_unlock(&s->mutex);
 }
 

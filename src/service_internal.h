@@ -20,6 +20,7 @@
 typedef struct busy {
     char name[64];
     char build_id[40]; /* the deploy's build, "" for other operations */
+    int background;    /* reconcile: operators' requests wait for it instead of failing */
     struct busy *next;
 } busy_t;
 
@@ -32,6 +33,7 @@ typedef struct retiring {
 struct faas_services {
     faas_app_t *app;
     pthread_mutex_t mutex; /* busy, retiring */
+    pthread_cond_t released; /* a busy entry went away */
     busy_t *busy;
     retiring_t *retiring;  /* reconcile must not remove these under their requests */
     char network[64];      /* the Docker network service containers join */
@@ -51,8 +53,14 @@ typedef struct faas_version {
     const char *binds;     /* "host:ctr[:ro],..." resolved, or NULL */
 } faas_version_t;
 
-/** Marks name busy (with its build id for a deploy); FAAS_ECONFLICT if it already is. */
+/**
+ * Marks name busy for an operator's operation (with its build id for a deploy). Waits for a
+ * background reconcile of name to end; FAAS_ECONFLICT if another operation holds it.
+ */
 faas_err_t faas_service__claim(faas_services_t *s, const char *name, const char *build_id, faas_error_t *err);
+
+/** Marks name busy for background work; 0 on success, -1 (no wait) if anything holds it. */
+int faas_service__claim_background(faas_services_t *s, const char *name);
 void faas_service__release(faas_services_t *s, const char *name);
 /** 1 if name is busy; when build_id is not NULL, 1 only if that build is the one running. */
 int faas_service__busy(faas_services_t *s, const char *name, const char *build_id);

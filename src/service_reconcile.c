@@ -97,7 +97,7 @@ static int reconcile_function(faas_services_t *s, const faas_function_t *fn)
 
 static int reconcile_name(faas_services_t *s, const char *name)
 {
-    if (faas_service__claim(s, name, NULL, NULL) != FAAS_OK)
+    if (faas_service__claim_background(s, name) != 0)
         return 0; /* an operation in progress owns it */
     faas_function_t fn = {0};
     int changed = 0;
@@ -294,6 +294,9 @@ static int on_event(void *cbdata, const cJSON *event)
     cJSON *attrs = cJSON_GetObjectItem(cJSON_GetObjectItem(event, "Actor"), "Attributes");
     const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.kind"));
     const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.function"));
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(event, "id"));
+    if (id != NULL && faas_service__retiring(s, id))
+        return atomic_load(&s->stopping); /* faas is removing it: its death is expected */
     if (action != NULL && kind != NULL && fn != NULL && strcmp(kind, "service") == 0 &&
         (strcmp(action, "die") == 0 || strcmp(action, "start") == 0)) {
         named_job_t *j = calloc(1, sizeof(*j));
