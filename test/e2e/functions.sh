@@ -155,6 +155,29 @@ check_eq "seed: delete" "$H_STATUS $H_BODY" '200 {"message":"Deleted"}'
 http DELETE "$F_URL/function/delete/$SEED" -H "Authorization: $F_KEY"
 check_eq "seed: delete again" "$H_STATUS $(json .error)" "404 Function not found"
 
+# --- a zip of a folder, and the build log while the build runs ------------------------------
+NEST=$T_PREFIX-nested
+$MKZIP nested "$T_DIR/nested.zip"
+http POST "$F_URL/runtime/upload/$T_PREFIX-slow" "${AUTH[@]}" -F "file=@-;filename=Dockerfile" <<<$'FROM python:3.11-slim
+WORKDIR /app
+COPY . /app
+RUN echo slow-step-started && sleep 4
+CMD ["python3", "main.py"]'
+check_eq "a slow runtime" "$H_STATUS" 200
+http POST "$F_URL/function/upload" "${AUTH[@]}" -F "name=$NEST" -F "tag=$NEST:1" -F "runtime=$T_PREFIX-slow" \
+    -F "port=$(free_port)" -F "file=@$T_DIR/nested.zip"
+check_eq "upload of a zip made with zip -r fn.zip fn/" "$H_STATUS" 200
+log_while_building() {
+    [ "$(fn_status "$NEST" .build.status)" = building ] &&
+        curl -s "${AUTH[@]}" "$F_URL/function/logs/$NEST?source=build" | grep -q slow-step-started
+}
+check "the build log is readable while the build runs" wait_for "log during the build" 60 log_while_building
+check "the folder's build succeeds" deployed "$NEST"
+check_eq "its files are at the top of the context (main.py found, static/ served)" \
+    "$(curl -s -w ' %{http_code}' -H "Host: $NEST.localhost" "$F_URL/static/a.txt")" "a 200"
+http DELETE "$F_URL/function/delete/$NEST" "${AUTH[@]}"
+check_eq "delete it" "$H_STATUS" 200
+
 # --- stop, start, delete ---------------------------------------------------------------------
 http POST "$F_URL/function/stop/$WEB" "${AUTH[@]}"
 check_eq "stop" "$H_STATUS $H_BODY" '200 {"message":"Stopped"}'
@@ -167,6 +190,14 @@ check_eq "start" "$H_STATUS $H_BODY" '200 {"message":"Started"}'
 check_contains "serving again" "$(curl -s -H "Host: $WEB.localhost" "$F_URL/again")" "v1 /again"
 http GET "$F_URL/function/start/$WEB" "${AUTH[@]}"
 check_eq "start when running: 409" "$H_STATUS $(json .error)" "409 Function already running"
+http POST "$F_URL/function/stop/$WEB" "${AUTH[@]}"
+docker rm -f "$(fn_status "$WEB" .id)" >/dev/null
+http POST "$F_URL/function/start/$WEB" "${AUTH[@]}"
+check_eq "start when its container is gone: recreated" "$H_STATUS $H_BODY" '200 {"message":"Started"}'
+check_contains "serving from the new container" "$(curl -s -H "Host: $WEB.localhost" "$F_URL/re")" "v1 /re"
+check_eq "one container" "$(docker ps -aq --filter "label=faas.function=$WEB" | wc -l)" 1
+http GET "$F_URL/function/listrunning?all=1" "${AUTH[@]}"
+check "listrunning?all=1: every running container" test "$(json length)" -ge 1
 cid=$(fn_status "$WEB" .id)
 img=$(fn_status "$WEB" .imageId)
 http DELETE "$F_URL/function/delete/$WEB" "${AUTH[@]}"
