@@ -1,8 +1,8 @@
 /*
  * proxy.c: the loop side of the proxy, run on one loop's thread. Applies
  * routing snapshots (one socket pool per upstream container, one listener
- * per function port) and forwards function traffic with libh2o's reverse
- * proxy (req overrides + h2o_reprocess_request).
+ * per function port) and forwards function traffic to the containers
+ * (proxy_forward.c).
  *
  * DESIGN
  * - A request finds its function by the port it arrived on (each function
@@ -12,8 +12,8 @@
  * - Each proxied request holds a reference to its upstream and counts in
  *   its inflight until the request is freed, so a deploy knows when the old
  *   container's last request is done.
- * - A pool whose upstream left the snapshot is retired: kept whole until no
- *   socket is checked out (a returning socket touches its pool), then freed.
+ * - Each route has this loop's pool of connections to its upstream
+ *   (proxy_forward.c); a pool whose upstream left the snapshot is retired.
  */
 #include "proxy_internal.h"
 #include "faas/api.h"
@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POOL_IDLE_TIMEOUT_MS 2000  /* below common upstream keep-alive timeouts (Node: 5 s) */
+#define IDLE_TIMEOUT_MS 4000  /* below common upstream keep-alive timeouts (Node: 5 s) */
 #define WEBSOCKET_TIMEOUT_MS 300000
 #define RETRY_AFTER_SECONDS "5"
 
@@ -33,82 +33,29 @@ typedef struct routes_msg {
     faas_routes_t *routes;
 } routes_msg_t;
 
-/* ---- socket pools ------------------------------------------------------- */
+/* ---- upstream pools ------------------------------------------------------ */
 
-static h2o_socketpool_t *pool_create(faas_proxy_loop_t *pl, const faas_upstream_t *u)
+/* New pools for routes: the old pool where the upstream is the same object, else a new one;
+ * pools whose upstream left the snapshot are retired. */
+static faas_upstream_pool_t **pools_for(faas_proxy_loop_t *pl, const faas_routes_t *routes)
 {
-    h2o_socketpool_t *pool = malloc(sizeof(*pool));
-    if (pool == NULL)
-        return NULL;
-    h2o_socketpool_init_by_address(pool, (struct sockaddr *)&u->addr, sizeof(u->addr), 0, SIZE_MAX);
-    /* Mandatory in 2.2: without it the pool's expiry reads a NULL loop and crashes. */
-    h2o_socketpool_set_timeout(pool, pl->loop->ctx.loop, POOL_IDLE_TIMEOUT_MS);
-    return pool;
-}
-
-/* Sockets lent out by pool (its count minus the idle ones it holds). */
-static size_t pool_lent(h2o_socketpool_t *pool)
-{
-    size_t idle = 0;
-    pthread_mutex_lock(&pool->_shared.mutex);
-    for (h2o_linklist_t *n = pool->_shared.sockets.next; n != &pool->_shared.sockets; n = n->next)
-        idle++;
-    size_t count = __sync_add_and_fetch(&pool->_shared.count, 0);
-    pthread_mutex_unlock(&pool->_shared.mutex);
-    return count > idle ? count - idle : 0;
-}
-
-static void on_sweep(h2o_timeout_entry_t *entry)
-{
-    faas_proxy_loop_t *pl = H2O_STRUCT_FROM_MEMBER(faas_proxy_loop_t, sweep, entry);
-    size_t kept = 0;
-    for (size_t i = 0; i < pl->nretired; i++) {
-        h2o_socketpool_t *pool = pl->retired[i];
-        if (pool_lent(pool) == 0) {
-            h2o_socketpool_dispose(pool);
-            free(pool);
-        } else {
-            pl->retired[kept++] = pool;
-        }
-    }
-    pl->nretired = kept;
-    if (kept > 0)
-        h2o_timeout_link(pl->loop->ctx.loop, &pl->loop->ctx.one_sec_timeout, &pl->sweep);
-}
-
-static void retire_pool(faas_proxy_loop_t *pl, h2o_socketpool_t *pool)
-{
-    h2o_socketpool_t **grown = realloc(pl->retired, (pl->nretired + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        faas_log_error("proxy: out of memory retiring a socket pool; it is leaked");
-        return;
-    }
-    pl->retired = grown;
-    pl->retired[pl->nretired++] = pool;
-    if (!h2o_timeout_is_linked(&pl->sweep))
-        h2o_timeout_link(pl->loop->ctx.loop, &pl->loop->ctx.one_sec_timeout, &pl->sweep);
-}
-
-/* New pools for routes: the old pool where the upstream is the same object, else a new one. */
-static h2o_socketpool_t **pools_for(faas_proxy_loop_t *pl, const faas_routes_t *routes)
-{
-    h2o_socketpool_t **pools = calloc(routes->n ? routes->n : 1, sizeof(*pools));
+    faas_upstream_pool_t **pools = calloc(routes->n ? routes->n : 1, sizeof(*pools));
     if (pools == NULL)
         return NULL;
     for (size_t i = 0; i < routes->n; i++) {
-        const faas_upstream_t *u = routes->routes[i].upstream;
+        faas_upstream_t *u = routes->routes[i].upstream;
         for (size_t j = 0; u != NULL && pl->routes != NULL && j < pl->routes->n && pools[i] == NULL; j++) {
             if (pl->routes->routes[j].upstream == u && pl->pools[j] != NULL) {
                 pools[i] = pl->pools[j];
                 pl->pools[j] = NULL; /* moved */
             }
         }
-        if (u != NULL && pools[i] == NULL && (pools[i] = pool_create(pl, u)) == NULL)
-            faas_log_error("proxy: out of memory creating a socket pool for %s", u->text);
+        if (u != NULL && pools[i] == NULL && (pools[i] = faas_proxy__pool_create(u)) == NULL)
+            faas_log_error("proxy: out of memory creating a pool for %s", u->text);
     }
     for (size_t j = 0; pl->routes != NULL && j < pl->routes->n; j++)
         if (pl->pools[j] != NULL)
-            retire_pool(pl, pl->pools[j]);
+            faas_proxy__pool_retire(pl->pools[j]);
     return pools;
 }
 
@@ -170,7 +117,7 @@ static void sync_listeners(faas_proxy_loop_t *pl, const faas_routes_t *routes)
 
 void faas_proxy__apply(faas_proxy_loop_t *pl, faas_routes_t *routes)
 {
-    h2o_socketpool_t **pools = pools_for(pl, routes);
+    faas_upstream_pool_t **pools = pools_for(pl, routes);
     if (pools == NULL) {
         faas_log_error("proxy: out of memory applying routing snapshot %llu; keeping the previous one",
                        (unsigned long long)routes->version);
@@ -214,11 +161,9 @@ faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop)
         return NULL;
     pl->proxy = p;
     pl->loop = loop;
-    pl->sweep.cb = on_sweep;
-    /* Websocket upgrades need a client context with a websocket timeout (the default has none). */
-    pl->client_ctx = loop->ctx.proxy.client_ctx;
+    h2o_timeout_init(loop->ctx.loop, &pl->io_timeout, (uint64_t)faas_loop_config(loop)->limits.upstream_timeout_ms);
+    h2o_timeout_init(loop->ctx.loop, &pl->idle_timeout, IDLE_TIMEOUT_MS);
     h2o_timeout_init(loop->ctx.loop, &pl->websocket_timeout, WEBSOCKET_TIMEOUT_MS);
-    pl->client_ctx.websocket_timeout = &pl->websocket_timeout;
     h2o_multithread_register_receiver(loop->ctx.queue, &pl->receiver, on_routes_message);
     faas_proxy__attach(p, pl);
     return pl;
@@ -227,7 +172,7 @@ faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop)
 /* ---- requests ------------------------------------------------------------------ */
 
 /* The function name in a Host: its first label, if the host has a dot and is not an IP literal. */
-static size_t host_label(h2o_iovec_t authority, char *out, size_t size)
+size_t faas_proxy_host_label(h2o_iovec_t authority, char *out, size_t size)
 {
     const char *s = authority.base, *end = s + authority.len;
     if (authority.len == 0 || s[0] == '[')
@@ -257,28 +202,6 @@ static void on_request_done(void *p)
     faas_upstream_unref(*held);
 }
 
-static void delete_headers(h2o_req_t *req, const char *name, size_t len)
-{
-    ssize_t i;
-    while ((i = h2o_find_header_by_str(&req->headers, name, len, -1)) >= 0)
-        h2o_delete_header(&req->headers, i);
-}
-
-/* What the function must not see: the client's own X-Forwarded-* claims and the platform passkey. */
-static void clean_headers(faas_proxy_loop_t *pl, h2o_req_t *req)
-{
-    delete_headers(req, H2O_STRLIT("x-forwarded-for"));
-    delete_headers(req, H2O_STRLIT("x-forwarded-host"));
-    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-forwarded-host"), 0, NULL, req->authority.base,
-                          req->authority.len);
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i >= 0) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        if (faas_auth_check(&pl->loop->app->auth, v.base, v.len))
-            h2o_delete_header(&req->headers, i);
-    }
-}
-
 static int answer_unavailable(h2o_req_t *req, const faas_route_t *route)
 {
     static const char *const details[] = {
@@ -293,16 +216,14 @@ static int answer_unavailable(h2o_req_t *req, const faas_route_t *route)
 
 static int forward(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route)
 {
-    h2o_socketpool_t *pool = pl->pools[route - pl->routes->routes];
+    faas_upstream_pool_t *pool = pl->pools[route - pl->routes->routes];
     if (route->state != FAAS_ROUTE_SERVING || pool == NULL)
         return answer_unavailable(req, route);
+    /* Counted in flight until the request is freed: a deploy waits for it before retiring. */
     faas_upstream_t **held = h2o_mem_alloc_shared(&req->pool, sizeof(*held), on_request_done);
     *held = faas_upstream_ref(route->upstream);
     atomic_fetch_add(&route->upstream->inflight, 1);
-    clean_headers(pl, req);
-    h2o_req_overrides_t *ov = h2o_mem_alloc_pool(&req->pool, sizeof(*ov));
-    *ov = (h2o_req_overrides_t){.socketpool = pool, .client_ctx = &pl->client_ctx};
-    h2o_reprocess_request(req, req->method, req->scheme, req->authority, req->path, ov, 0);
+    faas_proxy__forward(pl, req, pool);
     return 0;
 }
 
@@ -323,7 +244,7 @@ int faas_proxy_on_req(faas_proxy_loop_t *pl, h2o_req_t *req)
             return faas_api_send_error(req, 404, "Function not found", "the route hook named an unknown function");
         return forward(pl, req, route);
     }
-    size_t len = host_label(req->authority, name, sizeof(name));
+    size_t len = faas_proxy_host_label(req->authority, name, sizeof(name));
     if (len == 0 || (route = faas_routes_find(pl->routes, name, len)) == NULL)
         return -1;
     return forward(pl, req, route);

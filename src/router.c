@@ -127,6 +127,9 @@ static int serve_api(faas_loop_t *loop, h2o_req_t *req)
 {
     faas_api_params_t params;
     const faas_api_route_t *route = find_route(req->path_normalized, &params);
+    char label[64];
+    if (route == NULL && faas_proxy_host_label(req->authority, label, sizeof(label)) > 0)
+        return faas_api_send_error(req, 404, "Function not found", NULL); /* <name>.<domain> with no such function */
     if ((route == NULL || !(route->flags & FAAS_ROUTE_PUBLIC)) && !authorized(loop, req))
         return faas_api_send_error(req, 401, "unauthorized", NULL);
     if (route == NULL) {

@@ -62,6 +62,12 @@ int faas_proxy_wait_drained(faas_upstream_t *u, int64_t deadline_ms);
 /** Attaches a loop to the proxy (it gets the current snapshot now and every later one). */
 faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop);
 
+/**
+ * The function name a Host names: its first label, lower-cased into out, when the host has a
+ * dot and is not an IP literal ("Fn.example.com:8080" -> "fn"). Returns its length, or 0. Pure.
+ */
+size_t faas_proxy_host_label(h2o_iovec_t authority, char *out, size_t size);
+
 /** Stops accepting on every function port of this loop (graceful stop). */
 void faas_proxy_loop_close_ports(faas_proxy_loop_t *pl);
 

@@ -208,7 +208,9 @@ check_eq "tag removed" "$(docker images -q "$WEB:latest" | wc -l)" 0
 check_eq "record removed" "$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$F_URL/function/get/$WEB")" 404
 check "port released" wait_for "port closed" 10 bash -c "! curl -s -o /dev/null http://127.0.0.1:$PORT/"
 http GET "$F_URL/" -H "Host: $WEB.localhost"
-check_eq "its subdomain falls through to the API" "$H_STATUS" 401
+check_eq "its subdomain: 404 Function not found" "$H_STATUS $(json .error)" "404 Function not found"
+http GET "$F_URL/function/list" -H "Host: $WEB.localhost"
+check_eq "an API path on it falls through to the API (passkey needed)" "$H_STATUS" 401
 check "its volume's folder is kept" test -d "$F_DIR/data/volumes/$WEB/data"
 
 faas_stop TERM
