@@ -55,7 +55,7 @@ ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_
 
 #define MAX_RESPONSE_HEADERS 128
 #define MAX_RESPONSE_HEAD 65536
-#define MAX_IDLE_PER_POOL 64
+#define MAX_IDLE_PER_POOL 1024 /* enough for every stream of many h2 clients: closing and reopening costs more */
 
 typedef enum framing { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_UNTIL_CLOSE } framing_t;
 
