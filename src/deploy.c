@@ -30,7 +30,6 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-#define DOCKERFILE_PATH ".faas/Dockerfile"
 #define ZIP_MAX_ENTRIES 10000
 #define LOG_FLUSH_BYTES 8192
 #define LOG_FLUSH_MS 250
@@ -242,11 +241,12 @@ static void apply_tag(deploy_t *d, const char *image)
 
 static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[FAAS_DOCKER_ID_MAX], faas_error_t *err)
 {
-    char internal[160];
+    char internal[160], leftovers[96];
     snprintf(internal, sizeof(internal), "%s-%s:%.12s", cfg->docker.image_prefix, d->spec->name, d->build_id);
-    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = DOCKERFILE_PATH, /* labels: see make_context */
-                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, .on_line = on_build_line,
-                                     .cbdata = d};
+    snprintf(leftovers, sizeof(leftovers), "faas.function=%s", d->spec->name);
+    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = FAAS_BUILD_DOCKERFILE, /* labels: see make_context */
+                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
+                                     .on_line = on_build_line, .cbdata = d};
     log_say(d, "faas: building %s\n", internal);
     faas_err_t rc = faas_docker_build(d->s->app->docker, d->tar, d->tar_len, &opts, image, err);
     free(d->tar);
@@ -313,19 +313,10 @@ static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error
     faas_build_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
                                       .max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
     rc = faas_build_context_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
-    /* Docker's labels= parameter costs one build step (a container) per label: one LABEL line
-     * at the end of the runtime's Dockerfile carries all four in a single step. */
-    char *labelled = NULL;
-    int n = asprintf(&labelled, "%.*s\nLABEL faas.managed=\"1\" faas.kind=\"service\" faas.function=\"%s\" faas.build=\"%s\"\n",
-                     (int)len, dockerfile, d->spec->name, d->build_id);
-    if (n < 0)
-        rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    if (rc == FAAS_ECONFLICT || rc == FAAS_OK)
-        rc = faas_build_context_add(ctx, DOCKERFILE_PATH, labelled, (size_t)n, 0644, err);
-    free(labelled);
-    if (rc == FAAS_ECONFLICT)
-        rc = faas_error_set(err, FAAS_EINVAL, "the zip must not contain %s (faas puts the runtime's Dockerfile there)",
-                            DOCKERFILE_PATH);
+    /* Docker's labels= parameter costs one build step (a container) per label: LABEL lines carry them. */
+    faas_build_labels_t labels = {.kind = "service", .function = d->spec->name, .build_id = d->build_id};
+    if (rc == FAAS_OK)
+        rc = faas_build_context_add_dockerfile(ctx, dockerfile, len, &labels, err);
     if (rc == FAAS_OK)
         rc = faas_build_context_finish(ctx, &d->tar, &d->tar_len, err);
     faas_build_context_dispose(ctx);

@@ -611,6 +611,8 @@ static char *spec_json(const faas_docker_container_spec_t *s, faas_error_t *err)
         add_strv(root, "Cmd", s->cmd, &bad);
     if (s->env != NULL)
         add_strv(root, "Env", s->env, &bad);
+    if (s->user != NULL)
+        chk(cJSON_AddStringToObject(root, "User", s->user), &bad);
     chk(cJSON_AddBoolToObject(root, "Tty", 0), &bad);
     if (s->network_mode != NULL && strcmp(s->network_mode, "none") == 0)
         chk(cJSON_AddBoolToObject(root, "NetworkDisabled", 1), &bad);

@@ -1,6 +1,6 @@
 /*
  * docker_objects.c: Docker images and networks: list, inspect, tag, remove
- * images; make sure a network exists. Worker thread only: every call blocks.
+ * and prune images; make sure a network exists. Worker thread only: every call blocks.
  */
 #include "docker_internal.h"
 
@@ -40,6 +40,27 @@ faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force
     faas_docker__str_t path = {0};
     faas_docker__add_path(&path, "images", ref, force ? "?force=1" : "");
     return faas_docker__simple(d, "DELETE", &path, what, 0, err);
+}
+
+faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *label, faas_error_t *err)
+{
+    char what[FAAS_DOCKER__WHAT_MAX];
+    snprintf(what, sizeof(what), "prune untagged images with %.100s", label != NULL ? label : "");
+    if (label == NULL || strchr(label, '=') == NULL)
+        return faas_error_set(err, FAAS_EINVAL, "%s: a label filter k=v is required", what);
+    cJSON *filters = cJSON_CreateObject(), *labels = cJSON_AddArrayToObject(filters, "label");
+    cJSON *dangling = cJSON_AddArrayToObject(filters, "dangling");
+    cJSON_AddItemToArray(labels, cJSON_CreateString(label));
+    cJSON_AddItemToArray(dangling, cJSON_CreateString("true"));
+    char *json = labels != NULL && dangling != NULL ? cJSON_PrintUnformatted(filters) : NULL;
+    cJSON_Delete(filters);
+    if (json == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
+    faas_docker__str_t path = {0};
+    faas_docker__str_adds(&path, "/images/prune?filters=");
+    faas_docker__str_add_escaped(&path, json);
+    cJSON_free(json);
+    return faas_docker__simple(d, "POST", &path, what, 0, err);
 }
 
 faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *repo, const char *tag,

@@ -324,6 +324,9 @@ faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, cons
     faas_docker_build_parser_dispose(&b.parser);
     free(rq.body_out.p);
     free(path.p);
+    faas_error_t perr = {0};
+    if (opts->leftovers_label != NULL && faas_docker_image_prune(d, opts->leftovers_label, &perr) != FAAS_OK)
+        faas_log_warn("docker: %s", perr.msg); /* the cleanup job finds them by their label later */
     return code;
 }
 
@@ -333,42 +336,81 @@ typedef struct logs_ctx {
     faas_docker_demux_t dmx;
     faas_docker_log_cb cb;
     void *cbdata;
+    int whole;          /* deliver each frame in one call */
+    char *frame;        /* the frame being assembled */
+    size_t len, cap;
+    int oom;
 } logs_ctx_t;
+
+/* Assembles pieces into whole frames: a piece ends its frame when it is all the demux still expects. */
+static void on_frame_piece(void *arg, int stream, const char *data, size_t len)
+{
+    logs_ctx_t *l = arg;
+    int last = len == l->dmx._left; /* called before the demux counts this piece */
+    if (l->len + len > l->cap) {
+        size_t cap = (l->len + len) * 2;
+        char *p = realloc(l->frame, cap);
+        if (p == NULL) {
+            l->oom = 1;
+            return;
+        }
+        l->frame = p;
+        l->cap = cap;
+    }
+    memcpy(l->frame + l->len, data, len);
+    l->len += len;
+    if (last) {
+        l->cb(l->cbdata, stream, l->frame, l->len);
+        l->len = 0;
+    }
+}
 
 static int on_logs_body(void *arg, const char *data, size_t len)
 {
     logs_ctx_t *l = arg;
+    if (l->whole)
+        return faas_docker_demux_feed(&l->dmx, data, len, on_frame_piece, l) != 0 || l->oom;
     return faas_docker_demux_feed(&l->dmx, data, len, l->cb, l->cbdata) != 0;
 }
 
-faas_err_t faas_docker_container_logs(faas_docker_t *d, const char *id, int tail, faas_docker_log_cb cb,
-                                      void *cbdata, faas_error_t *err)
+faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, const faas_docker_logs_opts_t *o,
+                                           faas_docker_log_cb cb, void *cbdata, faas_error_t *err)
 {
-    char what[FAAS_DOCKER__WHAT_MAX], q[64];
+    char what[FAAS_DOCKER__WHAT_MAX], q[96];
     snprintf(what, sizeof(what), "logs of container %.80s", id != NULL ? id : "");
     if (id == NULL || id[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "%s: empty id", what);
-    if (tail < 0)
-        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all");
+    if (o->tail < 0)
+        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all%s", o->timestamps ? "&timestamps=1" : "");
     else
-        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=%d", tail);
+        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=%d%s", o->tail, o->timestamps ? "&timestamps=1" : "");
     faas_docker__str_t path = {0};
     faas_docker__str_adds(&path, "/containers/");
     faas_docker__str_add_escaped(&path, id);
     faas_docker__str_adds(&path, q);
-    logs_ctx_t l = {.cb = cb, .cbdata = cbdata};
+    logs_ctx_t l = {.cb = cb, .cbdata = cbdata, .whole = o->whole_frames};
     faas_docker_demux_init(&l.dmx);
     faas_docker__req_t rq = {.method = "GET", .path = path.p, .what = what,
                              .timeout_ms = FAAS_DOCKER_CALL_TIMEOUT_MS, .on_body = on_logs_body, .ctx = &l};
     faas_err_t code = path.oom ? faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what)
                                : faas_docker__call(d, &rq, err);
-    if (code == FAAS_OK && rq.stopped)
+    if (code == FAAS_OK && l.oom)
+        code = faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
+    else if (code == FAAS_OK && rq.stopped)
         code = faas_error_set(err, FAAS_EDOCKER, "%s: malformed log frame (is the container a TTY?)", what);
     else if (code == FAAS_OK && !faas_docker_demux_complete(&l.dmx))
         code = faas_error_set(err, FAAS_EDOCKER, "%s: log stream ends inside a frame", what);
+    free(l.frame);
     free(rq.body_out.p);
     free(path.p);
     return code;
+}
+
+faas_err_t faas_docker_container_logs(faas_docker_t *d, const char *id, int tail, faas_docker_log_cb cb,
+                                      void *cbdata, faas_error_t *err)
+{
+    faas_docker_logs_opts_t o = {.tail = tail};
+    return faas_docker_container_logs_opts(d, id, &o, cb, cbdata, err);
 }
 
 /* ---- wait ---- */

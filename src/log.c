@@ -76,3 +76,19 @@ void faas_log(faas_log_level_t level, const char *fmt, ...)
     ssize_t w = write(atomic_load(&log_fd), line, len);
     (void)w;
 }
+
+void faas_log_tail_add(faas_log_tail_t *t, const char *data, size_t len)
+{
+    if (len >= sizeof(t->text) - 1) {
+        data += len - (sizeof(t->text) - 1);
+        len = sizeof(t->text) - 1;
+    }
+    if (t->len + len >= sizeof(t->text)) {
+        size_t drop = t->len + len - (sizeof(t->text) - 1);
+        memmove(t->text, t->text + drop, t->len - drop);
+        t->len -= drop;
+    }
+    memcpy(t->text + t->len, data, len);
+    t->len += len;
+    t->text[t->len] = '\0';
+}

@@ -15,6 +15,7 @@
 static const faas_api_route_t *const route_tables[] = {
     faas_api_health_routes,
     faas_api_functions_routes,
+    faas_api_jobs_routes,
     faas_api_runtimes_routes,
 };
 

@@ -53,22 +53,30 @@ static const builtin_t builtins[] = {
      "CMD [\"python3\", \"main.py\"]\n"},
     {"python",
      "# faas runtime \"python\": runs a Python script to completion. The build arg HANDLER names it.\n"
+     "# stderr joins stdout: one pipe keeps the order in which lines were written.\n"
      "FROM python:3.11-slim\n"
      "ARG HANDLER=main.py\n"
      "WORKDIR /app\n"
      "COPY . /app\n"
      "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 FAAS_HANDLER=${HANDLER}\n"
-     "CMD [\"sh\", \"-c\", \"exec python3 \\\"$FAAS_HANDLER\\\"\"]\n"},
+     "CMD [\"sh\", \"-c\", \"exec python3 \\\"$FAAS_HANDLER\\\" 2>&1\"]\n"},
     {"go",
      "# faas runtime \"go\": builds the main package into a static binary and runs it to completion.\n"
      "FROM golang:1.19 AS build\n"
+     "# /run joins stderr to stdout (one pipe keeps their order), then becomes the handler.\n"
+     "RUN mkdir -p /runner /out && cd /runner && printf '%s\\n' 'package main' 'import (\"os\"; \"syscall\")' \\\n"
+     "    'func main() {' '\tsyscall.Dup3(1, 2, 0)' \\\n"
+     "    '\terr := syscall.Exec(\"/handler\", append([]string{\"/handler\"}, os.Args[1:]...), os.Environ())' \\\n"
+     "    '\tos.Stdout.WriteString(\"faas: cannot run /handler: \" + err.Error() + \"\\n\")' '\tos.Exit(127)' '}' \\\n"
+     "    >main.go && go mod init runner 2>/dev/null && CGO_ENABLED=0 go build -o /out/run .\n"
      "WORKDIR /src\n"
      "COPY . .\n"
-     "RUN if [ ! -f go.mod ]; then go mod init function; fi && CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off "
-     "go build -o /out/handler .\n"
+     "RUN if [ ! -f go.mod ]; then go mod init function; fi \\\n"
+     "    && if [ -d vendor ]; then mod=vendor; else mod=mod; fi \\\n"
+     "    && CGO_ENABLED=0 go build -mod=$mod -o /out/handler .\n"
      "FROM scratch\n"
-     "COPY --from=build /out/handler /handler\n"
-     "CMD [\"/handler\"]\n"},
+     "COPY --from=build /out/run /out/handler /\n"
+     "CMD [\"/run\"]\n"},
 };
 
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))

@@ -9,6 +9,7 @@
 #include "server_internal.h"
 #include "faas/clock.h"
 #include "faas/fs.h"
+#include "faas/job.h"
 #include "faas/log.h"
 #include "faas/proxy.h"
 #include "faas/router.h"
@@ -91,6 +92,7 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
     }
     if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
+    faas_job_remove_leftovers(&srv->app); /* executions of a faas that stopped mid-run */
     srv->app.proxy = faas_proxy_create();
     srv->app.services = faas_services_create(&srv->app);
     if (faas_services_start(srv->app.services, &err) != FAAS_OK) {

@@ -104,6 +104,16 @@ int faas_service__busy(faas_services_t *s, const char *name, const char *build_i
     return found;
 }
 
+faas_err_t faas_services_claim(faas_services_t *s, const char *name, faas_error_t *err)
+{
+    return faas_service__claim(s, name, NULL, err);
+}
+
+void faas_services_release(faas_services_t *s, const char *name)
+{
+    faas_service__release(s, name);
+}
+
 /* ---- start / stop / delete ---- */
 
 /* Claims name and reads its record; on failure nothing stays claimed. */

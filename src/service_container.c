@@ -167,28 +167,10 @@ static int probe_http(const char *address, int timeout_ms)
     return ok;
 }
 
-typedef struct log_tail {
-    char text[1024];
-    size_t len;
-} log_tail_t;
-
 static void on_log(void *cbdata, int stream, const char *data, size_t len)
 {
     (void)stream;
-    log_tail_t *t = cbdata;
-    /* Keep the end: shift out the oldest bytes when full. */
-    if (len >= sizeof(t->text) - 1) {
-        data += len - (sizeof(t->text) - 1);
-        len = sizeof(t->text) - 1;
-    }
-    if (t->len + len >= sizeof(t->text)) {
-        size_t drop = t->len + len - (sizeof(t->text) - 1);
-        memmove(t->text, t->text + drop, t->len - drop);
-        t->len -= drop;
-    }
-    memcpy(t->text + t->len, data, len);
-    t->len += len;
-    t->text[t->len] = '\0';
+    faas_log_tail_add(cbdata, data, len);
 }
 
 /* 1 if the container's process has ended at least once (its restart policy may have started it
@@ -208,8 +190,7 @@ static int has_died(faas_services_t *s, const char *id)
 
 static faas_err_t exited(faas_services_t *s, const char *id, faas_error_t *err)
 {
-    log_tail_t tail = {.len = 0};
-    tail.text[0] = '\0';
+    faas_log_tail_t tail = {.len = 0};
     faas_docker_container_logs(s->app->docker, id, LOG_TAIL_LINES, on_log, &tail, NULL);
     for (char *c = tail.text; *c; c++)
         if (*c == '\n' || *c == '\r')

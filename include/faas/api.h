@@ -54,6 +54,7 @@ typedef struct faas_api_route {
 /* The routes of each API file (NULL-pattern terminated). */
 extern const faas_api_route_t faas_api_health_routes[];
 extern const faas_api_route_t faas_api_functions_routes[];
+extern const faas_api_route_t faas_api_jobs_routes[];
 extern const faas_api_route_t faas_api_runtimes_routes[];
 
 /** Sends body (consumed, may be NULL for no body) as JSON with status. Returns 0. */
@@ -71,6 +72,9 @@ int faas_api_send_err(h2o_req_t *req, const faas_error_t *err);
 
 /** Like faas_api_send_err, but a client error answers {"error":message,"details":err->msg} (message may be NULL). */
 int faas_api_send_err_as(h2o_req_t *req, const char *message, const faas_error_t *err);
+
+/** An error body as a cJSON object, for answers that add fields to it (caller owns it). */
+cJSON *faas_api_error_json(int status, const char *message, const char *details);
 
 /** The JSON text of an error body (malloc'd, caller frees); NULL on allocation failure. Any thread. */
 char *faas_api_error_body(int status, const char *message, const char *details);
@@ -101,6 +105,7 @@ typedef struct faas_api_result {
     faas_err_t rc;
     faas_error_t err;
     const char *message;
+    int error_status;  /* the status of an error answer, when not the code's usual one */
     int status;
     cJSON *json;
     char *text;

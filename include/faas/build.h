@@ -81,6 +81,31 @@ const char *faas_build_context_path(const faas_build_context_t *ctx, size_t i);
  */
 faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size_t *len, faas_error_t *err);
 
+/* Where a context holds the Dockerfile the build runs (a zip may not hold this path). */
+#define FAAS_BUILD_DOCKERFILE ".faas/Dockerfile"
+
+/* The labels faas puts on every image of a build (values are plain names and ids, no quotes). */
+typedef struct faas_build_labels {
+    const char *kind;      /* "service" or "job" */
+    const char *function;
+    const char *build_id;
+} faas_build_labels_t;
+
+/**
+ * The Dockerfile text with `LABEL faas.managed faas.kind faas.function` after every FROM
+ * instruction (so each stage's image, and every step of a failed build, is labelled) and
+ * `LABEL faas.build` at the end. Continuation lines and the `# escape=` directive are
+ * respected. Returns a malloc'd string (*out_len bytes), NULL when out of memory. Pure.
+ */
+char *faas_build_label_dockerfile(const char *text, size_t len, const faas_build_labels_t *labels, size_t *out_len);
+
+/**
+ * Adds the labelled Dockerfile at FAAS_BUILD_DOCKERFILE. FAAS_EINVAL when the zip already put
+ * a file there, FAAS_ENOMEM.
+ */
+faas_err_t faas_build_context_add_dockerfile(faas_build_context_t *ctx, const char *text, size_t len,
+                                             const faas_build_labels_t *labels, faas_error_t *err);
+
 /** Frees the context (and the tar if it was never handed over). NULL is ignored. */
 void faas_build_context_dispose(faas_build_context_t *ctx);
 

@@ -66,6 +66,8 @@ typedef struct faas_docker_build_opts {
     const char *const *buildargs;    /* "K=V" build arguments (ARG), NULL-terminated; NULL for none */
     int nocache;
     int timeout_ms;                  /* whole build; 0 = no deadline */
+    const char *leftovers_label;     /* "k=v": afterwards, success or not, prune the untagged images
+                                        carrying it (earlier stages, steps of a failed build); NULL: keep */
     faas_docker_build_line_cb on_line; /* may be NULL */
     void *cbdata;
 } faas_docker_build_opts_t;
@@ -87,6 +89,9 @@ faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **o
 faas_err_t faas_docker_image_inspect(faas_docker_t *d, const char *ref, cJSON **out, faas_error_t *err);
 /** DELETE /images/<ref>. In use: FAAS_ECONFLICT; missing: FAAS_ENOTFOUND. Worker thread only: blocks. */
 faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force, faas_error_t *err);
+/** Removes the untagged images no container uses that carry label ("k=v"): what the stages of a
+    multi-stage build and the steps of a failed one leave. Worker thread only: blocks. */
+faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *label, faas_error_t *err);
 /** POST /images/<ref>/tag: names image ref repo:tag (the tag moves off any other image).
     Worker thread only: blocks. */
 faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *repo, const char *tag,
@@ -106,6 +111,7 @@ typedef struct faas_docker_container_spec {
     const char *image;               /* required: id or "name:tag" */
     const char *const *cmd;          /* argv, NULL-terminated; NULL keeps the image's CMD */
     const char *const *env;          /* "K=V", NULL-terminated */
+    const char *user;                /* "uid:gid" the process runs as; NULL = the image's USER */
     const char *const *labels;       /* "k=v", NULL-terminated */
     const char *const *binds;        /* "/abs/host:/ctr[:ro]"; the host path must exist (else FAAS_EINVAL) */
     const char *network_mode;        /* "none", "bridge", ...; NULL = engine default. "none" also disables networking */
@@ -151,6 +157,16 @@ faas_err_t faas_docker_container_remove(faas_docker_t *d, const char *id, int fo
  */
 faas_err_t faas_docker_container_logs(faas_docker_t *d, const char *id, int tail, faas_docker_log_cb cb,
                                       void *cbdata, faas_error_t *err);
+
+typedef struct faas_docker_logs_opts {
+    int tail;           /* last lines; < 0 = all */
+    int timestamps;     /* prefix each line with its RFC 3339 time ("2026-11-22T15:26:54.823306496Z ") */
+    int whole_frames;   /* one callback per log line (frame), never a piece of one */
+} faas_docker_logs_opts_t;
+
+/** faas_docker_container_logs with options. Worker thread only: blocks. */
+faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, const faas_docker_logs_opts_t *opts,
+                                           faas_docker_log_cb cb, void *cbdata, faas_error_t *err);
 /** GET /containers/<id>/json; *out is an object the caller deletes. Worker thread only: blocks. */
 faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON **out, faas_error_t *err);
 /** GET /containers/json (all = include stopped), filtered by label ("k=v" or NULL); *out is an array

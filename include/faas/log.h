@@ -5,6 +5,8 @@
 #ifndef FAAS_LOG_H
 #define FAAS_LOG_H
 
+#include <stddef.h>
+
 #include "faas/error.h"
 
 typedef enum faas_log_level {
@@ -30,5 +32,15 @@ void faas_log(faas_log_level_t level, const char *fmt, ...) __attribute__((forma
 #define faas_log_info(...) faas_log(FAAS_LOG_INFO, __VA_ARGS__)
 #define faas_log_warn(...) faas_log(FAAS_LOG_WARN, __VA_ARGS__)
 #define faas_log_error(...) faas_log(FAAS_LOG_ERROR, __VA_ARGS__)
+
+/* The last bytes of some text that comes in pieces (a build log's or a container log's end,
+   for an error message). Start it zeroed. */
+typedef struct faas_log_tail {
+    char text[2048];     /* NUL-terminated */
+    size_t len;
+} faas_log_tail_t;
+
+/** Appends len bytes of data, dropping the oldest bytes when full. */
+void faas_log_tail_add(faas_log_tail_t *t, const char *data, size_t len);
 
 #endif

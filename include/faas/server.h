@@ -8,6 +8,7 @@
 #define FAAS_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define H2O_USE_LIBUV 0
@@ -32,6 +33,7 @@ typedef struct faas_app {
     faas_jobs_t *jobs;
     faas_auth_t auth;
     int64_t started_ms;
+    atomic_int executions;     /* job executions running now (limits.containers caps them) */
     int own_ports[4];          /* the ports faas's own listeners are bound to (port 0 resolved) */
     size_t n_own_ports;
     pthread_mutex_t _cfg_mutex;

@@ -74,6 +74,14 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
 faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, int tail, char **text, size_t *len,
                              faas_error_t *err);
 
+/**
+ * Claims name for an operation of another module (a job submit): FAAS_ECONFLICT while a
+ * deploy or another operation holds it (a background reconcile is waited for). Release it
+ * with faas_services_release.
+ */
+faas_err_t faas_services_claim(faas_services_t *s, const char *name, faas_error_t *err);
+void faas_services_release(faas_services_t *s, const char *name);
+
 /** One reconcile pass over every function (what the periodic job runs). */
 void faas_services_reconcile(faas_services_t *s);
 

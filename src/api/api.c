@@ -83,7 +83,7 @@ int faas_api_send_json(h2o_req_t *req, int status, cJSON *body)
     return send_text(req, status, text);
 }
 
-char *faas_api_error_body(int status, const char *message, const char *details)
+cJSON *faas_api_error_json(int status, const char *message, const char *details)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
@@ -92,6 +92,14 @@ char *faas_api_error_body(int status, const char *message, const char *details)
     cJSON_AddNumberToObject(o, "code", status);
     if (details != NULL && details[0] != '\0')
         cJSON_AddStringToObject(o, "details", details);
+    return o;
+}
+
+char *faas_api_error_body(int status, const char *message, const char *details)
+{
+    cJSON *o = faas_api_error_json(status, message, details);
+    if (o == NULL)
+        return NULL;
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -249,7 +257,9 @@ static void on_run_done(h2o_req_t *req, void *p)
 {
     run_t *r = p;
     if (req != NULL) {
-        if (r->res.rc != FAAS_OK)
+        if (r->res.rc != FAAS_OK && r->res.error_status != 0)
+            faas_api_send_error(req, r->res.error_status, r->res.message, r->res.err.msg);
+        else if (r->res.rc != FAAS_OK)
             faas_api_send_err_as(req, r->res.message, &r->res.err);
         else if (r->res.text != NULL)
             faas_api_send_text(req, r->res.status ? r->res.status : 200, r->res.text, r->res.text_len);

@@ -32,10 +32,10 @@ check_contains "default is the Python HTTP service" "$(json .content)" \
     "$(printf 'FROM python:3.11-slim\nWORKDIR /app\nCOPY . /app\nENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1\nCMD ["python3", "main.py"]')"
 rt_show python
 check_contains "python takes the HANDLER build arg" "$(json .content)" "ARG HANDLER=main.py"
-check_contains "python runs the handler" "$(json .content)" 'CMD ["sh", "-c", "exec python3 \"$FAAS_HANDLER\""]'
+check_contains "python runs the handler" "$(json .content)" 'CMD ["sh", "-c", "exec python3 \"$FAAS_HANDLER\" 2>&1"]'
 rt_show go
-check_contains "go builds a static binary" "$(json .content)" "CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off go build -o /out/handler ."
-check_contains "go runs from scratch" "$(json .content)" "$(printf 'FROM scratch\nCOPY --from=build /out/handler /handler\nCMD ["/handler"]')"
+check_contains "go builds a static binary" "$(json .content)" "CGO_ENABLED=0 go build -mod=\$mod -o /out/handler ."
+check_contains "go runs from scratch" "$(json .content)" "$(printf 'FROM scratch\nCOPY --from=build /out/run /out/handler /\nCMD ["/run"]')"
 check_contains "start-up log names the built-ins it created" "$(cat "$F_LOG")" "created the built-in runtime 'go'"
 
 # --- the seed's client calls (A.10) ------------------------------------------------------------

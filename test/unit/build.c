@@ -217,6 +217,39 @@ TEST(zip_order_does_not_change_the_tar)
     free(tars[1]);
 }
 
+static const faas_build_labels_t LABELS = {.kind = "job", .function = "fn", .build_id = "b1"};
+#define STAGE "LABEL faas.managed=\"1\" faas.kind=\"job\" faas.function=\"fn\"\n"
+#define LAST "LABEL faas.build=\"b1\"\n"
+
+static char *labelled(const char *text)
+{
+    size_t n = 0;
+    char *out = faas_build_label_dockerfile(text, strlen(text), &LABELS, &n);
+    CHECK(out != NULL && strlen(out) == n);
+    return out;
+}
+
+TEST(dockerfile_labels_every_stage)
+{
+    char *out = labelled("FROM python:3.11-slim\nCOPY . /app\nCMD [\"x\"]\n");
+    CHECK_STR(out, "FROM python:3.11-slim\n" STAGE "COPY . /app\nCMD [\"x\"]\n" LAST);
+    free(out);
+    out = labelled("# two stages\nfrom golang:1.19 AS build\nRUN go build\n  FROM scratch\nCOPY --from=build /a /a");
+    CHECK_STR(out, "# two stages\nfrom golang:1.19 AS build\n" STAGE "RUN go build\n  FROM scratch\n" STAGE
+                   "COPY --from=build /a /a\n" LAST);
+    free(out);
+    /* A FROM continued on the next line gets its label after the whole instruction. */
+    out = labelled("FROM golang:1.19 \\\n  AS build\nRUN echo FROM x \\\n FROM y\nFROMAGE\n");
+    CHECK_STR(out, "FROM golang:1.19 \\\n  AS build\n" STAGE "RUN echo FROM x \\\n FROM y\nFROMAGE\n" LAST);
+    free(out);
+    out = labelled("# escape=`\nFROM a `\n AS b\nRUN x \\\nFROM c\n");
+    CHECK_STR(out, "# escape=`\nFROM a `\n AS b\n" STAGE "RUN x \\\nFROM c\n" STAGE LAST);
+    free(out);
+    out = labelled("");
+    CHECK_STR(out, LAST);
+    free(out);
+}
+
 int main(void)
 {
     RUN(tar_refuses_unsafe_paths);
@@ -225,5 +258,6 @@ int main(void)
     RUN(lookups);
     RUN(zip_plain_nested_and_modes);
     RUN(zip_order_does_not_change_the_tar);
+    RUN(dockerfile_labels_every_stage);
     return testlib_done();
 }

@@ -439,11 +439,12 @@ TEST(seed_creates_builtins_once)
     free(text);
     text = read_rt(&e, "python", &err);
     CHECK_CONTAINS(text, "ARG HANDLER=main.py\n");
-    CHECK_CONTAINS(text, "CMD [\"sh\", \"-c\", \"exec python3 \\\"$FAAS_HANDLER\\\"\"]\n");
+    CHECK_CONTAINS(text, "CMD [\"sh\", \"-c\", \"exec python3 \\\"$FAAS_HANDLER\\\" 2>&1\"]\n");
     free(text);
     text = read_rt(&e, "go", &err);
     CHECK_CONTAINS(text, "FROM golang:1.19 AS build\n");
-    CHECK_CONTAINS(text, "GOPROXY=off go build -o /out/handler .\nFROM scratch\n");
+    CHECK_CONTAINS(text, "go build -mod=$mod -o /out/handler .\nFROM scratch\n");
+    CHECK_CONTAINS(text, "COPY --from=build /out/run /out/handler /\nCMD [\"/run\"]\n");
     free(text);
     for (const char *const *n = (const char *const[]){"default", "python", "go", NULL}; *n; n++) {
         text = read_rt(&e, *n, &err);
