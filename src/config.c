@@ -59,6 +59,8 @@ static const setting_t settings[] = {
     {"limits.pids", NULL, T_INT, OFF(limits.pids), 8, 1 << 22, "256", 0},
     {"limits.containers", "DOCKER_CONTAINER_LIMIT", T_INT, OFF(limits.containers), 1, 10000, "10", 0},
     {"limits.run_timeout", "DOCKER_RUN_TIMEOUT", T_DURATION, OFF(limits.run_timeout_ms), 100, DAY_MS, "30s", 0},
+    {"limits.warm", NULL, T_INT, OFF(limits.warm), 0, 64, "2", 0},
+    {"limits.warm_idle", NULL, T_DURATION, OFF(limits.warm_idle_ms), 1000, DAY_MS, "300s", 0},
     {"limits.build_timeout", "DOCKER_BUILD_TIMEOUT", T_DURATION, OFF(limits.build_timeout_ms), 1000, DAY_MS, "120s", 0},
     {"limits.start_timeout", NULL, T_DURATION, OFF(limits.start_timeout_ms), 1000, DAY_MS, "60s", 0},
     {"limits.upstream_timeout", NULL, T_DURATION, OFF(limits.upstream_timeout_ms), 100, DAY_MS, "60s", FIXED},

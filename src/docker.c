@@ -607,6 +607,8 @@ static char *spec_json(const faas_docker_container_spec_t *s, faas_error_t *err)
         bad = 1;
     }
     chk(cJSON_AddStringToObject(root, "Image", s->image), &bad);
+    if (s->entrypoint != NULL)
+        add_strv(root, "Entrypoint", s->entrypoint, &bad);
     if (s->cmd != NULL)
         add_strv(root, "Cmd", s->cmd, &bad);
     if (s->env != NULL)

@@ -472,7 +472,8 @@ static void on_connect(h2o_socket_t *sock, const char *err)
     exchange_t *ex = sock->data;
     if (err != NULL) {
         char details[160];
-        snprintf(details, sizeof(details), "the function's container refused the connection (%s)", err);
+        snprintf(details, sizeof(details), "cannot connect to the function's container: refused or not listening (%s)",
+                 err);
         fail(ex, 502, "Bad gateway", details);
         return;
     }

@@ -93,6 +93,8 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
     if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
     faas_job_remove_leftovers(&srv->app); /* executions of a faas that stopped mid-run */
+    if ((srv->app.warm = faas_job_warm_create(&srv->app, &err)) == NULL)
+        faas_log_warn("%s (each execution makes its own container)", err.msg);
     srv->app.proxy = faas_proxy_create();
     srv->app.services = faas_services_create(&srv->app);
     if (faas_services_start(srv->app.services, &err) != FAAS_OK) {
@@ -297,6 +299,7 @@ static int stop(faas_server_t *srv)
     faas_services_stop(srv->app.services);
     /* Workers may still hold a job whose request is gone; wait for them until the deadline. */
     if (faas_jobs_dispose(srv->app.jobs, deadline) == 0) {
+        faas_job_warm_dispose(srv->app.warm);
         faas_store_close(srv->app.store);
         faas_docker_dispose(srv->app.docker);
     }

@@ -70,7 +70,8 @@ int faas_api_send_error(h2o_req_t *req, int status, const char *message, const c
  */
 int faas_api_send_err(h2o_req_t *req, const faas_error_t *err);
 
-/** Like faas_api_send_err, but a client error answers {"error":message,"details":err->msg} (message may be NULL). */
+/** Like faas_api_send_err, but a client error, a Docker error or a timeout answers
+    {"error":message,"details":err->msg} (message may be NULL). */
 int faas_api_send_err_as(h2o_req_t *req, const char *message, const faas_error_t *err);
 
 /** An error body as a cJSON object, for answers that add fields to it (caller owns it). */

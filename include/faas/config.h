@@ -55,6 +55,8 @@ typedef struct faas_config {
         int64_t pids;              /* container pids limit */
         int64_t containers;        /* executions at once (DOCKER_CONTAINER_LIMIT) */
         int64_t run_timeout_ms;    /* one execution (DOCKER_RUN_TIMEOUT) */
+        int64_t warm;              /* pre-started execution containers kept per job function, 0 = none */
+        int64_t warm_idle_ms;      /* an unused pre-started container is removed after it */
         int64_t build_timeout_ms;  /* one image build (DOCKER_BUILD_TIMEOUT) */
         int64_t start_timeout_ms;  /* a new service container must answer HTTP within it */
         int64_t upstream_timeout_ms; /* proxied request I/O */

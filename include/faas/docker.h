@@ -109,6 +109,7 @@ faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int ic
 typedef struct faas_docker_container_spec {
     const char *name;                /* optional; must be unique on the engine */
     const char *image;               /* required: id or "name:tag" */
+    const char *const *entrypoint;   /* argv, NULL-terminated; NULL keeps the image's ENTRYPOINT */
     const char *const *cmd;          /* argv, NULL-terminated; NULL keeps the image's CMD */
     const char *const *env;          /* "K=V", NULL-terminated */
     const char *user;                /* "uid:gid" the process runs as; NULL = the image's USER */

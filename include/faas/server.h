@@ -28,6 +28,7 @@ struct faas_services;
 typedef struct faas_app {
     struct faas_proxy *proxy;  /* routing snapshot and function ports */
     struct faas_services *services; /* service functions: deploys, reconcile, events */
+    struct faas_job_warm *warm; /* pre-started execution containers; NULL: none */
     faas_store_t *store;
     faas_docker_t *docker;
     faas_jobs_t *jobs;

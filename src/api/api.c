@@ -119,7 +119,9 @@ int faas_api_send_error(h2o_req_t *req, int status, const char *message, const c
 int faas_api_send_err_as(h2o_req_t *req, const char *message, const faas_error_t *err)
 {
     int status = faas_err_http_status(err->code);
-    if (message != NULL && status < 500)
+    /* Docker's and a timeout's words hold no secret (see faas_api_send_err); other 5xx stay generic. */
+    int shown = status < 500 || err->code == FAAS_EDOCKER || err->code == FAAS_EUNAVAIL || err->code == FAAS_ETIMEOUT;
+    if (message != NULL && shown)
         return faas_api_send_error(req, status, message, err->msg);
     return faas_api_send_err(req, err);
 }

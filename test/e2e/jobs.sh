@@ -14,7 +14,16 @@ HELLO=$T_PREFIX-hello
 now() { date +%s; }
 uuid_like() { grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' <<<"$1"; }
 job_containers() { docker ps -aq --filter "label=faas.kind=job" --filter "name=^${T_PREFIX}-"; }
-no_job_containers() { [ -z "$(job_containers)" ]; }
+# Execution containers still there after their call: one made for a call (faas.invocation), or one
+# started ahead that no longer waits in faas-start. Waiting ones belong to the pool (limits.warm).
+leftover_runs() {
+    local id
+    docker ps -aq --filter "label=faas.invocation" --filter "name=^${T_PREFIX}-"
+    for id in $(docker ps -q --filter "label=faas.warm=1" --filter "name=^${T_PREFIX}-"); do
+        docker top "$id" -o pid,args 2>/dev/null | grep -Eq '^ *[0-9]+ +/\.faas-start ' || echo "$id"
+    done
+}
+no_job_containers() { [ -z "$(leftover_runs)" ]; }
 
 # job DIR FILE CONTENT...: writes FILE in DIR (one line per argument), then DIR.zip of DIR.
 job() {
@@ -174,23 +183,47 @@ job sandbox main.py \
     'print("pids", cg("pids.max", "pids/pids.max"))' \
     'print("memory", cg("memory.max", "memory/memory.limit_in_bytes"))' \
     'print("cpu", cg("cpu.max", "cpu/cpu.cfs_quota_us"))' \
-    'print("pid1", open("/proc/1/cmdline").read().split("\0")[0])'
+    'print("pid1", open("/proc/1/cmdline").read().split("\0")[0])' \
+    'print("input mounted", os.path.isdir("/.faas-input"))'
 submit "$T_DIR/sandbox.zip" -F "name=$T_PREFIX-sandbox"
 SANDBOX=$(json .functionId)
-http GET "$F_URL/api/execute?functionId=$SANDBOX" "${AUTH[@]}"
-out=$(json .output)
-check_eq "sandbox: ran" "$H_STATUS" 200
-check_contains "sandbox: runs as nobody" "$out" "uid 65534"
-check_contains "sandbox: no capabilities" "$out" "caps 0000000000000000 0000000000000000"
-check_contains "sandbox: no new privileges" "$out" "nonewprivs 1"
-check_contains "sandbox: only loopback" "$out" "nets ['lo']"
-check_contains "sandbox: no network" "$out" "net closed"
-check_contains "sandbox: read-only root" "$out" "root read-only"
-check_contains "sandbox: /tmp writable" "$out" "tmp ok"
-check_contains "sandbox: pids limit from the policy" "$out" "pids 64"
-check_contains "sandbox: memory limit from the policy" "$out" "memory 100663296"
-check "sandbox: cpu limit from the policy" grep -Eq '^cpu (50000 100000|50000)$' <<<"$out"
-check_contains "sandbox: an init is PID 1" "$out" "pid1 /sbin/docker-init"
+# The first call makes its container; later ones find one started ahead (limits.warm): same sandbox.
+waiting() { docker ps -q --filter "label=faas.warm=1" --filter "label=faas.function=$1"; }
+has_waiting() { [ -n "$(waiting "$1")" ]; }
+for how in "made for the call" "started ahead"; do
+    [ "$how" = "started ahead" ] && mounted=True || mounted=False
+    [ "$how" = "started ahead" ] && check "a container waits for the next call" \
+        wait_for "warm sandbox" 20 has_waiting "$T_PREFIX-sandbox"
+    http GET "$F_URL/api/execute?functionId=$SANDBOX" "${AUTH[@]}"
+    out=$(json .output)
+    check_eq "sandbox ($how): ran" "$H_STATUS" 200
+    check_contains "sandbox ($how): runs as nobody" "$out" "uid 65534"
+    check_contains "sandbox ($how): no capabilities" "$out" "caps 0000000000000000 0000000000000000"
+    check_contains "sandbox ($how): no new privileges" "$out" "nonewprivs 1"
+    check_contains "sandbox ($how): only loopback" "$out" "nets ['lo']"
+    check_contains "sandbox ($how): no network" "$out" "net closed"
+    check_contains "sandbox ($how): read-only root" "$out" "root read-only"
+    check_contains "sandbox ($how): /tmp writable" "$out" "tmp ok"
+    check_contains "sandbox ($how): pids limit from the policy" "$out" "pids 64"
+    check_contains "sandbox ($how): memory limit from the policy" "$out" "memory 100663296"
+    check "sandbox ($how): cpu limit from the policy" grep -Eq '^cpu (50000 100000|50000)$' <<<"$out"
+    check_contains "sandbox ($how): an init is PID 1" "$out" "pid1 /sbin/docker-init"
+    check_contains "sandbox ($how): the input folder is there only when started ahead" "$out" "input mounted $mounted"
+done
+
+# No call sees another's state: each finds a fresh /tmp, whichever way its container came.
+job fresh main.py 'import os' 'seen = os.path.exists("/tmp/mark")' 'open("/tmp/mark", "w").write("x")' \
+    'print("seen" if seen else "fresh", os.environ.get("N", "-"))'
+submit "$T_DIR/fresh.zip" -F "name=$T_PREFIX-fresh"
+FRESH=$(json .functionId)
+outs=""
+for i in 1 2 3 4 5 6; do
+    execute "{\"functionId\":\"$FRESH\",\"input\":{\"n\":$i}}"
+    outs="$outs$(json .output);"
+done
+check_eq "every call starts from a clean container, with its own input only" "$outs" \
+    "fresh 1;fresh 2;fresh 3;fresh 4;fresh 5;fresh 6;"
+check "at most limits.warm containers wait per function" test "$(waiting "$T_PREFIX-fresh" | wc -l)" -le 2
 
 # --- Go ---------------------------------------------------------------------------------------------
 GOFN=$T_PREFIX-go
@@ -230,6 +263,7 @@ job hello main.py 'print("hello v2")'
 submit "$T_DIR/hello.zip" -F "name=$HELLO"
 check_eq "resubmit: same functionId" "$H_STATUS $(json .functionId)" "200 $ID"
 check "resubmit: a new image" test "$(json .imageId)" != "$IMAGE"
+check_eq "resubmit: no container of the old image waits" "$(docker ps -aq --filter "ancestor=$IMAGE")" ""
 check "resubmit: the old image is removed" wait_for "old image gone" 10 bash -c "! docker image inspect $IMAGE"
 IMAGE=$(json .imageId)
 http GET "$F_URL/api/execute?functionId=$ID" "${AUTH[@]}"
@@ -249,9 +283,15 @@ for i in 1 2; do
     curl -s -o "$T_DIR/slow.$i" -w '%{http_code}' "${AUTH[@]}" "$F_URL/api/execute?functionId=$SLOW" >"$T_DIR/slow.$i.code" &
     SLOW_PIDS+=($!)
 done
-slow_running() { docker ps -q --filter "label=faas.kind=job" --filter "label=faas.function=$T_PREFIX-slow"; }
-two_running() { [ "$(slow_running | wc -l)" = 2 ]; }
-check "two slow executions run" wait_for "two executions" 20 two_running
+# Running executions are the containers where python runs (a waiting one runs only faas-start).
+executing() {
+    local id n=0
+    for id in $(docker ps -q --filter "label=faas.function=$T_PREFIX-slow"); do
+        docker top "$id" 2>/dev/null | grep -q python3 && n=$((n + 1))
+    done
+    [ "$n" -ge "$1" ]
+}
+check "two slow executions run" wait_for "two executions" 20 executing 2
 http GET "$F_URL/api/execute?functionId=$ID" "${AUTH[@]}"
 check_eq "a third one: 429" "$H_STATUS $(json .error)" "429 Too many executions"
 check_contains "429 with Retry-After" "$H_HEADERS" "retry-after: 1"
@@ -290,8 +330,10 @@ http GET "$F_URL/api/functions/$ID/invocations?limit=3" "${AUTH[@]}"
 check_eq "?limit=3" "$(json length)" 3
 
 # --- restart: metadata survives; kill -9 mid-run leaves no container -----------------------------
+check "containers wait for the next calls" has_waiting "$HELLO"
 faas_stop TERM
 check_eq "faas stops cleanly" "$F_RC" 0
+check_eq "a clean stop removes the containers started ahead" "$(job_containers)" ""
 faas_run jobs || exit 1
 http GET "$F_URL/api/functions/$ID" "${AUTH[@]}"
 check_eq "after a restart the function is there" "$H_STATUS $(json .name) $(json .imageId)" "200 $HELLO $IMAGE"
@@ -302,18 +344,18 @@ http GET "$F_URL/api/functions/$ORDER/invocations" "${AUTH[@]}"
 check_eq "and its invocations are kept" "$(json '.[0].invocationId')" "$FAILED_INV"
 curl -s -o /dev/null "${AUTH[@]}" "$F_URL/api/execute?functionId=$SLOW" &
 CURL=$!
-one_running() { [ -n "$(slow_running)" ]; }
-check "a slow run is under way" wait_for "slow container" 20 one_running
+check "a slow run is under way" wait_for "slow execution" 20 executing 1
 faas_stop KILL
 wait "$CURL"
-check "kill -9 leaves the container behind" test -n "$(job_containers)"
+check "kill -9 leaves the running container behind" executing 1
 faas_run jobs || exit 1
-check "the next start removes it" wait_for "leftover removed" 20 no_job_containers
+check_eq "the next start removes every execution container" "$(job_containers)" ""
 
 # --- delete ------------------------------------------------------------------------------------
 http DELETE "$F_URL/api/functions/$ID" "${AUTH[@]}"
 check_eq "delete: 200 and the seed's message" "$H_STATUS $(json .message)" "200 Function $ID deleted successfully"
 check "delete: the image is removed" bash -c "! docker image inspect $IMAGE"
+check_eq "delete: no container of it waits" "$(waiting "$HELLO")" ""
 http GET "$F_URL/api/functions/$ID" "${AUTH[@]}"
 check_eq "delete: gone" "$H_STATUS" 404
 http GET "$F_URL/api/functions/$ID/invocations" "${AUTH[@]}"
@@ -325,6 +367,33 @@ check_eq "delete again: 404" "$H_STATUS" 404
 http DELETE "$F_URL/api/functions/$ANON" "${AUTH[@]}"
 check "delete the generated one" test "$H_STATUS" = 200
 check "its image too" bash -c "! docker image inspect $ANON_IMAGE"
+
+# --- the pool follows the policy: idle containers expire, warm = 0 starts none (SIGHUP reload) --
+for i in 1 2; do http GET "$F_URL/api/execute?functionId=$FRESH" "${AUTH[@]}"; done
+check "the fresh function has containers waiting" wait_for "waiting" 20 has_waiting "$T_PREFIX-fresh"
+echo 'limits.warm_idle = "1s"' >>"$F_DIR/faas.conf.lua"
+kill -HUP "$F_PID"
+no_waiting() { [ -z "$(docker ps -q --filter "label=faas.warm=1" --filter "name=^${T_PREFIX}-")" ]; }
+check "unused past limits.warm_idle, they are removed" wait_for "expiry" 30 no_waiting
+echo 'limits.warm = 0' >>"$F_DIR/faas.conf.lua"
+kill -HUP "$F_PID"
+reloads() { [ "$(grep -c 'info  reloaded' "$F_LOG")" -ge "$1" ]; }
+check "the reload is applied" wait_for "reload" 10 reloads 2
+for i in 1 2 3; do execute "{\"functionId\":\"$FRESH\",\"input\":{\"n\":$i}}"; done
+check_eq "with limits.warm = 0 calls still run" "$H_STATUS $(json .output)" "200 fresh 3"
+check_eq "and no container is started ahead" "$(docker ps -aq --filter "label=faas.warm=1" --filter "name=^${T_PREFIX}-")" ""
+
+# --- a build past limits.build_timeout is stopped and reported -----------------------------------
+echo 'limits.build_timeout = "1s"' >>"$F_DIR/faas.conf.lua"
+kill -HUP "$F_PID"
+check "the reload is applied" wait_for "reload" 10 reloads 3
+job slowbuild main.go 'package main' 'import ("fmt"; "net/http"; "net/http/httptest")' \
+    'func main() { s := httptest.NewServer(http.NotFoundHandler()); fmt.Println(s.URL) }'
+submit "$T_DIR/slowbuild.zip" -F "name=$T_PREFIX-slowbuild"
+check_eq "a build past limits.build_timeout: 504" "$H_STATUS $(json .error)" "504 Build timed out"
+check_eq "and no record" "$(curl -s "${AUTH[@]}" "$F_URL/api/functions" | jq "[.[] | select(.name == \"$T_PREFIX-slowbuild\")] | length")" 0
+no_build_left() { [ -z "$(docker ps -aq --filter "label=faas.function=$T_PREFIX-slowbuild")" ]; }
+check "the build is stopped: none of its containers stays" wait_for "build stopped" 30 no_build_left
 
 faas_stop TERM
 check_eq "faas exits 0" "$F_RC" 0
