@@ -76,7 +76,8 @@ limits = {
   containers = 10,           -- executions running at once; more get 429
   run_timeout = "30s",       -- one execution; then the container is killed
   warm = 2,                  -- containers kept started ahead per job function, each
-                             -- waiting for one call's input (0 = a new one per call)
+                             -- waiting for one call's input (0 = a new one per call);
+                             -- all of them together stay under `containers`
   warm_idle = "300s",        -- a started-ahead container unused this long is removed
   build_timeout = "120s",    -- one image build
   start_timeout = "60s",     -- a new service container must answer HTTP within it

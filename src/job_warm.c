@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -444,6 +445,16 @@ static void on_expire(void *data)
     remove_all(w, stale);
 }
 
+/* A bind mount keeps its source's noexec: faas-start could not run from there. */
+static faas_err_t check_exec(faas_job_warm_t *w, faas_error_t *err)
+{
+    struct statvfs st;
+    if (statvfs(w->dir, &st) == 0 && (st.f_flag & ST_NOEXEC))
+        return faas_error_set(err, FAAS_EINVAL, "warm: %s is on a noexec file system: no containers started ahead",
+                              w->dir);
+    return FAAS_OK;
+}
+
 /* Writes the helper program (atomically: a rename) where containers can mount it. */
 static faas_err_t write_helper(faas_job_warm_t *w, faas_error_t *err)
 {
@@ -501,7 +512,8 @@ faas_job_warm_t *faas_job_warm_create(faas_app_t *app, faas_error_t *err)
     faas_config_unref(cfg);
     if (toolong)
         faas_error_set(err, FAAS_EINVAL, "warm: data_dir is too long a path");
-    if (toolong || faas_fs_mkdirs(w->dir, 0700, "data_dir/exec", err) != FAAS_OK || write_helper(w, err) != FAAS_OK) {
+    if (toolong || faas_fs_mkdirs(w->dir, 0700, "data_dir/exec", err) != FAAS_OK || check_exec(w, err) != FAAS_OK ||
+        write_helper(w, err) != FAAS_OK) {
         pthread_mutex_destroy(&w->mu);
         free(w);
         return NULL;
