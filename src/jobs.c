@@ -101,6 +101,11 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&jobs->mutex);
 
         job->work(job->data);
+        /* The work is finished before its result is posted: whoever sees the result sees it no longer pending. */
+        pthread_mutex_lock(&jobs->mutex);
+        jobs->running--;
+        pthread_cond_broadcast(&jobs->has_change);
+        pthread_mutex_unlock(&jobs->mutex);
         if (job->loop != NULL && job->done != NULL) {
             h2o_multithread_send_message(&job->loop->receiver, &job->super);
         } else {
@@ -108,10 +113,7 @@ static void *worker_main(void *arg)
                 job->done(job->data);
             free(job);
         }
-
         pthread_mutex_lock(&jobs->mutex);
-        jobs->running--;
-        pthread_cond_broadcast(&jobs->has_change);
     }
     jobs->alive--;
     pthread_cond_broadcast(&jobs->has_change);

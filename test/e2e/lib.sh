@@ -35,12 +35,18 @@ docker_cleanup() {
     return 0
 }
 
-# free_port: a loopback TCP port nobody listens on (random in 20000-45000).
+# free_port: a loopback TCP port no socket uses (random in 20000-31999). Ports come from below the
+# kernel's ephemeral range (32768 and up), so no outgoing connection can take one later, and a port
+# handed out once in this test is never handed out again (kept in a file: $(...) is a subshell).
 free_port() {
     local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 25000))
-        ss -ltnH "( sport = :$p )" | grep -q . || { echo "$p"; return 0; }
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 12000))
+        grep -qx "$p" "$T_DIR/.ports-given" 2>/dev/null && continue
+        ss -tanH "( sport = :$p or dport = :$p )" | grep -q . && continue
+        echo "$p" >>"$T_DIR/.ports-given"
+        echo "$p"
+        return 0
     done
     return 1
 }
@@ -52,7 +58,13 @@ fail() { T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1)); echo "FAIL $1"; [
 # check DESC CMD...: passes when CMD succeeds.
 check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d" "command failed: $*"; fi; }
 # check_eq DESC GOT WANT
-check_eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi; }
+# (when GOT starts with the last HTTP status, the failure shows that response's body too)
+check_eq() {
+    if [ "$2" = "$3" ]; then pass "$1"; return; fi
+    local body=""
+    [ -n "${H_STATUS:-}" ] && [[ "$2" == "$H_STATUS"* ]] && body=" (body: $(printf '%s' "${H_BODY:-}" | head -c 300))"
+    fail "$1" "got '$2', want '$3'$body"
+}
 # check_contains DESC HAYSTACK NEEDLE
 check_contains() { case "$2" in *"$3"*) pass "$1" ;; *) fail "$1" "'$3' not in: $(printf '%s' "$2" | head -c 600)" ;; esac; }
 check_not_contains() { case "$2" in *"$3"*) fail "$1" "'$3' unexpectedly in: $(printf '%s' "$2" | head -c 600)" ;; *) pass "$1" ;; esac; }
