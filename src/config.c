@@ -737,8 +737,11 @@ faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const ch
     if (check_readable(cfg->tls.cert, "tls.cert", err) || check_readable(cfg->tls.key, "tls.key", err) ||
         check_readable(cfg->tls.acme.ca_bundle, "tls.acme.ca_bundle", err))
         return FAAS_EINVAL;
-    if (cfg->tls.cert != NULL && cfg->tls.https_port != 0 && cfg->tls.https_port == cfg->listen.port)
+    if (cfg->tls.cert != NULL && !faas_config_acme_mode(cfg) && cfg->tls.https_port != 0 &&
+        cfg->tls.https_port == cfg->listen.port)
         return faas_error_set(err, FAAS_EINVAL, "tls.https_port: %d is also the listen port", cfg->listen.port);
+    if (faas_config_acme_mode(cfg) && cfg->tls.https_port != 0 && cfg->tls.https_port == cfg->tls.http_port)
+        return faas_error_set(err, FAAS_EINVAL, "tls.https_port: %d is also tls.http_port", (int)cfg->tls.http_port);
     return FAAS_OK;
 }
 

@@ -19,6 +19,7 @@
  */
 #include "service_internal.h"
 #include "faas/build.h"
+#include "faas/certs.h"
 #include "faas/clock.h"
 #include "faas/fs.h"
 #include "faas/log.h"
@@ -287,6 +288,11 @@ static void deploy_run(void *data)
      * one goes on here; reconcile leaves a container being retired alone. */
     faas_service__release(s, d->spec->name);
     faas_log_info("deploy %s: build %.8s serves on %s", d->spec->name, d->build_id, address);
+    if (s->app->certs != NULL && cfg->domain != NULL) {
+        char host[320]; /* the policy decides whether it gets a certificate */
+        snprintf(host, sizeof(host), "%s.%s", d->spec->name, cfg->domain);
+        faas_certs_request(s->app->certs, host);
+    }
     faas_service__switch(s, d->spec->name, d->old_container, d->old_image, d->old_port);
     faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
     faas_config_unref(cfg);

@@ -195,6 +195,16 @@ faas_jobs_loop_t *faas_jobs_loop_create(h2o_multithread_queue_t *queue)
     return loop;
 }
 
+int faas_jobs_post(faas_jobs_loop_t *loop, faas_jobs_done_cb done, void *data)
+{
+    job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        return -1;
+    *job = (job_t){.loop = loop, .done = done, .data = data};
+    h2o_multithread_send_message(&loop->receiver, &job->super);
+    return 0;
+}
+
 void faas_jobs_loop_dispose(faas_jobs_loop_t *loop)
 {
     if (loop == NULL)
@@ -246,6 +256,25 @@ static void *scheduler_main(void *arg)
     }
     pthread_mutex_unlock(&jobs->mutex);
     return NULL;
+}
+
+void faas_jobs_reschedule(faas_jobs_t *jobs, void *data)
+{
+    pthread_mutex_lock(&jobs->mutex);
+    periodic_t *p = jobs->periodic;
+    while (p != NULL && p->data != data)
+        p = p->next;
+    pthread_mutex_unlock(&jobs->mutex);
+    if (p == NULL)
+        return;
+    int64_t interval = p->interval(p->data); /* outside the mutex: it may take the caller's locks */
+    int64_t due = faas_clock_mono_ms() + (interval > 0 ? interval : 1000);
+    pthread_mutex_lock(&jobs->mutex);
+    if (p->due_ms != INT64_MAX && due < p->due_ms) {
+        p->due_ms = due;
+        pthread_cond_broadcast(&jobs->has_change);
+    }
+    pthread_mutex_unlock(&jobs->mutex);
 }
 
 int faas_jobs_every(faas_jobs_t *jobs, int64_t first_delay_ms, faas_jobs_interval_cb interval, faas_jobs_work_cb work,

@@ -17,6 +17,7 @@ static const faas_api_route_t *const route_tables[] = {
     faas_api_functions_routes,
     faas_api_jobs_routes,
     faas_api_runtimes_routes,
+    faas_api_tls_routes,
 };
 
 static const struct { const char *name; unsigned bit; } methods[] = {
@@ -158,6 +159,8 @@ int faas_router_on_req(h2o_handler_t *self, h2o_req_t *req)
     faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)req->method.len, req->method.base,
                    (int)req->authority.len, req->authority.base, (int)(req->path.len > 200 ? 200 : req->path.len),
                    req->path.base, req->version >> 8);
+    if (faas_router_acme_challenge(loop, req) == 0)
+        return 0; /* before the proxy: the CA asks on the function's own name */
     if (faas_proxy_on_req(loop->proxy, req) == 0)
         return 0; /* function traffic: the function answers, CORS included */
     if (is_preflight(req))

@@ -7,6 +7,8 @@
  * requests finish until server.shutdown_timeout, and exit 0.
  */
 #include "server_internal.h"
+#include "faas/acme.h"
+#include "faas/certs.h"
 #include "faas/clock.h"
 #include "faas/fs.h"
 #include "faas/job.h"
@@ -15,11 +17,11 @@
 #include "faas/router.h"
 #include "faas/service.h"
 #include "faas/runtimes.h"
+#include "faas/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,34 +127,52 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = faas_router_on_req;
+    if (faas_config_acme_mode(cfg)) {
+        /* The plain-HTTP listener of ACME mode has hosts of its own: challenges, else 308 to HTTPS. */
+        h2o_config_init(&srv->redirect_conf);
+        srv->redirect_conf.server_name = h2o_iovec_init(NULL, 0);
+        h2o_hostconf_t *rhost = h2o_config_register_host(&srv->redirect_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+        h2o_pathconf_t *rpath = h2o_config_register_path(rhost, "/", 0);
+        h2o_create_handler(rpath, sizeof(h2o_handler_t))->on_req = faas_redirect_on_req;
+    }
     /* Request bodies past 32 MB spill to a file: keep those under temp_dir, not /tmp. */
     snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
              "%s/h2o.b.XXXXXX", cfg->temp_dir);
 }
 
-static SSL_CTX *create_ssl_ctx(const faas_config_t *cfg)
+/* The certificate table (and in ACME mode the client and its workers) behind the HTTPS listener. */
+static int open_tls(faas_server_t *srv, const faas_config_t *cfg)
 {
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (ctx == NULL)
-        return NULL;
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    const char *failed = NULL;
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls.cert) != 1)
-        failed = "tls.cert";
-    else if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls.key, SSL_FILETYPE_PEM) != 1 ||
-             SSL_CTX_check_private_key(ctx) != 1)
-        failed = "tls.key";
-    if (failed != NULL) {
-        char msg[256];
-        ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
-        fprintf(stderr, "faas: %s: cannot load %s: %s\n", failed,
-                failed[4] == 'c' ? cfg->tls.cert : cfg->tls.key, msg);
-        SSL_CTX_free(ctx);
-        return NULL;
+    int acme_mode = faas_config_acme_mode(cfg);
+    if (!acme_mode && cfg->tls.cert == NULL)
+        return 0; /* no HTTPS */
+    faas_error_t err = {0};
+    SSL_CTX *fallback = NULL;
+    if (cfg->tls.cert != NULL && (fallback = faas_tls_ctx_from_files(cfg->tls.cert, cfg->tls.key, &err)) == NULL) {
+        fprintf(stderr, "faas: %s\n", err.msg);
+        return EXIT_CONFIG;
     }
-    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
-    return ctx;
+    faas_app_t *app = &srv->app;
+    if (acme_mode) {
+        faas_acme_settings_t settings = {.directory = faas_config_acme_directory(cfg), .email = cfg->tls.acme.email,
+                                         .ca_bundle = cfg->tls.acme.ca_bundle, .store = app->store,
+                                         .timeout_ms = 120000};
+        app->acme = faas_acme_create(&settings);
+        app->acme_jobs = faas_jobs_create("acme", 2);
+        if (app->acme == NULL || app->acme_jobs == NULL) {
+            SSL_CTX_free(fallback);
+            faas_log_error("cannot start the ACME client");
+            return 1;
+        }
+    }
+    app->certs = faas_certs_create(app->store, app->acme, app->acme_jobs, fallback, &err);
+    if (app->certs == NULL) {
+        faas_log_error("certificates: %s", err.msg);
+        return 1;
+    }
+    if (acme_mode)
+        faas_log_info("ACME mode: certificates from %s", faas_config_acme_directory(cfg));
+    return 0;
 }
 
 static int bind_listener(server_listener_t *l, const char *host, int port, const char *scheme, faas_error_t *err)
@@ -201,19 +221,24 @@ static int bind_listener(server_listener_t *l, const char *host, int port, const
 static int open_listeners(faas_server_t *srv, const faas_config_t *cfg)
 {
     faas_error_t err = {0};
-    if (bind_listener(&srv->listeners[0], cfg->listen.host, cfg->listen.port, "http", &err) != FAAS_OK) {
-        faas_log_error("%s", err.msg);
+    server_listener_t *plain = &srv->listeners[0], *secure = &srv->listeners[1];
+    int acme_mode = faas_config_acme_mode(cfg);
+    /* ACME mode serves like the seed's prod mode: tls.http_port (challenges, redirects) and HTTPS only. */
+    int plain_port = acme_mode ? (int)cfg->tls.http_port : cfg->listen.port;
+    if (bind_listener(plain, cfg->listen.host, plain_port, "http", &err) != FAAS_OK) {
+        faas_log_error("%s%s", acme_mode ? "tls.http_port: " : "", err.msg);
         return 1;
     }
+    plain->hosts = acme_mode ? srv->redirect_conf.hosts : NULL;
     srv->nlisteners = 1;
-    if (cfg->tls.cert != NULL) {
-        server_listener_t *l = &srv->listeners[1];
-        if ((l->ssl_ctx = create_ssl_ctx(cfg)) == NULL)
-            return EXIT_CONFIG;
-        if (bind_listener(l, cfg->listen.host, (int)cfg->tls.https_port, "https", &err) != FAAS_OK) {
+    if (srv->app.certs != NULL) {
+        secure->ssl_ctx = faas_certs_listener_ctx(srv->app.certs);
+        secure->peek_sni = srv->app.acme != NULL;
+        if (bind_listener(secure, cfg->listen.host, (int)cfg->tls.https_port, "https", &err) != FAAS_OK) {
             faas_log_error("tls.https_port: %s", err.msg);
             return 1;
         }
+        srv->app.https_port = secure->port;
         srv->nlisteners = 2;
     }
     return 0;
@@ -253,6 +278,11 @@ static void reload(faas_server_t *srv)
         faas_config_unref(cur);
         return;
     }
+    faas_policy_t *for_certs = NULL;
+    if (srv->app.certs != NULL && faas_policy_clone(first, &for_certs, &err) != FAAS_OK)
+        faas_log_error("reload: certificates keep the previous policy: %s", err.msg);
+    if (for_certs != NULL)
+        faas_certs_set_policy(srv->app.certs, for_certs);
     faas_log_set_level(next->log_level);
     if (faas_log_open_file(next->log_file, &err) != FAAS_OK)
         faas_log_error("reload: log_file: %s", err.msg);
@@ -298,6 +328,10 @@ static int stop(faas_server_t *srv)
         close(srv->listeners[i].fd);
     faas_services_stop(srv->app.services);
     /* Workers may still hold a job whose request is gone; wait for them until the deadline. */
+    if (faas_jobs_dispose(srv->app.acme_jobs, deadline) == 0) {
+        faas_certs_dispose(srv->app.certs);
+        faas_acme_dispose(srv->app.acme);
+    }
     if (faas_jobs_dispose(srv->app.jobs, deadline) == 0) {
         faas_job_warm_dispose(srv->app.warm);
         faas_store_close(srv->app.store);
@@ -332,8 +366,10 @@ static int start(faas_server_t *srv, const char *config_path)
     int rc = srv->threads == NULL ? 1 : open_services(srv, cfg);
     if (rc == 0) {
         configure_h2o(srv, cfg);
-        rc = open_listeners(srv, cfg);
+        rc = open_tls(srv, cfg);
     }
+    if (rc == 0)
+        rc = open_listeners(srv, cfg);
     /* Each loop gets its own Lua state: the first takes the loaded one, the others clones. */
     if (rc == 0) {
         srv->threads[0].loop.policy = policy;
@@ -346,6 +382,17 @@ static int start(faas_server_t *srv, const char *config_path)
         }
     }
     faas_policy_dispose(policy);
+    if (rc == 0 && srv->app.certs != NULL) {
+        /* Deploy-time and renewal checks run on workers: the table gets a Lua state of its own. */
+        faas_policy_t *own = NULL;
+        if (faas_policy_clone(srv->threads[0].loop.policy, &own, &err) != FAAS_OK) {
+            faas_log_error("%s", err.msg);
+            rc = 1;
+        }
+        faas_certs_set_policy(srv->app.certs, own);
+        if (rc == 0 && faas_certs_start_renewals(srv->app.certs) != 0)
+            rc = 1;
+    }
     if (rc == 0 && faas_server__start_threads(srv) != 0)
         rc = 1;
     if (rc != 0)

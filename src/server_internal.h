@@ -20,6 +20,8 @@ typedef struct server_listener {
     SSL_CTX *ssl_ctx; /* NULL for plain HTTP */
     char url[96];     /* "http://127.0.0.1:8080", for the log */
     int port;         /* the port it is bound to */
+    h2o_hostconf_t **hosts; /* NULL: the main configuration's */
+    int peek_sni;     /* read the ClientHello before the handshake (certificates on demand) */
 } server_listener_t;
 
 typedef struct server_thread {
@@ -39,6 +41,7 @@ typedef struct server_thread {
 struct faas_server {
     faas_app_t app;
     h2o_globalconf_t globalconf;
+    h2o_globalconf_t redirect_conf; /* ACME mode: the plain-HTTP listener's one handler */
     server_listener_t listeners[FAAS_MAX_LISTENERS];
     size_t nlisteners;
     server_thread_t *threads;

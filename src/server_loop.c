@@ -154,11 +154,12 @@ static int open_listeners(server_thread_t *t)
             faas_log_error("loop %zu: cannot dup listener: %m", t->loop.index);
             return -1;
         }
-        t->accept[i] = (h2o_accept_ctx_t){.ctx = &t->loop.ctx, .hosts = srv->globalconf.hosts,
-                                          .ssl_ctx = srv->listeners[i].ssl_ctx};
+        const server_listener_t *l = &srv->listeners[i];
+        t->accept[i] = (h2o_accept_ctx_t){.ctx = &t->loop.ctx, .hosts = l->hosts ? l->hosts : srv->globalconf.hosts,
+                                          .ssl_ctx = l->ssl_ctx};
         h2o_socket_t *sock = h2o_evloop_socket_create(t->loop.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
         sock->data = &t->accept[i];
-        h2o_socket_read_start(sock, faas_loop_on_accept);
+        h2o_socket_read_start(sock, l->peek_sni ? faas_loop_on_tls_accept : faas_loop_on_accept);
         t->listeners[t->nlisteners++] = sock;
     }
     return 0;

@@ -56,6 +56,7 @@ extern const faas_api_route_t faas_api_health_routes[];
 extern const faas_api_route_t faas_api_functions_routes[];
 extern const faas_api_route_t faas_api_jobs_routes[];
 extern const faas_api_route_t faas_api_runtimes_routes[];
+extern const faas_api_route_t faas_api_tls_routes[];
 
 /** Sends body (consumed, may be NULL for no body) as JSON with status. Returns 0. */
 int faas_api_send_json(h2o_req_t *req, int status, cJSON *body);

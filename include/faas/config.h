@@ -85,6 +85,21 @@ typedef struct faas_config {
     } docker;
 } faas_config_t;
 
+/* Let's Encrypt's production directory: what prod mode uses when tls.acme.directory is not set. */
+#define FAAS_ACME_DEFAULT_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
+
+/** 1 in ACME mode (mode "prod" or tls.acme.directory set): HTTPS with certificates from the CA. */
+static inline int faas_config_acme_mode(const faas_config_t *cfg)
+{
+    return cfg->prod || cfg->tls.acme.directory != NULL;
+}
+
+/** The ACME directory URL in ACME mode. */
+static inline const char *faas_config_acme_directory(const faas_config_t *cfg)
+{
+    return cfg->tls.acme.directory != NULL ? cfg->tls.acme.directory : FAAS_ACME_DEFAULT_DIRECTORY;
+}
+
 /* The type of a value handed to faas_config_set (from Lua or the environment). */
 typedef enum faas_config_vtype {
     FAAS_CV_STRING,

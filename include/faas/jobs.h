@@ -50,6 +50,9 @@ void faas_jobs_loop_dispose(faas_jobs_loop_t *loop);
 int faas_jobs_submit(faas_jobs_t *jobs, faas_jobs_loop_t *loop, faas_jobs_work_cb work, faas_jobs_done_cb done,
                      void *data);
 
+/** Runs done(data) on loop's thread soon, with no work before it; 0, or -1 when out of memory. Any thread. */
+int faas_jobs_post(faas_jobs_loop_t *loop, faas_jobs_done_cb done, void *data);
+
 /** Jobs queued or running now (for tests and shutdown). Any thread. */
 size_t faas_jobs_pending(faas_jobs_t *jobs);
 
@@ -59,5 +62,11 @@ size_t faas_jobs_pending(faas_jobs_t *jobs);
  */
 int faas_jobs_every(faas_jobs_t *jobs, int64_t first_delay_ms, faas_jobs_interval_cb interval, faas_jobs_work_cb work,
                     void *data);
+
+/**
+ * Re-reads the interval of the periodic task registered with data and brings
+ * its next run forward when the new interval ends sooner. Any thread.
+ */
+void faas_jobs_reschedule(faas_jobs_t *jobs, void *data);
 
 #endif

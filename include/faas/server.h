@@ -24,11 +24,17 @@
 struct faas_proxy;
 struct faas_proxy_loop;
 struct faas_services;
+struct faas_certs;
+struct faas_acme;
 
 typedef struct faas_app {
     struct faas_proxy *proxy;  /* routing snapshot and function ports */
     struct faas_services *services; /* service functions: deploys, reconcile, events */
     struct faas_job_warm *warm; /* pre-started execution containers; NULL: none */
+    struct faas_certs *certs;  /* certificates served over HTTPS; NULL: no HTTPS listener */
+    struct faas_acme *acme;    /* ACME client; NULL outside ACME mode */
+    faas_jobs_t *acme_jobs;    /* issuances and renewals, apart from builds so a handshake never waits behind one */
+    int https_port;            /* the HTTPS listener's bound port (redirects name it); 0: none */
     faas_store_t *store;
     faas_docker_t *docker;
     faas_jobs_t *jobs;
@@ -64,6 +70,9 @@ static inline const faas_config_t *faas_loop_config(const faas_loop_t *loop)
 
 /** Accepts connections on a listener whose data is its h2o_accept_ctx_t. Loop thread. */
 void faas_loop_on_accept(h2o_socket_t *listener, const char *err);
+
+/** Accepts on the HTTPS listener in ACME mode: reads the ClientHello first (server_tls.c). Loop thread. */
+void faas_loop_on_tls_accept(h2o_socket_t *listener, const char *err);
 
 /** The current config with a reference taken (release with faas_config_unref). Any thread. */
 faas_config_t *faas_app_config(faas_app_t *app);

@@ -1,0 +1,45 @@
+# test/e2e/lib_acme.sh: runs Debian's pebble (a test ACME CA) for an end-to-end test, sourced after
+# lib.sh. Pebble gets its own CA for its HTTPS API, a mock DNS (pebble-challtestsrv) that answers
+# 127.0.0.1 for every name (no IPv6: the VA would dial ::1 first), no validation sleep, no random
+# badNonce and no authorization reuse, so runs are deterministic. Both are stopped with the test.
+
+# pebble_start NAME VALIDITY_SECONDS: starts pebble number NAME. Sets P_DIR, P_DIRECTORY (ACME
+# directory URL), P_CA (trust for pebble's API), P_ROOT (the root that signs issued certificates),
+# P_HTTP01 (the port pebble validates HTTP-01 challenges on: faas's tls.http_port), P_LOG.
+pebble_start() {
+    local name=$1 validity=$2
+    P_DIR=$T_DIR/pebble-$name
+    mkdir -p "$P_DIR"
+    local acme_port mgmt_port dns_port cts_port
+    acme_port=$(free_port) mgmt_port=$(free_port) dns_port=$(free_port) cts_port=$(free_port) P_HTTP01=$(free_port)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pebble test CA" \
+        -keyout "$P_DIR/ca.key" -out "$P_DIR/ca.pem" 2>/dev/null || return 1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+        -keyout "$P_DIR/key.pem" -out "$P_DIR/srv.csr" 2>/dev/null || return 1
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$P_DIR/ext.cnf"
+    openssl x509 -req -in "$P_DIR/srv.csr" -CA "$P_DIR/ca.pem" -CAkey "$P_DIR/ca.key" -CAcreateserial -days 2 \
+        -extfile "$P_DIR/ext.cnf" -out "$P_DIR/cert.pem" 2>/dev/null || return 1
+    cat >"$P_DIR/pebble.json" <<JSON
+{"pebble":{"listenAddress":"127.0.0.1:$acme_port","managementListenAddress":"127.0.0.1:$mgmt_port",
+ "certificate":"$P_DIR/cert.pem","privateKey":"$P_DIR/key.pem","httpPort":$P_HTTP01,"tlsPort":$(free_port),
+ "ocspResponderURL":"","externalAccountBindingRequired":false,"certificateValidityPeriod":$validity}}
+JSON
+    pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+        -management "127.0.0.1:$cts_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$P_DIR/cts.log" 2>&1 &
+    T_PIDS+=("$!")
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
+        pebble -config "$P_DIR/pebble.json" -dnsserver "127.0.0.1:$dns_port" -strict=false >"$P_DIR/pebble.log" 2>&1 &
+    T_PIDS+=("$!")
+    P_CA=$P_DIR/ca.pem
+    P_DIRECTORY=https://127.0.0.1:$acme_port/dir
+    P_LOG=$P_DIR/pebble.log
+    if ! wait_for "pebble $name" 20 curl -sf --cacert "$P_CA" "$P_DIRECTORY"; then
+        cat "$P_LOG"
+        return 1
+    fi
+    P_ROOT=$P_DIR/root.pem
+    curl -sf --cacert "$P_CA" "https://127.0.0.1:$mgmt_port/roots/0" -o "$P_ROOT"
+}
+
+# pebble_orders HOST: how many orders pebble received for HOST (from its log).
+pebble_orders() { grep -c "\"$1\"" "$P_LOG" 2>/dev/null || true; }
