@@ -27,9 +27,11 @@ JSON
     pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$cts_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$P_DIR/cts.log" 2>&1 &
     T_PIDS+=("$!")
+    disown "$!" # killed by t_cleanup; no job-control notice
     PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
         pebble -config "$P_DIR/pebble.json" -dnsserver "127.0.0.1:$dns_port" -strict=false >"$P_DIR/pebble.log" 2>&1 &
     T_PIDS+=("$!")
+    disown "$!"
     P_CA=$P_DIR/ca.pem
     P_DIRECTORY=https://127.0.0.1:$acme_port/dir
     P_LOG=$P_DIR/pebble.log
@@ -41,5 +43,7 @@ JSON
     curl -sf --cacert "$P_CA" "https://127.0.0.1:$mgmt_port/roots/0" -o "$P_ROOT"
 }
 
-# pebble_orders HOST: how many orders pebble received for HOST (from its log).
-pebble_orders() { grep -c "\"$1\"" "$P_LOG" 2>/dev/null || true; }
+# pebble_orders HOST: how many authorizations pebble validated for HOST (one per order: no reuse).
+pebble_orders() { grep -c "Pulled a task.*Value:\"$1\"" "$P_LOG" 2>/dev/null; }
+# pebble_all_orders: how many newOrder requests pebble received.
+pebble_all_orders() { grep -c "POST /order-plz" "$P_LOG" 2>/dev/null; }
