@@ -39,7 +39,11 @@ passfile = "~/.passfile"
 -- Default: <data_dir>/tmp. (restart)
 -- temp_dir = "/var/tmp/faas"
 
--- "dev": plain HTTP on `listen`. "prod": HTTPS as well (see tls). (restart)
+-- "dev": plain HTTP on `listen`. "prod": ACME mode, like setting tls.acme:
+-- HTTPS on tls.https_port with certificates from the ACME CA for the names
+-- the allowlist (or the tls_allowed hook) allows, and plain HTTP on
+-- tls.http_port for the CA's challenges and 308 redirects to HTTPS; `listen`
+-- is then not opened. (restart)
 mode = "dev"
 
 -- debug, info, warn or error.
@@ -63,7 +67,9 @@ restart_interval = "120s"
 
 -- Names that may get an automatic HTTPS certificate: exact names and
 -- "*.example.com" (one label under example.com). Used when no tls_allowed
--- hook is defined below.
+-- hook is defined below. Empty: no name gets one. IP addresses never do.
+-- Each new name costs an order at the CA (Let's Encrypt: 50 new names per
+-- registered domain and week), so allow only names you serve.
 allowlist = {}
 
 limits = {
@@ -94,17 +100,24 @@ server = {
 }
 
 tls = {
-  -- A certificate for HTTPS on https_port (PEM files), also the fallback for
-  -- names without a certificate of their own. (restart)
+  -- A certificate for HTTPS on https_port (PEM files). In ACME mode it is the
+  -- fallback for names without a certificate of their own and for clients
+  -- that send no server name (without it those handshakes are refused). (restart)
   -- cert = "/etc/faas/cert.pem",
   -- key = "/etc/faas/key.pem",
   https_port = 443,          -- (restart)
-  http_port = 80,            -- ACME challenges and redirects in prod mode (restart)
-  -- acme = {                -- automatic certificates (restart)
+  http_port = 80,            -- ACME mode: challenges and redirects; must be what
+                             -- the CA dials (80 for Let's Encrypt) (restart)
+  -- acme = {                -- automatic certificates: turns ACME mode on (restart)
+  --   -- default in prod mode: Let's Encrypt production; for trials use
+  --   -- https://acme-staging-v02.api.letsencrypt.org/directory
   --   directory = "https://acme-v02.api.letsencrypt.org/directory",
-  --   email = "ops@example.com",
+  --   email = "ops@example.com", -- the account's contact (expiry notices)
   --   ca_bundle = nil,      -- PEM file to trust a private ACME CA
   -- },
+  -- Certificates are asked for when a function is deployed and on the first
+  -- handshake for an allowed name, renewed when a third of their lifetime is
+  -- left, and kept in data_dir. GET /tls/certs lists them.
 }
 
 docker = {

@@ -19,11 +19,13 @@ char *faas_jws_b64url(const void *data, size_t len);
 /** A new P-256 key; NULL on failure (err says why). */
 EVP_PKEY *faas_jws_key_new(faas_error_t *err);
 
-/** The key as unencrypted PKCS#8 PEM; NULL on failure. */
+/** The key as unencrypted PKCS#8 PEM; NULL on failure. Wipe it (OPENSSL_cleanse) before freeing. */
 char *faas_jws_key_to_pem(EVP_PKEY *key, faas_error_t *err);
 
-/** A P-256 private key from PEM (len bytes); NULL (FAAS_EINVAL) when it is not one. */
+/** A P-256 private key from PEM (len bytes); NULL (FAAS_EINVAL) when it is not one or is encrypted. */
 EVP_PKEY *faas_jws_key_from_pem(const char *pem, size_t len, faas_error_t *err);
+
+/* jwk, thumbprint and sign take P-256 keys only (FAAS_EINVAL otherwise). */
 
 /** The public JWK in RFC 7638 order, no whitespace: {"crv":"P-256","kty":"EC","x":"..","y":".."}. */
 char *faas_jws_jwk(EVP_PKEY *key, faas_error_t *err);
@@ -39,7 +41,11 @@ char *faas_jws_thumbprint(EVP_PKEY *key, faas_error_t *err);
 char *faas_jws_sign(EVP_PKEY *key, const char *kid, const char *nonce, const char *url, const char *payload,
                     faas_error_t *err);
 
-/** base64url of the DER CSR for host (CN and one DNS SAN), signed by key with SHA-256. */
+/**
+ * base64url of the DER CSR for host, signed by key with SHA-256: one DNS SAN,
+ * and the CN too when host fits in one (64 characters). host: 1..253 of
+ * [A-Za-z0-9.*_-], else FAAS_EINVAL.
+ */
 char *faas_jws_csr(EVP_PKEY *key, const char *host, faas_error_t *err);
 
 #endif
