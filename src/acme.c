@@ -425,6 +425,18 @@ static faas_err_t run_order(faas_acme_t *acme, CURL *h, const char *host, EVP_PK
     return rc;
 }
 
+/* The CA no longer knows the account (a reset CA, a deactivated account): register anew next time. */
+static void forget_account(faas_acme_t *acme, const char *why)
+{
+    char kid_key[ACME_URL_MAX + 8];
+    snprintf(kid_key, sizeof(kid_key), "kid:%s", acme->directory);
+    pthread_mutex_lock(&acme->setup_mutex);
+    faas_log_warn("acme: account %s: %s; registering again", acme->kid, why);
+    acme->kid[0] = '\0';
+    faas_store_blob_delete(acme->store, FAAS_STORE_ACME, kid_key, NULL);
+    pthread_mutex_unlock(&acme->setup_mutex);
+}
+
 faas_err_t faas_acme_issue(faas_acme_t *acme, const char *host, char **key_pem, char **chain_pem,
                            faas_error_t *err)
 {
@@ -432,12 +444,20 @@ faas_err_t faas_acme_issue(faas_acme_t *acme, const char *host, char **key_pem, 
     CURL *h = acme_http_handle(acme);
     if (h == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    faas_err_t rc = ensure_account(acme, h, err);
-    EVP_PKEY *cert_key = rc == FAAS_OK ? faas_jws_key_new(err) : NULL;
+    faas_error_t e = {0};
+    faas_err_t rc = ensure_account(acme, h, &e);
+    EVP_PKEY *cert_key = rc == FAAS_OK ? faas_jws_key_new(&e) : NULL;
     if (rc == FAAS_OK && cert_key == NULL)
-        rc = err != NULL ? err->code : FAAS_EIO;
+        rc = e.code;
     if (rc == FAAS_OK)
-        rc = run_order(acme, h, host, cert_key, chain_pem, err);
+        rc = run_order(acme, h, host, cert_key, chain_pem, &e);
+    if (rc == FAAS_EFORBIDDEN && strstr(e.msg, "accountDoesNotExist") != NULL) {
+        forget_account(acme, e.msg);
+        if ((rc = ensure_account(acme, h, &e)) == FAAS_OK)
+            rc = run_order(acme, h, host, cert_key, chain_pem, &e);
+    }
+    if (rc != FAAS_OK && err != NULL)
+        *err = e;
     if (rc == FAAS_OK && (*key_pem = faas_jws_key_to_pem(cert_key, err)) == NULL) {
         rc = err != NULL ? err->code : FAAS_EIO;
         free(*chain_pem);

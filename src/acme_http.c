@@ -6,6 +6,7 @@
  */
 #include "acme_internal.h"
 #include "faas/jws.h"
+#include "faas/log.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -17,7 +18,7 @@
 #define REQUEST_TIMEOUT_MS 30000
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_BODY (4 << 20)
-#define BAD_NONCE_RETRIES 5
+#define BAD_NONCE_RETRIES 10
 
 CURL *acme_http_handle(faas_acme_t *acme)
 {
@@ -180,5 +181,6 @@ faas_err_t acme_post(faas_acme_t *acme, CURL *h, const char *url, const char *pa
         /* A badNonce answer carries a fresh nonce (kept by acme_http): sign again with it. */
         if (!problem(r, url, err) || attempt >= BAD_NONCE_RETRIES)
             return err != NULL ? err->code : FAAS_EFORBIDDEN;
+        faas_log_debug("acme: badNonce from %s; signing again with the new nonce", url);
     }
 }

@@ -156,6 +156,30 @@ faas_err_t certs__install(faas_certs_t *certs, const char *host, const char *key
     return FAAS_OK;
 }
 
+void faas_certs_forget(faas_certs_t *certs, const char *host)
+{
+    faas_error_t err = {0};
+    pthread_rwlock_wrlock(&certs->lock);
+    certs_entry_t *e = certs__find(certs, host);
+    SSL_CTX *old = NULL;
+    if (e != NULL && !e->issuing) { /* one being issued stays: its waiters hold the entry */
+        size_t i = 0;
+        while (certs->entries[i] != e)
+            i++;
+        memmove(certs->entries + i, certs->entries + i + 1, (certs->n - i - 1) * sizeof(*certs->entries));
+        certs->n--;
+        old = e->ctx;
+        free(e);
+    }
+    pthread_rwlock_unlock(&certs->lock);
+    SSL_CTX_free(old);
+    faas_err_t rc = faas_store_blob_delete(certs->store, FAAS_STORE_CERTIFICATES, host, &err);
+    if (rc == FAAS_OK)
+        faas_log_info("certs: %s: certificate dropped", host);
+    else if (rc != FAAS_ENOTFOUND)
+        faas_log_warn("certs: %s: %s", host, err.msg);
+}
+
 /* Serves one stored certificate; a broken record is logged and skipped. */
 static void load_one(faas_certs_t *certs, const char *host)
 {
@@ -273,6 +297,8 @@ cJSON *faas_certs_list(faas_certs_t *certs)
     pthread_rwlock_rdlock(&certs->lock);
     for (size_t i = 0; i < certs->n; i++) {
         const certs_entry_t *e = certs->entries[i];
+        if (e->ctx == NULL && !e->issuing && e->last_error[0] == '\0')
+            continue; /* asked for, then refused by the policy: nothing to show */
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", e->host);
         cJSON_AddStringToObject(o, "status", entry_status(e, now));

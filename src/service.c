@@ -4,6 +4,7 @@
  * once (a deploy holds it from upload to switch). Worker threads only.
  */
 #include "service_internal.h"
+#include "faas/certs.h"
 #include "faas/clock.h"
 #include "faas/log.h"
 
@@ -247,6 +248,13 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
     if (rc == FAAS_OK) {
         faas_service__switch(s, name, fn.container_id, fn.image_id, fn.port);
         faas_service__remove(s, NULL, fn.prev_image);
+        faas_config_t *cfg = faas_service__config(s);
+        if (s->app->certs != NULL && cfg->domain != NULL) {
+            char host[320]; /* its certificate goes too: no renewals for a name nothing serves */
+            snprintf(host, sizeof(host), "%s.%s", name, cfg->domain);
+            faas_certs_forget(s->app->certs, host);
+        }
+        faas_config_unref(cfg);
         faas_log_info("service %s: deleted", name);
     }
     faas_service__release(s, name);

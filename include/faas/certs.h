@@ -56,6 +56,9 @@ int faas_certs_has(faas_certs_t *certs, const char *host);
  */
 void faas_certs_request(faas_certs_t *certs, const char *host);
 
+/** Drops host's certificate from the table and the store (its function is deleted). Worker thread. */
+void faas_certs_forget(faas_certs_t *certs, const char *host);
+
 /**
  * For a handshake that asks for host, already allowed by the caller's
  * policy: 0 when there is nothing to wait for (a certificate exists, or the

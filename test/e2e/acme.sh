@@ -2,8 +2,9 @@
 # Automatic HTTPS against Debian's pebble: a certificate at deploy time for an allowlisted function,
 # served over h2 with a chain that verifies against pebble's root; a second name gets one on its
 # first handshake (concurrent handshakes share the one order); names the policy refuses get no
-# order; a restart reuses stored certificates; a short lifetime triggers renewal; the plain port
-# answers challenges and redirects with 308.
+# order; a restart reuses stored certificates; a CA that lost the account gets a new registration;
+# a short lifetime triggers renewal (with badNonce answers on the way); the plain port answers
+# challenges and redirects with 308.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_acme.sh"
 
@@ -114,13 +115,23 @@ check_eq "with the stored certificate" "$(served "$WEB.$D" -serial)" "$SERIAL"
 check_contains "and the on-demand one" "$(get_tls "$ONDEMAND" /health)" '"status":"ok"'
 check_eq "no new order" "$(pebble_all_orders)" "$ORDERS"
 
+# --- the CA forgets the account (a reset CA): faas registers again ---------------------------
+pebble_stop
+pebble_run || fail "pebble restarts"
+ROOT=$P_ROOT
+check_contains "after the CA lost the account: a new name still gets a certificate" \
+    "$(get_tls "$T_PREFIX-after.$D" /health)" '"status":"ok"'
+check_contains "faas registered again" "$(cat "$F_LOG")" "registering again"
+
 http DELETE "$F_URL/function/delete/$WEB" -k -H "Authorization: $F_KEY"
 check_eq "delete the function" "$H_STATUS" 200
+check_eq "its certificate is dropped (no renewals for a name nothing serves)" "$(cert_field "$WEB.$D" status)" ""
+check_eq "the on-demand one stays" "$(cert_field "$ONDEMAND" status)" valid
 faas_stop
 check_eq "exit 0" "$F_RC" 0
 
 # --- renewal: a short lifetime, the allowlist instead of a hook, no fallback ----------------
-pebble_start two 30 || fail "a second pebble (30 s certificates)"
+pebble_start two 30 30 || fail "a second pebble (30 s certificates, 30 % of nonces refused)"
 ROOT=$P_ROOT
 HTTPS=$(free_port)
 RENEW=$T_PREFIX-renew.$D
@@ -139,6 +150,7 @@ renewed() { local s; s=$(served "$RENEW" -serial); [ -n "$s" ] && [ "$s" != "$S1
 check "renewed when a third of the lifetime is left (about 20 s in)" wait_for "renewal" 45 renewed
 check_contains "the renewed certificate verifies" "$(get_tls "$RENEW" /health)" '"status":"ok"'
 check "two orders by now" test "$(pebble_orders "$RENEW")" -ge 2
+check_contains "badNonce answers were retried with the new nonce" "$(cat "$F_LOG")" "badNonce from"
 faas_stop
 check_eq "exit 0" "$F_RC" 0
 

@@ -3,15 +3,17 @@
 # 127.0.0.1 for every name (no IPv6: the VA would dial ::1 first), no validation sleep, no random
 # badNonce and no authorization reuse, so runs are deterministic. Both are stopped with the test.
 
-# pebble_start NAME VALIDITY_SECONDS: starts pebble number NAME. Sets P_DIR, P_DIRECTORY (ACME
-# directory URL), P_CA (trust for pebble's API), P_ROOT (the root that signs issued certificates),
-# P_HTTP01 (the port pebble validates HTTP-01 challenges on: faas's tls.http_port), P_LOG.
+# pebble_start NAME VALIDITY_SECONDS [BADNONCE_PERCENT]: starts pebble number NAME. Sets P_DIR,
+# P_DIRECTORY (ACME directory URL), P_CA (trust for pebble's API), P_ROOT (the root that signs
+# issued certificates), P_HTTP01 (the port pebble validates HTTP-01 challenges on: faas's
+# tls.http_port), P_LOG, P_PID.
 pebble_start() {
     local name=$1 validity=$2
     P_DIR=$T_DIR/pebble-$name
+    P_BADNONCE=${3:-0}
     mkdir -p "$P_DIR"
-    local acme_port mgmt_port dns_port cts_port
-    acme_port=$(free_port) mgmt_port=$(free_port) dns_port=$(free_port) cts_port=$(free_port) P_HTTP01=$(free_port)
+    local acme_port mgmt_port cts_port
+    acme_port=$(free_port) mgmt_port=$(free_port) P_DNS=$(free_port) cts_port=$(free_port) P_HTTP01=$(free_port)
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=pebble test CA" \
         -keyout "$P_DIR/ca.key" -out "$P_DIR/ca.pem" 2>/dev/null || return 1
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
@@ -24,23 +26,38 @@ pebble_start() {
  "certificate":"$P_DIR/cert.pem","privateKey":"$P_DIR/key.pem","httpPort":$P_HTTP01,"tlsPort":$(free_port),
  "ocspResponderURL":"","externalAccountBindingRequired":false,"certificateValidityPeriod":$validity}}
 JSON
-    pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+    pebble-challtestsrv -dns01 "127.0.0.1:$P_DNS" -http01 "" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$cts_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$P_DIR/cts.log" 2>&1 &
     T_PIDS+=("$!")
     disown "$!" # killed by t_cleanup; no job-control notice
-    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-        pebble -config "$P_DIR/pebble.json" -dnsserver "127.0.0.1:$dns_port" -strict=false >"$P_DIR/pebble.log" 2>&1 &
-    T_PIDS+=("$!")
-    disown "$!"
     P_CA=$P_DIR/ca.pem
     P_DIRECTORY=https://127.0.0.1:$acme_port/dir
+    P_MGMT=https://127.0.0.1:$mgmt_port
     P_LOG=$P_DIR/pebble.log
-    if ! wait_for "pebble $name" 20 curl -sf --cacert "$P_CA" "$P_DIRECTORY"; then
+    pebble_run
+}
+
+# pebble_run: starts (or, after pebble_stop, restarts) pebble on P_DIR's config. A restarted pebble
+# has forgotten every account and order and signs with a new root (P_ROOT is fetched again).
+pebble_run() {
+    [ -e "$P_LOG" ] && mv "$P_LOG" "$P_LOG.$(date +%s%N)"
+    PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=$P_BADNONCE PEBBLE_AUTHZREUSE=0 \
+        pebble -config "$P_DIR/pebble.json" -dnsserver "127.0.0.1:$P_DNS" -strict=false >"$P_LOG" 2>&1 &
+    P_PID=$!
+    T_PIDS+=("$P_PID")
+    disown "$P_PID"
+    if ! wait_for "pebble in $P_DIR" 20 curl -sf --cacert "$P_CA" "$P_DIRECTORY"; then
         cat "$P_LOG"
         return 1
     fi
     P_ROOT=$P_DIR/root.pem
-    curl -sf --cacert "$P_CA" "https://127.0.0.1:$mgmt_port/roots/0" -o "$P_ROOT"
+    curl -sf --cacert "$P_CA" "$P_MGMT/roots/0" -o "$P_ROOT"
+}
+
+# pebble_stop: stops the pebble of P_PID and waits until its port is free.
+pebble_stop() {
+    kill "$P_PID" 2>/dev/null
+    wait_for "pebble $P_PID to exit" 10 bash -c "! kill -0 $P_PID"
 }
 
 # pebble_orders HOST: how many authorizations pebble validated for HOST (one per order: no reuse).
