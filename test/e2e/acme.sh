@@ -97,6 +97,16 @@ check_eq "and no order" "$(grep -c "$DENIED" "$P_LOG")" 0
 check_eq "and no entry" "$(cert_field "$DENIED" status)" ""
 served "fn.example.org" -subject >/dev/null
 check_eq "a name outside the allowlist: no order" "$(grep -c "example.org" "$P_LOG")" 0
+# A name the CA refuses: the handshake waits for the failed order, then gets the fallback; the
+# name then rests, so the next handshakes start no order.
+BEFORE=$(pebble_all_orders)
+check_eq "a name the CA refuses: the handshake goes on with the fallback" "$(served "blocked.$D" -subject)" \
+    "subject=CN = faas-fallback"
+check_eq "listed as failed" "$(cert_field "blocked.$D" status)" failed
+check_contains "with the CA's reason" "$(cert_field "blocked.$D" lastError)" "rejectedIdentifier"
+served "blocked.$D" -subject >/dev/null
+served "blocked.$D" -subject >/dev/null
+check_eq "the name rests: one order for three handshakes" "$(($(pebble_all_orders) - BEFORE))" 1
 http GET "https://127.0.0.1:$HTTPS/health" -k
 check_eq "no SNI (an IP literal): the fallback serves it" "$H_STATUS" 200
 check_eq "and no order for an IP" "$(grep -c 'Value:"127.0.0.1"' "$P_LOG")" 0

@@ -6,7 +6,7 @@
 # pebble_start NAME VALIDITY_SECONDS [BADNONCE_PERCENT]: starts pebble number NAME. Sets P_DIR,
 # P_DIRECTORY (ACME directory URL), P_CA (trust for pebble's API), P_ROOT (the root that signs
 # issued certificates), P_HTTP01 (the port pebble validates HTTP-01 challenges on: faas's
-# tls.http_port), P_LOG, P_PID.
+# tls.http_port), P_LOG, P_PID. Pebble refuses to issue for blocked.example.test.
 pebble_start() {
     local name=$1 validity=$2
     P_DIR=$T_DIR/pebble-$name
@@ -24,7 +24,8 @@ pebble_start() {
     cat >"$P_DIR/pebble.json" <<JSON
 {"pebble":{"listenAddress":"127.0.0.1:$acme_port","managementListenAddress":"127.0.0.1:$mgmt_port",
  "certificate":"$P_DIR/cert.pem","privateKey":"$P_DIR/key.pem","httpPort":$P_HTTP01,"tlsPort":$(free_port),
- "ocspResponderURL":"","externalAccountBindingRequired":false,"certificateValidityPeriod":$validity}}
+ "ocspResponderURL":"","externalAccountBindingRequired":false,"certificateValidityPeriod":$validity,
+ "domainBlocklist":["blocked.example.test"]}}
 JSON
     pebble-challtestsrv -dns01 "127.0.0.1:$P_DNS" -http01 "" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$cts_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$P_DIR/cts.log" 2>&1 &
