@@ -37,6 +37,9 @@ SSL_CTX *faas_tls_ctx_new(faas_error_t *err)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Resumption rides on session tickets (stateless); OpenSSL's own server cache would keep up to
+     * 20480 sessions per context and sweep them in the handshake path. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
     h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
     return ctx;
 }
