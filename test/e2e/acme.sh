@@ -140,14 +140,17 @@ check_eq "the on-demand one stays" "$(cert_field "$ONDEMAND" status)" valid
 faas_stop
 check_eq "exit 0" "$F_RC" 0
 
-# --- renewal: a short lifetime, the allowlist instead of a hook, no fallback ----------------
+# --- renewal: a short lifetime, the allowlist (from ALLOWLIST) instead of a hook, no fallback ---
 pebble_start two 30 30 || fail "a second pebble (30 s certificates, 30 % of nonces refused)"
 ROOT=$P_ROOT
 HTTPS=$(free_port)
 RENEW=$T_PREFIX-renew.$D
-faas_start two "domain = \"$D\"" "allowlist = { \"*.$D\" }" \
+# The seed's switches this time: ENV=prod and ALLOWLIST (the directory still comes from the file).
+export ENV=prod ALLOWLIST="*.$D"
+faas_start two "domain = \"$D\"" \
     "tls = { http_port = $P_HTTP01, https_port = $HTTPS, acme = { directory = \"$P_DIRECTORY\", ca_bundle = \"$P_CA\" } }" ||
     fail "faas starts with a 30 s CA"
+unset ENV ALLOWLIST
 F_URL=$F_HTTPS
 check_contains "an allowlisted name: a certificate on the first handshake" "$(get_tls "$RENEW" /health)" '"status":"ok"'
 S1=$(served "$RENEW" -serial)

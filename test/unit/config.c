@@ -258,6 +258,28 @@ TEST(environment_overrides)
     faas_config_unref(cfg);
 }
 
+TEST(acme_mode)
+{
+    faas_config_t *cfg = faas_config_new();
+    CHECK_INT(faas_config_acme_mode(cfg), 0); /* dev, no tls.acme: plain HTTP */
+    CHECK_STR(try_set(cfg, "mode", S("prod")), "");
+    CHECK_INT(faas_config_acme_mode(cfg), 1);
+    CHECK_STR(faas_config_acme_directory(cfg), "https://acme-v02.api.letsencrypt.org/directory");
+    CHECK_STR(try_set(cfg, "mode", S("dev")), "");
+    CHECK_STR(try_set(cfg, "tls.acme.directory", S("https://127.0.0.1:14000/dir")), "");
+    CHECK_INT(faas_config_acme_mode(cfg), 1); /* a directory alone turns it on */
+    CHECK_STR(faas_config_acme_directory(cfg), "https://127.0.0.1:14000/dir");
+    CHECK_CONTAINS(try_set(cfg, "tls.acme.directory", S("ftp://x/dir")), "tls.acme.directory");
+    CHECK_CONTAINS(try_set(cfg, "tls.acme.email", S("not an email")), "tls.acme.email");
+    /* The two ports of ACME mode must differ. */
+    CHECK_STR(try_set(cfg, "tls.https_port", N(8443)), "");
+    CHECK_STR(try_set(cfg, "tls.http_port", N(8443)), "");
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_finish(cfg, "/x", "/root", &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "tls.https_port: 8443 is also tls.http_port");
+    faas_config_unref(cfg);
+}
+
 TEST(finish_resolves_paths)
 {
     faas_config_t *cfg = faas_config_new();
@@ -329,6 +351,7 @@ int main(void)
     RUN(ports_and_hosts);
     RUN(other_settings);
     RUN(environment_overrides);
+    RUN(acme_mode);
     RUN(finish_resolves_paths);
     RUN(reload_keeps_fixed_settings);
     RUN(refcount);
