@@ -53,9 +53,20 @@ static int check(const char *path)
         return 2;
     }
     char listen[96];
-    printf("config    %s\nlisten    %s\ndomain    %s\ndata_dir  %s\npassfile  %s\nmode      %s\n",
+    printf("config    %s\nlisten    %s%s\ndomain    %s\ndata_dir  %s\npassfile  %s\nmode      %s\n",
            cfg->path ? cfg->path : "(built-in defaults)", faas_config_format_listen(&cfg->listen, listen, sizeof(listen)),
-           cfg->domain, cfg->data_dir, cfg->passfile, cfg->prod ? "prod" : "dev");
+           faas_config_acme_mode(cfg) ? " (not opened in ACME mode)" : "", cfg->domain, cfg->data_dir, cfg->passfile,
+           cfg->prod ? "prod" : "dev");
+    if (faas_config_acme_mode(cfg))
+        printf("https     port %lld, certificates from %s\nhttp      port %lld: ACME challenges, else 308 to https\n",
+               (long long)cfg->tls.https_port, faas_config_acme_directory(cfg), (long long)cfg->tls.http_port);
+    else if (cfg->tls.cert != NULL)
+        printf("https     port %lld, %s\n", (long long)cfg->tls.https_port, cfg->tls.cert);
+    if (faas_policy_has_hook(pol, FAAS_HOOK_TLS_ALLOWED))
+        printf("tls names the tls_allowed hook decides\n");
+    else
+        for (size_t i = 0; i < cfg->allowlist_len; i++)
+            printf("tls names %s\n", cfg->allowlist[i]);
     static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
     for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
         printf("hook      %-15s %s\n", hooks[h], faas_policy_has_hook(pol, (faas_policy_hook_t)h) ? "defined" : "-");

@@ -63,6 +63,11 @@ faas_write_conf envcheck 'listen = "127.0.0.1:8088"' 'mode = "dev"' 'allowlist =
 out=$(SERVER_PORT=9123 ENV=prod "$FAAS_BIN" check -c "$T_DIR/envcheck/faas.conf.lua")
 check_contains "SERVER_PORT overrides the listen port, keeps the host" "$out" "listen    127.0.0.1:9123"
 check_contains "ENV=prod overrides mode" "$out" "mode      prod"
+check_contains "prod is ACME mode: HTTPS with certificates from Let's Encrypt by default" "$out" \
+    "https     port 443, certificates from https://acme-v02.api.letsencrypt.org/directory"
+check_contains "and the plain port for challenges and redirects" "$out" "http      port 80: ACME challenges"
+check_contains "the names the allowlist allows" "$out" "tls names a.example.com"
+check_contains "listen is not opened then" "$out" "(not opened in ACME mode)"
 out=$("$FAAS_BIN" check -c "$T_DIR/envcheck/faas.conf.lua")
 check_contains "without the environment the file wins" "$out" "listen    127.0.0.1:8088"
 
