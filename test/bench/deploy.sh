@@ -5,13 +5,12 @@
 # code, so the COPY layer is rebuilt as in a real deploy; FROM is cached in both cases.
 # Not a pass/fail test: it prints medians and the ratio. Usage: test/bench/deploy.sh [ROUNDS]
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/lib_bench.sh"
 ROUNDS=${1:-7}
 
 faas_start_docker bench || exit 1
 FN=$T_PREFIX-bench
 PORT=$(free_port)
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$@")" = 200 ]; }
 
 : >"$T_DIR/faas.ms"

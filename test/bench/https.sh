@@ -12,17 +12,13 @@
 # Not a pass/fail test. Env: BENCH_NAMES (8), BENCH_SECONDS (5).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/lib_acme.sh"
+. "$(dirname "$0")/lib_bench.sh"
 NAMES=${BENCH_NAMES:-8}
 DUR=${BENCH_SECONDS:-5}
 
-for tool in lego nginx h2load; do
-    command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        lego nginx-light nghttp2-client >/dev/null || { echo "cannot install $tool"; exit 1; }
-done
+bench_tools "lego nginx-light nghttp2-client" lego nginx h2load
 pebble_start bench 7776000 || exit 1
 D=example.test
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # --- (a) issuance -------------------------------------------------------------------------------
 : >"$T_DIR/lego.ms"
@@ -83,14 +79,7 @@ handshakes() {
         h2load -t2 -c400 -n400 --connect-to "127.0.0.1:$1" "https://$2:$1/" 2>&1 | awk '/^finished in/ {print int($4)}'
     done | median
 }
-# h2 PORT NAME: "<req/s> <p50 ms> <p99 ms>"
-h2() {
-    local out log=$T_DIR/h2.log
-    rm -f "$log"
-    out=$(h2load -t2 -c16 -m10 -D "$DUR" --log-file="$log" --connect-to "127.0.0.1:$1" "https://$2:$1/" 2>&1)
-    echo "$(awk '/^finished in/ {print int($4)}' <<<"$out") $(awk '{print $3}' "$log" | sort -n |
-        awk '{a[NR]=$1} END {printf "%.3f %.3f", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')"
-}
+h2() { h2load_run "$DUR" --connect-to "127.0.0.1:$1" "https://$2:$1/"; }
 HS_FAAS=$(handshakes "$HTTPS" "fn-1.$D")
 HS_NGINX=$(handshakes "$NP" "lego-1.$D")
 read -r R_FAAS P50_FAAS P99_FAAS <<<"$(h2 "$HTTPS" "fn-1.$D")"

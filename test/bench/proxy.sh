@@ -8,14 +8,12 @@
 # over HTTP/1.1 (wrk) and h2c (h2load), and prints faas/direct and nginx/direct side by side.
 # Not a pass/fail test. Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64).
 . "$(dirname "$0")/../e2e/lib.sh"
+. "$(dirname "$0")/lib_bench.sh"
 DUR=${BENCH_SECONDS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 
-for tool in wrk nginx h2load; do
-    command -v "$tool" >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        wrk nginx-light nghttp2-client >/dev/null || { echo "cannot install $tool"; exit 1; }
-done
+bench_tools "wrk nginx-light nghttp2-client" wrk nginx h2load
 
 # --- the upstream image: Debian's nginx on the bookworm base image faas's tests use ----------------
 base=$T_PREFIX-nginx-base
@@ -93,16 +91,8 @@ wrk_run() {
     out=$(wrk -t2 -c"$CONNS" -d"${DUR}s" --latency ${2:+-H "Host: $2"} "$1")
     echo "$(awk '/^Requests\/sec/ {print int($2)}' <<<"$out") $(awk '$1=="50%" {print $2}' <<<"$out" | ms) $(awk '$1=="99%" {print $2}' <<<"$out" | ms)"
 }
-# h2_run URL [AUTHORITY]: "<req/s> <p50 ms> <p99 ms>" from h2load's per-request log
-h2_run() {
-    local out log=$T_DIR/h2.log
-    rm -f "$log"
-    out=$(h2load -t2 -c16 -m10 -D "$DUR" --log-file="$log" ${2:+-H ":authority: $2"} "$1" 2>&1)
-    local rps
-    rps=$(awk '/^finished in/ {print int($4)}' <<<"$out")
-    echo "$rps $(awk '{print $3}' "$log" | sort -n | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# h2_run URL [AUTHORITY]: "<req/s> <p50 ms> <p99 ms>"
+h2_run() { h2load_run "$DUR" ${2:+-H ":authority: $2"} "$1"; }
 
 : >"$T_DIR/results"
 for round in $(seq 1 "$ROUNDS"); do
