@@ -288,11 +288,9 @@ static void deploy_run(void *data)
      * one goes on here; reconcile leaves a container being retired alone. */
     faas_service__release(s, d->spec->name);
     faas_log_info("deploy %s: build %.8s serves on %s", d->spec->name, d->build_id, address);
-    if (s->app->certs != NULL && cfg->domain != NULL) {
-        char host[320]; /* the policy decides whether it gets a certificate */
-        snprintf(host, sizeof(host), "%s.%s", d->spec->name, cfg->domain);
-        faas_certs_request(s->app->certs, host);
-    }
+    char host[320];
+    if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
+        faas_certs_request(s->app->certs, host); /* the policy decides whether it gets one */
     faas_service__switch(s, d->spec->name, d->old_container, d->old_image, d->old_port);
     faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
     faas_config_unref(cfg);

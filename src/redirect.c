@@ -50,7 +50,8 @@ int faas_redirect_on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t host = authority_host(req->authority);
     if (is_challenge_path(req->path_normalized))
         return faas_api_send_error(req, 404, "Not found", "no pending ACME challenge with this token");
-    if (host.len == 0)
+    /* libh2o puts its host entry's own name ("default") in place of a missing Host: never redirect there. */
+    if (host.len == 0 || req->authority.base == req->hostconf->authority.hostport.base)
         return faas_api_send_error(req, 400, "Bad request", "a Host header is needed to redirect to HTTPS");
     char port[8] = "";
     if (loop->app->https_port != 443)

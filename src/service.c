@@ -238,6 +238,13 @@ faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t 
     return rc;
 }
 
+int faas_service__tls_host(faas_services_t *s, const faas_config_t *cfg, const char *name, char *out, size_t size)
+{
+    if (s->app->certs == NULL || cfg->domain == NULL || cfg->domain[0] == '\0')
+        return 0;
+    return snprintf(out, size, "%s.%s", name, cfg->domain) < (int)size;
+}
+
 faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_t *err)
 {
     faas_function_t fn = {0};
@@ -249,11 +256,9 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
         faas_service__switch(s, name, fn.container_id, fn.image_id, fn.port);
         faas_service__remove(s, NULL, fn.prev_image);
         faas_config_t *cfg = faas_service__config(s);
-        if (s->app->certs != NULL && cfg->domain != NULL) {
-            char host[320]; /* its certificate goes too: no renewals for a name nothing serves */
-            snprintf(host, sizeof(host), "%s.%s", name, cfg->domain);
-            faas_certs_forget(s->app->certs, host);
-        }
+        char host[320];
+        if (faas_service__tls_host(s, cfg, name, host, sizeof(host)))
+            faas_certs_forget(s->app->certs, host); /* no renewals for a name nothing serves */
         faas_config_unref(cfg);
         faas_log_info("service %s: deleted", name);
     }

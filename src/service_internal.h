@@ -107,4 +107,7 @@ faas_err_t faas_service__bring_up(faas_services_t *s, const faas_function_t *fn,
 /** The config now (a reference: unref it). */
 faas_config_t *faas_service__config(faas_services_t *s);
 
+/** The HTTPS name of function name, <name>.<domain>, into out; 0 when faas serves no HTTPS or has no domain. */
+int faas_service__tls_host(faas_services_t *s, const faas_config_t *cfg, const char *name, char *out, size_t size);
+
 #endif

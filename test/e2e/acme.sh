@@ -47,6 +47,12 @@ check_eq "a POST is redirected with 308 too (method and body kept)" \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 -H "Host: a.$D" "$PLAIN/submit")" 308
 http GET "$PLAIN/.well-known/acme-challenge/unknown-token" -H "Host: a.$D"
 check_eq "an unknown challenge token: 404" "$H_STATUS $(json .error)" "404 Not found"
+http GET "$PLAIN/.well-known/acme-challenge/$(head -c 5000 /dev/zero | tr '\0' 'A')" -H "Host: a.$D"
+check_eq "a 5000-byte token: 404" "$H_STATUS" 404
+http GET "$PLAIN/.well-known/acme-challenge/../../health" --path-as-is -H "Host: a.$D"
+check_eq "a token with dot segments: no challenge answer" "$H_STATUS" 308
+http GET "$PLAIN/x" --http1.0 -H "Host:"
+check_eq "no Host to redirect to: 400" "$H_STATUS $(json .error)" "400 Bad request"
 http GET "$PLAIN/health"
 check_eq "the plain port serves no API" "$H_STATUS" 308
 
