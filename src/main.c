@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "faas/log.h"
-#include "faas/policy.h"
-#include "faas/server.h"
+#include "faas/core/log.h"
+#include "faas/core/policy.h"
+#include "faas/server/server.h"
 
 #define FAAS_VERSION "0.1.0"
 

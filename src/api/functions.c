@@ -12,10 +12,10 @@
  * Validation that needs the policy runs here on the loop (each loop has its
  * own Lua state); Docker and store writes run on the worker pool.
  */
-#include "faas/api.h"
-#include "faas/multipart.h"
-#include "faas/service.h"
-#include "faas/upload.h"
+#include "faas/http/reply.h"
+#include "faas/api/multipart.h"
+#include "faas/service/service.h"
+#include "faas/api/upload.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -3,9 +3,9 @@
  * a ping, else 503 with "docker":"unreachable". The ping blocks, so it runs
  * on the worker pool. Loop thread (the ping: worker).
  */
-#include "faas/api.h"
-#include "faas/clock.h"
-#include "faas/log.h"
+#include "faas/http/reply.h"
+#include "faas/core/clock.h"
+#include "faas/core/log.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

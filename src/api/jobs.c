@@ -9,9 +9,9 @@
  * Input is checked on the loop; builds, runs and deletes go to the worker
  * pool. Times in the seed's function shape are Unix seconds.
  */
-#include "faas/api.h"
-#include "faas/job.h"
-#include "faas/multipart.h"
+#include "faas/http/reply.h"
+#include "faas/job/job.h"
+#include "faas/api/multipart.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,9 +7,9 @@
  * An upload is parsed and checked on the loop (pure code); file I/O and store writes run on
  * the worker pool (faas_api_run). Loop thread (the do_* work functions: worker).
  */
-#include "faas/api.h"
-#include "faas/multipart.h"
-#include "faas/runtimes.h"
+#include "faas/http/reply.h"
+#include "faas/api/multipart.h"
+#include "faas/service/runtimes.h"
 
 #include <stdlib.h>
 #include <string.h>

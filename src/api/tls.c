@@ -3,8 +3,8 @@
  * validity, when renewal is due and the last issuance error. Reads the
  * in-memory table only, so it answers on the loop. Loop thread.
  */
-#include "faas/api.h"
-#include "faas/certs.h"
+#include "faas/http/reply.h"
+#include "faas/tls/certs.h"
 
 static int on_get_certs(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
 {

@@ -7,7 +7,7 @@
  * also when checks failed. Every wait is bounded. Single main thread plus the helper threads
  * that each test joins before it ends.
  */
-#include "faas/docker.h"
+#include "faas/docker/docker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "faas/build.h"
-#include "faas/clock.h"
+#include "faas/service/buildctx.h"
+#include "faas/core/clock.h"
 #include "testlib.h"
 
 static faas_docker_t *dk;

@@ -2,8 +2,8 @@
  * api.c (unit): the JSON error body, error codes and their HTTP statuses,
  * message prefixing and truncation, route pattern matching and method bits.
  */
-#include "faas/api.h"
-#include "faas/router.h"
+#include "faas/http/reply.h"
+#include "faas/http/router.h"
 #include "testlib.h"
 
 #include <stdlib.h>

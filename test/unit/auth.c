@@ -2,7 +2,7 @@
  * auth.c (unit): the passfile (creation, mode, reading, bad contents) and
  * the Authorization check (raw, Bearer, wrong, prefixes, empty).
  */
-#include "faas/auth.h"
+#include "faas/core/auth.h"
 #include "testlib.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * zips read back through the tar with their names and modes. The zip reader's checks and
  * limits are tested in build_zip.c. Single-threaded.
  */
-#include "faas/build.h"
+#include "faas/service/buildctx.h"
 
 #include <archive.h>
 #include <archive_entry.h>

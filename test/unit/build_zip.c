@@ -6,7 +6,7 @@
  * headers), and zips made by the `zip` command when it is installed. Zips are copied into
  * exact-size buffers so ASan sees any read past the end. Single-threaded.
  */
-#include "faas/build.h"
+#include "faas/service/buildctx.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -5,8 +5,8 @@
  * listing says what is there, and the listener context refuses or falls back
  * for names without a certificate.
  */
-#include "faas/certs.h"
-#include "faas/tls.h"
+#include "faas/tls/certs.h"
+#include "faas/tls/tls.h"
 #include "testlib.h"
 
 #include <openssl/pem.h>

@@ -2,7 +2,7 @@
  * config.c (unit): every setting's parser and validator, defaults, environment
  * overrides, path resolution and reload carry-over, without Lua.
  */
-#include "faas/config.h"
+#include "faas/core/config.h"
 #include "testlib.h"
 
 #include <stdio.h>

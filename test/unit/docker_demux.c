@@ -6,7 +6,7 @@
  * tested in build.c.
  * Single-threaded apart from the canned server thread.
  */
-#include "docker_internal.h"
+#include "docker/internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "faas/clock.h"
+#include "faas/core/clock.h"
 #include "testlib.h"
 
 /* ---- demux ---- */

@@ -3,7 +3,7 @@
  * from a build context, an execute input turned into environment variables,
  * and stdout/stderr lines merged back in time order.
  */
-#include "faas/job.h"
+#include "faas/job/job.h"
 #include "testlib.h"
 
 #include <stdarg.h>

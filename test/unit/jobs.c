@@ -2,8 +2,8 @@
  * jobs.c (unit): the worker pool with its loop return path (a real h2o
  * evloop and message queue), parallelism, periodic tasks, and dispose.
  */
-#include "faas/clock.h"
-#include "faas/jobs.h"
+#include "faas/core/clock.h"
+#include "faas/core/pool.h"
 #include "testlib.h"
 
 #include <pthread.h>

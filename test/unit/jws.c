@@ -3,7 +3,7 @@
  * the JWK and its thumbprint checked independently, ES256 JWS verified with
  * OpenSSL after converting r||s back to DER, and the CSR parsed back.
  */
-#include "faas/jws.h"
+#include "faas/tls/jws.h"
 #include "testlib.h"
 
 #include <cjson/cJSON.h>

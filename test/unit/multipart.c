@@ -5,7 +5,7 @@
  * Bodies are copied into buffers of exactly their size, so ASan sees any read past the end.
  * Single-threaded.
  */
-#include "faas/multipart.h"
+#include "faas/api/multipart.h"
 
 #include <stdio.h>
 #include <stdlib.h>

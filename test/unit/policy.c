@@ -3,8 +3,8 @@
  * errors, environment precedence, hooks and their failure modes, the
  * helpers of lua/faas.lua, clones.
  */
-#include "faas/log.h"
-#include "faas/policy.h"
+#include "faas/core/log.h"
+#include "faas/core/policy.h"
 #include "testlib.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * rejection of corrupt JSON and wrong types, enum helpers and the DNS-label name rule.
  * Single-threaded.
  */
-#include "faas/record.h"
+#include "faas/store/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>

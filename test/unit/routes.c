@@ -2,8 +2,8 @@
  * routes.c (unit): routing snapshots from records: states, lookups by name
  * and port, jobs left out, upstream reuse across snapshots, refcounts.
  */
-#include "faas/proxy.h"
-#include "faas/routes.h"
+#include "faas/proxy/proxy.h"
+#include "faas/proxy/routes.h"
 #include "testlib.h"
 
 #include <arpa/inet.h>

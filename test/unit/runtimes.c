@@ -5,7 +5,7 @@
  * built-in runtimes (created once, never overwritten, a deleted one stays deleted, default
  * restored), and the refusal to delete default. Single-threaded.
  */
-#include "faas/runtimes.h"
+#include "faas/service/runtimes.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * Threads: the tests start their own threads and join them before checking.
  * Raw LMDB is used only to play a newer faas or a corrupted disk.
  */
-#include "faas/store.h"
+#include "faas/store/store.h"
 
 #include <lmdb.h>
 #include <pthread.h>

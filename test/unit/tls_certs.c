@@ -3,7 +3,7 @@
  * server contexts from PEM text and from files, checked by real in-memory
  * handshakes (ALPN, chain, TLS 1.2 floor).
  */
-#include "faas/tls.h"
+#include "faas/tls/tls.h"
 #include "testlib.h"
 
 #include <openssl/bio.h>

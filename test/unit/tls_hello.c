@@ -7,7 +7,7 @@
  * copies of its input and output, so AddressSanitizer and valgrind see any
  * access past either.
  */
-#include "faas/tls.h"
+#include "faas/tls/tls.h"
 #include "testlib.h"
 
 #include <openssl/bio.h>

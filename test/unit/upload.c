@@ -2,7 +2,7 @@
  * upload.c (unit): environment lines, volume entries (resolution under the
  * function's folder, escapes marked for the policy) and image tags.
  */
-#include "faas/upload.h"
+#include "faas/api/upload.h"
 #include "testlib.h"
 
 #include <stdlib.h>

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "faas/build.h"
+#include "faas/service/buildctx.h"
 #include "testlib.h"
 
 /* Not every test file uses every helper. */

@@ -1,0 +1,50 @@
+/*
+ * upload.h: the fields of a function upload that need more than a number
+ * check: environment lines, volume entries, image tags. Pure code (no I/O,
+ * no policy): the API handler asks the policy about what these mark as
+ * needing permission. Any thread.
+ */
+#ifndef FAAS_UPLOAD_H
+#define FAAS_UPLOAD_H
+
+#include <stddef.h>
+
+#include "faas/core/error.h"
+#include "faas/store/record.h"
+
+#define FAAS_UPLOAD_MAX_ENV 200
+#define FAAS_UPLOAD_MAX_VOLUMES 16
+
+/**
+ * Parses "K=V" lines (blank lines and # comments skipped; \r\n or \n) into a
+ * new array *env of *n entries (free with faas_env_free). Names are
+ * [A-Za-z_][A-Za-z0-9_]*; PORT is refused (faas sets it). FAAS_EINVAL with
+ * the line number. Free *env with faas_env_free.
+ */
+faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **env, size_t *n, faas_error_t *err);
+
+/* One bind mount from the volume field. */
+typedef struct faas_upload_volume {
+    char host[1024];       /* absolute, normalised */
+    char container[256];   /* absolute, normalised */
+    int read_only;
+    int needs_policy;      /* absolute or escaping host side: only volume_allowed may allow it */
+} faas_upload_volume_t;
+
+/**
+ * Parses "./data:/data,./x:/x:ro" into out (at most max entries). Relative
+ * host sides resolve under base ("<data_dir>/volumes/<function>"); a host
+ * side that is absolute or leaves base is marked needs_policy. FAAS_EINVAL
+ * for a missing ':', a relative or escaping container side, a bad mode, too
+ * many entries.
+ */
+faas_err_t faas_upload_parse_volumes(const char *text, const char *base, faas_upload_volume_t *out, size_t max,
+                                     size_t *n, faas_error_t *err);
+
+/** Writes the Docker bind list "host:container[:ro],..." of vols into a new string; NULL on OOM. */
+char *faas_upload_binds(const faas_upload_volume_t *vols, size_t n);
+
+/** 1 if ref is a valid image reference name[:tag] (Docker's grammar, no digest). */
+int faas_upload_valid_tag(const char *ref);
+
+#endif

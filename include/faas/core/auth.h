@@ -1,0 +1,37 @@
+/*
+ * auth.h: the platform passkey. Read (or created) once at start-up; every
+ * request is checked against the in-memory copy in constant time.
+ */
+#ifndef FAAS_AUTH_H
+#define FAAS_AUTH_H
+
+#include <stddef.h>
+
+#include "faas/core/error.h"
+
+#define FAAS_AUTH_KEY_MAX 256
+
+typedef struct faas_auth {
+    unsigned char digest[32]; /* SHA-256 of the key: comparisons never depend on its length */
+    char key[FAAS_AUTH_KEY_MAX + 1];
+    size_t key_len;
+} faas_auth_t;
+
+/**
+ * Loads the passkey from path, or creates path (mode 0600, O_EXCL) with a
+ * new UUIDv4 when it does not exist; *created tells which. Surrounding
+ * whitespace is ignored. FAAS_EINVAL for an empty or malformed file,
+ * FAAS_EIO for system errors. Main thread, at start-up.
+ */
+faas_err_t faas_auth_load(const char *path, faas_auth_t *auth, int *created, faas_error_t *err);
+
+/** Sets the key directly (tests). FAAS_EINVAL when empty, too long or not printable. */
+faas_err_t faas_auth_set_key(faas_auth_t *auth, const char *key, size_t len, faas_error_t *err);
+
+/**
+ * 1 if an Authorization header value ("<key>" or "Bearer <key>") carries the
+ * passkey, else 0. Constant time in the key. Any thread.
+ */
+int faas_auth_check(const faas_auth_t *auth, const char *header, size_t len);
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * record.h: the records faas keeps (function, runtime, build, invocation), with one cJSON
+ * serialiser and one parser per type. The same JSON is what the store keeps and what the API
+ * shows, so a record looks the same on disk and on the wire.
+ * Pure functions without shared state: any thread may call them.
+ *
+ * JSON field names (one scheme for every record):
+ *  - keys are camelCase; where a seed API already shows a key, that key is used verbatim
+ *    (seed 000 function: name, tag, runtime, port, volume, id = the container id;
+ *    seed 002: functionId, imageId, language, createdAt, lastExecuted, name; the runtime
+ *    upload answer: fileName), and "container_port" as DESIGN.md section 5 spells it.
+ *  - a record's own UUID is "id", except the function, whose UUID is "functionId" because
+ *    seed 000 spends "id" on the container id; the invocation's is "invocationId" as in the
+ *    execute answer. References to other records are "functionId" / "functionName".
+ *  - times are integers, milliseconds since the Unix epoch, in keys ending "At" (plus the
+ *    seed's "lastExecuted"); 0 means "not yet".
+ *  - every key is always written; an absent string (NULL) is written as null, and the parser
+ *    takes null or a missing key as absent. Unknown keys are ignored (older code can read
+ *    newer records); a known key of the wrong type or an unknown enum string is FAAS_EINVAL.
+ *
+ * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
+ *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","address","binds","source","createdAt",
+ *              "updatedAt","lastExecuted","build":{"id","status","startedAt","finishedAt","error"}|null}
+ * Runtime:    {"name","fileName","createdAt"}
+ * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
+ * Invocation: {"invocationId","functionId","startedAt","durationMs","exitCode","status","output"}
+ *
+ * Strings in records are heap-owned (malloc) char *, NULL when absent. Each type's _free frees
+ * the members, not the struct itself, and leaves the struct zeroed, so it can be reused.
+ */
+#ifndef FAAS_RECORD_H
+#define FAAS_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "faas/core/error.h"
+
+/* Longest DNS label, so the longest function name. */
+#define FAAS_RECORD_NAME_MAX 63
+
+typedef enum faas_kind {
+    FAAS_KIND_SERVICE = 0, /* "service": long-running HTTP server on port */
+    FAAS_KIND_JOB = 1,     /* "job": runs to completion on execute */
+} faas_kind_t;
+
+typedef enum faas_function_status {
+    FAAS_FUNCTION_BUILDING = 0, /* "building" */
+    FAAS_FUNCTION_STARTING = 1, /* "starting" */
+    FAAS_FUNCTION_RUNNING = 2,  /* "running" */
+    FAAS_FUNCTION_STOPPED = 3,  /* "stopped" */
+    FAAS_FUNCTION_FAILED = 4,   /* "failed" */
+} faas_function_status_t;
+
+typedef enum faas_build_status {
+    FAAS_BUILD_BUILDING = 0,  /* "building" */
+    FAAS_BUILD_SUCCEEDED = 1, /* "succeeded" */
+    FAAS_BUILD_FAILED = 2,    /* "failed" */
+} faas_build_status_t;
+
+typedef enum faas_invocation_status {
+    FAAS_INVOCATION_SUCCEEDED = 0, /* "succeeded": exit code 0 */
+    FAAS_INVOCATION_FAILED = 1,    /* "failed": non-zero exit code */
+    FAAS_INVOCATION_TIMEOUT = 2,   /* "timeout": killed at the deadline */
+    FAAS_INVOCATION_ERROR = 3,     /* "error": could not run (Docker error, ...) */
+} faas_invocation_status_t;
+
+/* One environment variable of a function ("env" is a JSON object of them). */
+typedef struct faas_env_var {
+    char *name;
+    char *value;
+} faas_env_var_t;
+
+/* The current build of a function, embedded in its record; absent when id is NULL. */
+typedef struct faas_build_info {
+    char *id;
+    faas_build_status_t status;
+    int64_t started_at;
+    int64_t finished_at;
+    char *error;
+} faas_build_info_t;
+
+/* One function, stored under its name. id and name are required. */
+typedef struct faas_function {
+    char *id;   /* functionId: a UUID kept across redeploys */
+    char *name; /* DNS label, the subdomain */
+    faas_kind_t kind;
+    char *language;
+    char *runtime;
+    char *tag;
+    int port;           /* host loopback port, 0 = none */
+    int container_port; /* port inside the container, 0 = default */
+    char *volume;       /* "./data:/data,./x:/x:ro" as uploaded */
+    char *binds;        /* the volumes resolved and allowed at upload: "/abs/host:/data,..." */
+    faas_env_var_t *env;
+    size_t env_len;
+    faas_function_status_t status;
+    char *image_id;
+    char *container_id;
+    char *prev_image; /* image of the previous deploy, for rollback */
+    char *address;    /* "ip:port" of the container on its Docker network: where the proxy connects */
+    char *source;     /* the uploaded file's name, as the client sent it */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t last_executed;
+    faas_build_info_t build;
+} faas_function_t;
+
+/* One runtime (a Dockerfile under <data_dir>/runtimes/). name is required. */
+typedef struct faas_runtime {
+    char *name;
+    char *file; /* "<uuid>.dockerfile" */
+    int64_t created_at;
+} faas_runtime_t;
+
+/* One build of a function; its log lives beside it in the store. id is required. */
+typedef struct faas_build {
+    char *id;
+    char *function; /* function name */
+    faas_build_status_t status;
+    int64_t started_at;
+    int64_t finished_at;
+    char *error;
+} faas_build_t;
+
+/* One run of a job function. id and function_id are required. */
+typedef struct faas_invocation {
+    char *id;
+    char *function_id;
+    int64_t started_at;
+    int64_t duration_ms;
+    int exit_code;
+    faas_invocation_status_t status;
+    char *output;
+} faas_invocation_t;
+
+/** 1 when name is a DNS label `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`, else 0 (NULL is 0). */
+int faas_record_valid_name(const char *name);
+
+/** Frees n environment variables and the array. NULL is allowed. */
+void faas_env_free(faas_env_var_t *env, size_t n);
+
+/** Copies n environment variables into a new array *dst (NULL when n is 0). FAAS_ENOMEM. */
+faas_err_t faas_env_copy(const faas_env_var_t *src, size_t n, faas_env_var_t **dst, faas_error_t *err);
+
+/** "service" / "job"; never NULL ("?" for a value outside the enum). */
+const char *faas_kind_name(faas_kind_t kind);
+/** Parses "service" / "job" into out; returns 0, or -1 for anything else (out untouched). */
+int faas_kind_parse(const char *s, faas_kind_t *out);
+/** "building", "starting", "running", "stopped", "failed"; never NULL. */
+const char *faas_function_status_name(faas_function_status_t status);
+/** Parses a function status name; returns 0, or -1 when unknown. */
+int faas_function_status_parse(const char *s, faas_function_status_t *out);
+/** "building", "succeeded", "failed"; never NULL. */
+const char *faas_build_status_name(faas_build_status_t status);
+/** Parses a build status name; returns 0, or -1 when unknown. */
+int faas_build_status_parse(const char *s, faas_build_status_t *out);
+/** "succeeded", "failed", "timeout", "error"; never NULL. */
+const char *faas_invocation_status_name(faas_invocation_status_t status);
+/** Parses an invocation status name; returns 0, or -1 when unknown. */
+int faas_invocation_status_parse(const char *s, faas_invocation_status_t *out);
+
+/** Frees f's members (not f) and zeroes f; NULL-safe. */
+void faas_function_free(faas_function_t *f);
+/** Frees each record's members and then the array; NULL-safe. */
+void faas_function_array_free(faas_function_t *arr, size_t n);
+/** A new cJSON object for f; the caller owns it (cJSON_Delete). NULL only when out of memory. */
+cJSON *faas_function_to_json(const faas_function_t *f);
+/** Fills *out (zeroed first) from json; FAAS_EINVAL naming the bad key, FAAS_ENOMEM; out is empty on error. */
+faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err);
+
+/** Frees r's members (not r) and zeroes r; NULL-safe. */
+void faas_runtime_free(faas_runtime_t *r);
+/** Frees each record's members and then the array; NULL-safe. */
+void faas_runtime_array_free(faas_runtime_t *arr, size_t n);
+/** A new cJSON object for r; the caller owns it. NULL only when out of memory. */
+cJSON *faas_runtime_to_json(const faas_runtime_t *r);
+/** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
+faas_err_t faas_runtime_from_json(const cJSON *json, faas_runtime_t *out, faas_error_t *err);
+
+/** Frees b's members (not b) and zeroes b; NULL-safe. */
+void faas_build_free(faas_build_t *b);
+/** A new cJSON object for b; the caller owns it. NULL only when out of memory. */
+cJSON *faas_build_to_json(const faas_build_t *b);
+/** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
+faas_err_t faas_build_from_json(const cJSON *json, faas_build_t *out, faas_error_t *err);
+
+/** Frees inv's members (not inv) and zeroes inv; NULL-safe. */
+void faas_invocation_free(faas_invocation_t *inv);
+/** Frees each record's members and then the array; NULL-safe. */
+void faas_invocation_array_free(faas_invocation_t *arr, size_t n);
+/** A new cJSON object for inv; the caller owns it. NULL only when out of memory. */
+cJSON *faas_invocation_to_json(const faas_invocation_t *inv);
+/** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
+faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err);
+
+#endif

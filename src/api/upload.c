@@ -1,0 +1,250 @@
+/*
+ * upload.c: parsing environment lines, volume entries and image tags of a
+ * function upload (see upload.h). Pure code; any thread.
+ */
+#include "faas/api/upload.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ENV_NAME 128
+#define MAX_ENV_VALUE 32768
+
+static int valid_env_name(const char *s, size_t len)
+{
+    if (len == 0 || len > MAX_ENV_NAME || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **env, size_t *n, faas_error_t *err)
+{
+    faas_env_var_t *out = calloc(FAAS_UPLOAD_MAX_ENV, sizeof(*out));
+    size_t count = 0, line = 0;
+    faas_err_t rc = out ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    for (const char *p = text, *end = text + len; rc == FAAS_OK && p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *stop = nl ? nl : end, *next = nl ? nl + 1 : end;
+        while (stop > p && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
+            stop--;
+        while (p < stop && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (p == stop || *p == '#') {
+            /* blank or comment */
+        } else if (eq == NULL || !valid_env_name(p, (size_t)(eq - p))) {
+            rc = faas_error_set(err, FAAS_EINVAL, "env line %zu: expected NAME=value with NAME of A-Z, a-z, 0-9, _", line + 1);
+        } else if (eq - p == 4 && memcmp(p, "PORT", 4) == 0) {
+            rc = faas_error_set(err, FAAS_EINVAL, "env line %zu: PORT is set by faas (use container_port)", line + 1);
+        } else if ((size_t)(stop - eq - 1) > MAX_ENV_VALUE) {
+            rc = faas_error_set(err, FAAS_EINVAL, "env line %zu: value longer than %d bytes", line + 1, MAX_ENV_VALUE);
+        } else if (count == FAAS_UPLOAD_MAX_ENV) {
+            rc = faas_error_set(err, FAAS_EINVAL, "more than %d environment variables", FAAS_UPLOAD_MAX_ENV);
+        } else if (memchr(p, '\0', (size_t)(stop - p)) != NULL) {
+            rc = faas_error_set(err, FAAS_EINVAL, "env line %zu: contains a NUL byte", line + 1);
+        } else {
+            out[count].name = strndup(p, (size_t)(eq - p));
+            out[count].value = strndup(eq + 1, (size_t)(stop - eq - 1));
+            if (out[count++].value == NULL || out[count - 1].name == NULL)
+                rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
+            for (size_t i = 0; rc == FAAS_OK && i + 1 < count; i++)
+                if (strcmp(out[i].name, out[count - 1].name) == 0)
+                    rc = faas_error_set(err, FAAS_EINVAL, "env line %zu: %s is set twice", line + 1, out[i].name);
+        }
+        p = next;
+    }
+    if (rc != FAAS_OK) {
+        faas_env_free(out, count);
+        return rc;
+    }
+    *env = out;
+    *n = count;
+    return FAAS_OK;
+}
+
+/* Normalises an absolute path lexically ("/a/./b/../c" -> "/a/c"); -1 if it climbs above "/" or is too long. */
+static int normalise(const char *in, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = in; *p != '\0';) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p != '\0' && *p != '/')
+            p++;
+        size_t n = (size_t)(p - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (len == 0)
+                return -1;
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            len = len > 0 ? len - 1 : 0;
+            out[len] = '\0';
+            continue;
+        }
+        if (len + 1 + n + 1 > size)
+            return -1;
+        out[len++] = '/';
+        memcpy(out + len, seg, n);
+        len += n;
+        out[len] = '\0';
+    }
+    if (len == 0) {
+        if (size < 2)
+            return -1;
+        strcpy(out, "/");
+    }
+    return 0;
+}
+
+static int under(const char *path, const char *base)
+{
+    size_t n = strlen(base);
+    return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* One "host:container[:mode]" entry into v. */
+static faas_err_t parse_volume(const char *entry, const char *base, faas_upload_volume_t *v, faas_error_t *err)
+{
+    char buf[1400], joined[2600];
+    snprintf(buf, sizeof(buf), "%s", entry);
+    char *ctr = strchr(buf, ':');
+    if (ctr == NULL || ctr == buf)
+        return faas_error_set(err, FAAS_EINVAL, "volume \"%s\": expected host:container[:ro]", entry);
+    *ctr++ = '\0';
+    char *mode = strchr(ctr, ':');
+    if (mode != NULL)
+        *mode++ = '\0';
+    *v = (faas_upload_volume_t){.read_only = mode != NULL && strcmp(mode, "ro") == 0};
+    if (mode != NULL && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+        return faas_error_set(err, FAAS_EINVAL, "volume \"%s\": mode must be ro or rw", entry);
+    if (ctr[0] != '/' || strstr(ctr, "..") != NULL || normalise(ctr, v->container, sizeof(v->container)) != 0 ||
+        strcmp(v->container, "/") == 0)
+        return faas_error_set(err, FAAS_EINVAL, "volume \"%s\": the container side must be an absolute path below /", entry);
+    int absolute = buf[0] == '/';
+    snprintf(joined, sizeof(joined), "%s/%s", absolute ? "" : base, buf);
+    if (normalise(joined, v->host, sizeof(v->host)) != 0)
+        return faas_error_set(err, FAAS_EINVAL, "volume \"%s\": bad host path", entry);
+    v->needs_policy = absolute || !under(v->host, base);
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_parse_volumes(const char *text, const char *base, faas_upload_volume_t *out, size_t max,
+                                     size_t *n, faas_error_t *err)
+{
+    *n = 0;
+    char *copy = strdup(text != NULL ? text : "");
+    if (copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    faas_err_t rc = FAAS_OK;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); rc == FAAS_OK && tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        while (isspace((unsigned char)*tok))
+            tok++;
+        for (size_t l = strlen(tok); l > 0 && isspace((unsigned char)tok[l - 1]); l--)
+            tok[l - 1] = '\0';
+        if (tok[0] == '\0')
+            continue;
+        if (*n == max)
+            rc = faas_error_set(err, FAAS_EINVAL, "more than %zu volumes", max);
+        else if ((rc = parse_volume(tok, base, &out[*n], err)) == FAAS_OK)
+            (*n)++;
+    }
+    free(copy);
+    return rc;
+}
+
+char *faas_upload_binds(const faas_upload_volume_t *vols, size_t n)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(vols[i].host) + strlen(vols[i].container) + 6;
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    size_t len = 0;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%s:%s%s", i ? "," : "", vols[i].host, vols[i].container,
+                                vols[i].read_only ? ":ro" : "");
+    return s;
+}
+
+/* path-component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)* */
+static int valid_component(const char *s, size_t len)
+{
+    if (len == 0 || !(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])) ||
+        !(islower((unsigned char)s[len - 1]) || isdigit((unsigned char)s[len - 1])))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (islower((unsigned char)c) || isdigit((unsigned char)c))
+            continue;
+        if (c == '.' || c == '_') {
+            size_t run = 1;
+            while (i + run < len && s[i + run] == c)
+                run++;
+            if ((c == '.' && run > 1) || (c == '_' && run > 2))
+                return 0;
+            i += run - 1;
+        } else if (c != '-') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int valid_domain(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' || s[i] == ':'))
+            return 0;
+    return len > 0;
+}
+
+int faas_upload_valid_tag(const char *ref)
+{
+    size_t len = ref != NULL ? strlen(ref) : 0;
+    if (len == 0 || len > 255 || strchr(ref, '@') != NULL)
+        return 0;
+    const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':'), *name_end = ref + len;
+    if (colon != NULL && (slash == NULL || colon > slash)) {
+        const char *tag = colon + 1;
+        size_t tlen = strlen(tag);
+        if (tlen == 0 || tlen > 128 || !(isalnum((unsigned char)tag[0]) || tag[0] == '_'))
+            return 0;
+        for (size_t i = 0; i < tlen; i++)
+            if (!(isalnum((unsigned char)tag[i]) || tag[i] == '_' || tag[i] == '.' || tag[i] == '-'))
+                return 0;
+        name_end = colon;
+    }
+    const char *p = ref;
+    const char *first_end = memchr(p, '/', (size_t)(name_end - p));
+    if (first_end != NULL) {
+        size_t n = (size_t)(first_end - p);
+        int is_domain = memchr(p, '.', n) != NULL || memchr(p, ':', n) != NULL || (n == 9 && memcmp(p, "localhost", 9) == 0);
+        if (is_domain) {
+            if (!valid_domain(p, n))
+                return 0;
+            p = first_end + 1;
+        }
+    }
+    while (p <= name_end) {
+        const char *end = memchr(p, '/', (size_t)(name_end - p));
+        if (end == NULL)
+            end = name_end;
+        if (!valid_component(p, (size_t)(end - p)))
+            return 0;
+        if (end == name_end)
+            break;
+        p = end + 1;
+    }
+    return 1;
+}

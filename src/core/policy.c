@@ -1,0 +1,426 @@
+/*
+ * policy.c: faas.conf.lua to a faas_config_t plus hooks, and the typed hook
+ * calls (route, port_allowed, tls_allowed, volume_allowed). Loading runs on
+ * the main thread; a loaded policy then belongs to one thread (each event
+ * loop has its own clone). The sandbox itself is in policy_sandbox.c.
+ */
+#include "faas/core/policy.h"
+#include "faas/core/log.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_CONF_SIZE (1u << 20)
+
+struct faas_policy {
+    lua_State *L;
+    faas_config_t *cfg;
+    char *text;      /* the file's bytes, kept to clone the state */
+    size_t len;
+    char *chunkname; /* "@/path/faas.conf.lua": errors read "path:line: ..." */
+    int hooks[FAAS_POLICY_NHOOKS];
+};
+
+static const char *const hook_names[FAAS_POLICY_NHOOKS] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
+
+static faas_err_t read_file(const char *path, char **text, size_t *len, faas_error_t *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return faas_error_set(err, FAAS_EIO, "cannot read %s: %s", path, strerror(errno));
+    char *buf = malloc(MAX_CONF_SIZE + 1);
+    size_t n = buf ? fread(buf, 1, MAX_CONF_SIZE + 1, f) : 0;
+    int failed = buf == NULL || ferror(f);
+    fclose(f);
+    if (failed || n > MAX_CONF_SIZE) {
+        free(buf);
+        return faas_error_set(err, FAAS_EIO, "cannot read %s: %s", path, failed ? "read error" : "larger than 1 MiB");
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return FAAS_OK;
+}
+
+/* ---- Lua values to config values -------------------------------------- */
+
+static const char *lua_type_desc(lua_State *L, int idx)
+{
+    static const char *const desc[] = {"nil", "a boolean", "a pointer", "a number", "a string",
+                                       "a table", "a function", "userdata", "a coroutine"};
+    int t = lua_type(L, idx);
+    return t >= 0 && t < 9 ? desc[t] : "an unknown value";
+}
+
+static int scalar_value(lua_State *L, int idx, faas_config_value_t *v)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: *v = (faas_config_value_t){.type = FAAS_CV_STRING, .s = lua_tostring(L, idx)}; return 0;
+    case LUA_TNUMBER: *v = (faas_config_value_t){.type = FAAS_CV_NUMBER, .n = lua_tonumber(L, idx)}; return 0;
+    case LUA_TBOOLEAN: *v = (faas_config_value_t){.type = FAAS_CV_BOOL, .b = lua_toboolean(L, idx)}; return 0;
+    default: return -1;
+    }
+}
+
+/* Sets name from the Lua value at idx; a table must be a list of scalars. */
+static faas_err_t set_from_lua(faas_config_t *cfg, lua_State *L, int idx, const char *name, faas_error_t *err)
+{
+    faas_config_value_t v;
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        if (scalar_value(L, idx, &v) != 0)
+            return faas_error_set(err, FAAS_EINVAL, "%s: unsupported value (%s)", name, lua_type_desc(L, idx));
+        return faas_config_set(cfg, name, &v, err);
+    }
+    idx = lua_absindex(L, idx);
+    size_t n = (size_t)luaL_len(L, idx), pairs = 0;
+    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
+        pairs++;
+    if (pairs != n)
+        return faas_error_set(err, FAAS_EINVAL, "%s: must be a list (a table with keys 1..n)", name);
+    faas_config_value_t *items = calloc(n ? n : 1, sizeof(*items));
+    if (items == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    faas_err_t rc = FAAS_OK;
+    for (size_t i = 0; i < n && rc == FAAS_OK; i++) {
+        lua_geti(L, idx, (lua_Integer)i + 1); /* stays referenced by the table after the pop */
+        if (scalar_value(L, -1, &items[i]) != 0)
+            rc = faas_error_set(err, FAAS_EINVAL, "%s: entry %zu is %s", name, i + 1, lua_type_desc(L, -1));
+        lua_pop(L, 1);
+    }
+    if (rc == FAAS_OK) {
+        v = (faas_config_value_t){.type = FAAS_CV_LIST, .items = items, .n_items = n};
+        rc = faas_config_set(cfg, name, &v, err);
+    }
+    free(items);
+    return rc;
+}
+
+static faas_err_t walk_section(faas_config_t *cfg, lua_State *L, int idx, const char *prefix, faas_error_t *err);
+
+/* Sets the value at idx under name: a section's table is walked, anything else is one setting. */
+static faas_err_t set_any(faas_config_t *cfg, lua_State *L, int idx, const char *name, faas_error_t *err)
+{
+    if (!faas_config_is_section(name))
+        return set_from_lua(cfg, L, idx, name, err);
+    if (!lua_istable(L, idx))
+        return faas_error_set(err, FAAS_EINVAL, "%s: must be a table", name);
+    return walk_section(cfg, L, idx, name, err);
+}
+
+/* Walks a section table ("limits", "tls", ...): every key must be a known setting. */
+static faas_err_t walk_section(faas_config_t *cfg, lua_State *L, int idx, const char *prefix, faas_error_t *err)
+{
+    idx = lua_absindex(L, idx);
+    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            return faas_error_set(err, FAAS_EINVAL, "%s: keys must be setting names", prefix);
+        }
+        char name[128];
+        snprintf(name, sizeof(name), "%s.%s", prefix, lua_tostring(L, -2));
+        faas_err_t rc = set_any(cfg, L, -1, name, err);
+        if (rc != FAAS_OK) {
+            lua_pop(L, 2);
+            return rc == FAAS_ENOTFOUND ? FAAS_EINVAL : rc; /* inside a section every key must be known */
+        }
+    }
+    return FAAS_OK;
+}
+
+/* Reads every global the chunk defined (builtin names are in the table at builtin_idx). */
+static faas_err_t read_globals(faas_config_t *cfg, lua_State *L, int builtin_idx, faas_error_t *err)
+{
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    for (lua_pushnil(L); lua_next(L, g); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            continue;
+        const char *name = lua_tostring(L, -2);
+        lua_pushvalue(L, -2);
+        int builtin = lua_rawget(L, builtin_idx) != LUA_TNIL;
+        lua_pop(L, 1);
+        int is_hook = 0;
+        for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
+            is_hook |= strcmp(name, hook_names[h]) == 0;
+        if (builtin || is_hook)
+            continue;
+        if (!faas_config_known(name)) {
+            /* The operator's own helper functions and tables are fine; a stray value is likely a typo. */
+            if (!lua_isfunction(L, -1) && !lua_istable(L, -1))
+                faas_log_warn("faas.conf.lua: unknown setting '%s' ignored", name);
+            continue;
+        }
+        faas_err_t rc = set_any(cfg, L, -1, name, err);
+        if (rc != FAAS_OK) {
+            lua_settop(L, g - 1);
+            return rc;
+        }
+    }
+    lua_settop(L, g - 1);
+    return FAAS_OK;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static void policy_free(faas_policy_t *pol)
+{
+    if (pol == NULL)
+        return;
+    faas_policy__state_close(pol->L);
+    faas_config_unref(pol->cfg);
+    free(pol->text);
+    free(pol->chunkname);
+    free(pol);
+}
+
+/* Runs pol->text in a fresh state; fills hooks; leaves the builtin-name table on the stack. */
+static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
+{
+    pol->L = faas_policy__state_new(FAAS_POLICY_MEM_LIMIT);
+    if (pol->L == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "cannot create a Lua state");
+    lua_State *L = pol->L;
+    lua_newtable(L); /* builtin names, so read_globals sees only what the file defined */
+    lua_pushglobaltable(L);
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+        lua_pushvalue(L, -2);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -6);
+    }
+    lua_pop(L, 1);
+    char msg[FAAS_ERROR_MSG_MAX];
+    if (pol->text != NULL && faas_policy__run(L, pol->text, pol->len, pol->chunkname, msg, sizeof(msg)) != 0) {
+        msg[strcspn(msg, "\n")] = '\0'; /* one clear line: the traceback is for hooks' logs */
+        return faas_error_set(err, FAAS_EPOLICY, "%s", msg);
+    }
+    for (int h = 0; h < FAAS_POLICY_NHOOKS; h++) {
+        int t = lua_getglobal(L, hook_names[h]);
+        if (t == LUA_TNIL) {
+            lua_pop(L, 1);
+            pol->hooks[h] = LUA_NOREF;
+        } else if (t == LUA_TFUNCTION) {
+            pol->hooks[h] = luaL_ref(L, LUA_REGISTRYINDEX);
+        } else {
+            faas_error_set(err, FAAS_EINVAL, "%s: must be a function, got %s", hook_names[h], lua_type_desc(L, -1));
+            lua_pop(L, 1);
+            return FAAS_EINVAL;
+        }
+    }
+    return FAAS_OK;
+}
+
+static faas_err_t load_config(faas_policy_t *pol, const char *path, const faas_policy_env_t *env, faas_error_t *err)
+{
+    faas_config_t *cfg = faas_config_new();
+    if (cfg == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    pol->cfg = cfg;
+    if (path != NULL && (cfg->path = strdup(path)) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    if (read_globals(cfg, pol->L, lua_gettop(pol->L), err) != FAAS_OK)
+        return FAAS_EINVAL;
+    lua_pop(pol->L, 1);
+    if (faas_config_apply_env(cfg, env->getenv_fn, err) != FAAS_OK)
+        return FAAS_EINVAL;
+    char base[PATH_MAX];
+    if (cfg->path != NULL) {
+        snprintf(base, sizeof(base), "%s", cfg->path);
+        *strrchr(base, '/') = '\0';
+    } else if (getcwd(base, sizeof(base)) == NULL) {
+        return faas_error_set(err, FAAS_EIO, "cannot get the working directory: %s", strerror(errno));
+    }
+    return faas_config_finish(cfg, base[0] ? base : "/", env->home, err);
+}
+
+faas_err_t faas_policy_load(const char *path, const faas_policy_env_t *env, faas_config_t **cfg_out,
+                            faas_policy_t **pol_out, faas_error_t *err)
+{
+    faas_policy_t *pol = calloc(1, sizeof(*pol));
+    if (pol == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    faas_err_t rc = FAAS_OK;
+    char abs[PATH_MAX];
+    if (path != NULL) {
+        if (realpath(path, abs) == NULL)
+            rc = faas_error_set(err, FAAS_EIO, "cannot read %s: %s", path, strerror(errno));
+        else if ((rc = read_file(abs, &pol->text, &pol->len, err)) == FAAS_OK &&
+                 asprintf(&pol->chunkname, "@%s", abs) < 0)
+            rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    if (rc == FAAS_OK)
+        rc = run_source(pol, err);
+    if (rc == FAAS_OK)
+        rc = load_config(pol, path != NULL ? abs : NULL, env, err);
+    if (rc != FAAS_OK) {
+        policy_free(pol);
+        return rc;
+    }
+    *cfg_out = faas_config_ref(pol->cfg);
+    *pol_out = pol;
+    return FAAS_OK;
+}
+
+faas_err_t faas_policy_clone(const faas_policy_t *src, faas_policy_t **out, faas_error_t *err)
+{
+    faas_policy_t *pol = calloc(1, sizeof(*pol));
+    if (pol == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    pol->len = src->len;
+    pol->text = src->text ? malloc(src->len + 1) : NULL;
+    pol->chunkname = src->chunkname ? strdup(src->chunkname) : NULL;
+    if ((src->text && pol->text == NULL) || (src->chunkname && pol->chunkname == NULL)) {
+        policy_free(pol);
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    if (pol->text)
+        memcpy(pol->text, src->text, src->len + 1);
+    faas_err_t rc = run_source(pol, err);
+    if (rc != FAAS_OK) {
+        policy_free(pol);
+        return rc;
+    }
+    lua_pop(pol->L, 1); /* the builtin-name table */
+    pol->cfg = faas_config_ref(src->cfg);
+    *out = pol;
+    return FAAS_OK;
+}
+
+void faas_policy_dispose(faas_policy_t *pol)
+{
+    policy_free(pol);
+}
+
+const faas_config_t *faas_policy_config(const faas_policy_t *pol)
+{
+    return pol->cfg;
+}
+
+int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook)
+{
+    return pol->hooks[hook] != LUA_NOREF;
+}
+
+/* ---- hooks -------------------------------------------------------------- */
+
+/* stack: [] -> [fn]; 0 when the hook is not defined (stack unchanged). */
+static int push_hook(faas_policy_t *pol, faas_policy_hook_t hook)
+{
+    if (pol->hooks[hook] == LUA_NOREF)
+        return 0;
+    lua_rawgeti(pol->L, LUA_REGISTRYINDEX, pol->hooks[hook]);
+    return 1;
+}
+
+/* stack: [fn, args...] -> [results...]; on failure logs and returns FAAS_EPOLICY with [] */
+static faas_err_t call_hook(faas_policy_t *pol, faas_policy_hook_t hook, int nargs, int nresults, faas_error_t *err)
+{
+    char msg[FAAS_ERROR_MSG_MAX];
+    if (faas_policy__pcall(pol->L, nargs, nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg)) != 0) {
+        faas_log_error("policy hook %s failed: %s", hook_names[hook], msg);
+        return faas_error_set(err, FAAS_EPOLICY, "policy hook %s failed", hook_names[hook]);
+    }
+    return FAAS_OK;
+}
+
+/* Reads a boolean result at the top; anything else is a hook error, never "allowed". */
+static faas_err_t bool_result(faas_policy_t *pol, faas_policy_hook_t hook, int idx, int *out, faas_error_t *err)
+{
+    if (!lua_isboolean(pol->L, idx)) {
+        faas_log_error("policy hook %s returned %s, expected a boolean", hook_names[hook], lua_type_desc(pol->L, idx));
+        return faas_error_set(err, FAAS_EPOLICY, "policy hook %s returned a wrong type", hook_names[hook]);
+    }
+    *out = lua_toboolean(pol->L, idx);
+    return FAAS_OK;
+}
+
+int faas_policy_route(faas_policy_t *pol, const char *host, size_t host_len, const char *path, size_t path_len,
+                      const char *method, size_t method_len, char *name, size_t name_size)
+{
+    lua_State *L = pol->L;
+    int top = lua_gettop(L);
+    if (!push_hook(pol, FAAS_HOOK_ROUTE))
+        return 0;
+    lua_pushlstring(L, host, host_len);
+    lua_pushlstring(L, path, path_len);
+    lua_pushlstring(L, method, method_len);
+    if (call_hook(pol, FAAS_HOOK_ROUTE, 3, 1, NULL) != FAAS_OK)
+        return 0;
+    int found = 0;
+    size_t len;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        const char *s = lua_tolstring(L, -1, &len);
+        if (len > 0 && len < name_size) {
+            memcpy(name, s, len + 1);
+            found = 1;
+        } else {
+            faas_log_error("policy hook route returned a name of %zu bytes; ignored", len);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        faas_log_error("policy hook route returned %s, expected a function name or nil", lua_type_desc(L, -1));
+    }
+    lua_settop(L, top);
+    return found;
+}
+
+faas_err_t faas_policy_port_allowed(faas_policy_t *pol, int port, int *allowed, char *reason, size_t reason_size,
+                                    faas_error_t *err)
+{
+    lua_State *L = pol->L;
+    int top = lua_gettop(L);
+    if (!push_hook(pol, FAAS_HOOK_PORT_ALLOWED)) {
+        *allowed = !faas_config_port_reserved(pol->cfg, port);
+        if (!*allowed)
+            snprintf(reason, reason_size, "port %d is in reserved_ports", port);
+        return FAAS_OK;
+    }
+    lua_pushinteger(L, port);
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_PORT_ALLOWED, 1, 2, err);
+    if (rc == FAAS_OK)
+        rc = bool_result(pol, FAAS_HOOK_PORT_ALLOWED, -2, allowed, err);
+    if (rc == FAAS_OK && !*allowed) {
+        const char *why = lua_tostring(L, -1);
+        snprintf(reason, reason_size, "%s", why ? why : "refused by the port_allowed policy");
+    }
+    lua_settop(L, top);
+    return rc;
+}
+
+faas_err_t faas_policy_tls_allowed(faas_policy_t *pol, const char *host, int *allowed, faas_error_t *err)
+{
+    lua_State *L = pol->L;
+    int top = lua_gettop(L);
+    if (!push_hook(pol, FAAS_HOOK_TLS_ALLOWED)) {
+        *allowed = 0;
+        for (size_t i = 0; i < pol->cfg->allowlist_len && !*allowed; i++)
+            *allowed = faas_policy_host_match(host, strlen(host), pol->cfg->allowlist[i]);
+        return FAAS_OK;
+    }
+    lua_pushstring(L, host);
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_TLS_ALLOWED, 1, 1, err);
+    if (rc == FAAS_OK)
+        rc = bool_result(pol, FAAS_HOOK_TLS_ALLOWED, -1, allowed, err);
+    lua_settop(L, top);
+    return rc;
+}
+
+faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path, const char *container_path,
+                                      int *allowed, faas_error_t *err)
+{
+    lua_State *L = pol->L;
+    int top = lua_gettop(L);
+    if (!push_hook(pol, FAAS_HOOK_VOLUME_ALLOWED))
+        return faas_error_set(err, FAAS_ENOTFOUND, "no volume_allowed hook");
+    lua_pushstring(L, host_path);
+    lua_pushstring(L, container_path);
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_VOLUME_ALLOWED, 2, 1, err);
+    if (rc == FAAS_OK)
+        rc = bool_result(pol, FAAS_HOOK_VOLUME_ALLOWED, -1, allowed, err);
+    lua_settop(L, top);
+    return rc;
+}

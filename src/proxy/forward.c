@@ -1,0 +1,631 @@
+/*
+ * proxy_forward.c: faas's own HTTP/1.1 client to function containers, on the
+ * loop's sockets. One exchange per proxied request: a connection from this
+ * loop's idle list for the upstream (or a new one), the request written with
+ * one writev, the response head parsed with picohttpparser (shipped inside
+ * libh2o), the body streamed to the client with backpressure. Loop thread only.
+ *
+ * DESIGN
+ * - Why not libh2o's proxy: its socket pool exports and imports the socket on
+ *   every request (about 13 syscalls), never retries a stale connection, and
+ *   answers errors in plain text. Here an idle connection simply stays in this
+ *   loop's event loop.
+ * - Idle connections keep a read callback that closes them on any event (the
+ *   container closed it, or sent something unasked), so a reused connection is
+ *   rarely stale; if it is (it fails before any response byte), the request is
+ *   sent once more on a fresh connection.
+ * - The body goes out without a copy: h2o_send gets a slice of the upstream
+ *   socket's input buffer, and the upstream is not read again until the client
+ *   took that slice (proceed). The last slice's buffer is detached and kept
+ *   until the request is freed, so the connection can go back to the pool at once.
+ * - Before the response head, errors are JSON: 502 (refused, reset, a bad
+ *   answer), 504 (limits.upstream_timeout). After it, the client's stream is aborted.
+ */
+#include "internal.h"
+#include "faas/http/reply.h"
+#include "faas/core/log.h"
+
+#include <h2o/http1.h>
+#include <h2o/tunnel.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* picohttpparser, as bundled in libh2o 2.2 (its header is not installed). */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status, const char **msg, size_t *msg_len,
+                       struct phr_header *headers, size_t *num_headers, size_t last_len);
+struct phr_chunked_decoder {
+    size_t bytes_left_in_chunk;
+    char consume_trailer;
+    char _hex_count;
+    char _state;
+};
+ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
+
+#define MAX_RESPONSE_HEADERS 128
+#define MAX_RESPONSE_HEAD 65536
+#define MAX_IDLE_PER_POOL 1024 /* enough for every stream of many h2 clients: closing and reopening costs more */
+
+typedef enum framing { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_UNTIL_CLOSE } framing_t;
+
+typedef struct exchange {
+    h2o_generator_t super;       /* first: h2o hands it back in proceed */
+    h2o_req_t *req;
+    faas_proxy_loop_t *pl;
+    faas_upstream_pool_t *pool;
+    faas_upconn_t *conn;         /* NULL once released */
+    h2o_iovec_t reqbufs[2];      /* request head, body */
+    int reused, retried, started, upgrade, keepalive;
+    framing_t framing;
+    size_t left;                 /* BODY_LENGTH: bytes still to come */
+    struct phr_chunked_decoder chunked;
+    size_t handed;               /* bytes of the input given to h2o_send, until proceed */
+    h2o_buffer_t *last;          /* the final slice's buffer, kept until the request is freed */
+    h2o_timeout_entry_t timeout;
+} exchange_t;
+
+static void on_head(h2o_socket_t *sock, const char *err);
+static void on_body(h2o_socket_t *sock, const char *err);
+static void send_request(exchange_t *ex);
+
+/* ---- connections ----------------------------------------------------------------- */
+
+static void pool_maybe_free(faas_upstream_pool_t *pool)
+{
+    if (pool->retired && pool->lent == 0 && h2o_linklist_is_empty(&pool->idle)) {
+        faas_upstream_unref(pool->upstream);
+        free(pool);
+    }
+}
+
+static void conn_close(faas_upconn_t *c)
+{
+    h2o_socket_close(c->sock);
+    free(c);
+}
+
+static void idle_close(faas_upconn_t *c)
+{
+    faas_upstream_pool_t *pool = c->pool;
+    h2o_linklist_unlink(&c->link);
+    h2o_timeout_unlink(&c->idle_timeout);
+    pool->nidle--;
+    conn_close(c);
+    pool_maybe_free(pool);
+}
+
+/* Anything on an idle connection (EOF, an error, bytes nobody asked for) ends it. */
+static void on_idle_event(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    idle_close(sock->data);
+}
+
+static void on_idle_timeout(h2o_timeout_entry_t *entry)
+{
+    idle_close(H2O_STRUCT_FROM_MEMBER(faas_upconn_t, idle_timeout, entry));
+}
+
+/* Gives the exchange's connection back: to the idle list when it can serve again, else closed. */
+static void conn_release(exchange_t *ex, int reuse)
+{
+    faas_upconn_t *c = ex->conn;
+    faas_upstream_pool_t *pool = ex->pool;
+    ex->conn = NULL;
+    h2o_timeout_unlink(&ex->timeout);
+    pool->lent--;
+    if (reuse && !pool->retired && pool->nidle < MAX_IDLE_PER_POOL && c->sock->input->size == 0) {
+        c->sock->data = c;
+        h2o_socket_read_start(c->sock, on_idle_event);
+        c->idle_timeout.cb = on_idle_timeout;
+        h2o_timeout_link(ex->pl->loop->ctx.loop, &ex->pl->idle_timeout, &c->idle_timeout);
+        h2o_linklist_insert(&pool->idle, &c->link);
+        pool->nidle++;
+    } else {
+        conn_close(c);
+    }
+    pool_maybe_free(pool);
+}
+
+void faas_proxy__pool_retire(faas_upstream_pool_t *pool)
+{
+    /* Close the idle ones first, while the pool cannot be freed under the loop. */
+    while (!h2o_linklist_is_empty(&pool->idle))
+        idle_close(H2O_STRUCT_FROM_MEMBER(faas_upconn_t, link, pool->idle.next));
+    pool->retired = 1;
+    pool_maybe_free(pool); /* now, or when its last lent connection comes back */
+}
+
+faas_upstream_pool_t *faas_proxy__pool_create(faas_upstream_t *upstream)
+{
+    faas_upstream_pool_t *pool = calloc(1, sizeof(*pool));
+    if (pool == NULL)
+        return NULL;
+    pool->upstream = faas_upstream_ref(upstream);
+    h2o_linklist_init_anchor(&pool->idle);
+    return pool;
+}
+
+/* ---- answers --------------------------------------------------------------------- */
+
+/* Going back to read a response that is not whole: ACK what came at once. Servers that write the
+ * head and the body with two send()s (Python's http.server does) otherwise wait for our delayed
+ * ACK before their Nagle lets the body go: 40 ms per response. */
+static void quick_ack(exchange_t *ex)
+{
+    int on = 1;
+    setsockopt(h2o_socket_get_fd(ex->conn->sock), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+}
+
+static void arm_timeout(exchange_t *ex)
+{
+    h2o_timeout_unlink(&ex->timeout);
+    h2o_timeout_link(ex->pl->loop->ctx.loop, &ex->pl->io_timeout, &ex->timeout);
+}
+
+/* Ends the exchange with an error: a JSON answer before the response head, an aborted stream after. */
+static void fail(exchange_t *ex, int status, const char *message, const char *details)
+{
+    if (ex->req != NULL)
+        faas_log_warn("proxy: %.*s -> %s: %s", (int)ex->req->authority.len, ex->req->authority.base,
+                      ex->pool->upstream->text, details);
+    if (ex->conn != NULL)
+        conn_release(ex, 0); /* may free a retired pool: ex->pool is not used after this */
+    if (ex->req == NULL)
+        return;
+    if (ex->started)
+        h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_ERROR);
+    else
+        faas_api_send_error(ex->req, status, message, details);
+}
+
+/* A reused connection that failed before any response byte was stale: one more try, on a new one. */
+static void retry_or_fail(exchange_t *ex, const char *err)
+{
+    if (ex->reused && !ex->retried && !ex->started && ex->conn != NULL && ex->conn->sock->input->size == 0) {
+        ex->retried = 1;
+        ex->pool->lent++; /* counted for the retry first, so releasing cannot free the pool */
+        conn_release(ex, 0);
+        send_request(ex);
+        return;
+    }
+    /* libh2o reports a refused connect as a failed write on the new connection. */
+    char details[160];
+    snprintf(details, sizeof(details), ex->reused ? "the function's container closed the connection (%s)"
+                                                  : "cannot connect to the function's container: refused or not listening (%s)",
+             err);
+    fail(ex, 502, "Bad gateway", details);
+}
+
+static void on_timeout(h2o_timeout_entry_t *entry)
+{
+    exchange_t *ex = H2O_STRUCT_FROM_MEMBER(exchange_t, timeout, entry);
+    fail(ex, 504, "Gateway timeout", "the function did not answer within limits.upstream_timeout");
+}
+
+/* ---- the response body ------------------------------------------------------------- */
+
+/* Sends the last slice: its buffer leaves the socket (kept until the request goes) so the
+ * connection can serve the next request right away. */
+static void send_final(exchange_t *ex, size_t n)
+{
+    h2o_socket_t *sock = ex->conn->sock;
+    int reuse = ex->keepalive && sock->input->size == n;
+    ex->last = sock->input;
+    h2o_buffer_init(&sock->input, &h2o_socket_buffer_prototype);
+    conn_release(ex, reuse);
+    h2o_iovec_t buf = h2o_iovec_init(ex->last->bytes, n);
+    h2o_send(ex->req, &buf, n > 0 ? 1 : 0, H2O_SEND_STATE_FINAL);
+}
+
+/* Hands the client what the input holds, or reads more. Only called when nothing is handed. */
+static void pump(exchange_t *ex)
+{
+    h2o_buffer_t *in = ex->conn->sock->input;
+    size_t n = 0;
+    int final = 0;
+    switch (ex->framing) {
+    case BODY_NONE:
+        final = 1;
+        break;
+    case BODY_LENGTH:
+        n = in->size < ex->left ? in->size : ex->left;
+        ex->left -= n;
+        final = ex->left == 0;
+        break;
+    case BODY_CHUNKED:
+        if (in->size > 0) {
+            size_t size = in->size;
+            ssize_t rest = phr_decode_chunked(&ex->chunked, in->bytes, &size);
+            if (rest == -1) {
+                fail(ex, 502, "Bad gateway", "the function sent a broken chunked body");
+                return;
+            }
+            n = size;
+            final = rest >= 0;
+            in->size = size + (rest > 0 ? (size_t)rest : 0); /* decoded in place, then what follows */
+        }
+        break;
+    case BODY_UNTIL_CLOSE:
+        n = in->size;
+        break;
+    }
+    if (final) {
+        send_final(ex, n);
+        return;
+    }
+    if (n == 0) {
+        arm_timeout(ex);
+        quick_ack(ex);
+        h2o_socket_read_start(ex->conn->sock, on_body);
+        return;
+    }
+    /* Backpressure: nothing more is read from the container until the client took this. */
+    ex->handed = n;
+    h2o_socket_read_stop(ex->conn->sock);
+    h2o_timeout_unlink(&ex->timeout);
+    h2o_iovec_t buf = h2o_iovec_init(in->bytes, n);
+    h2o_send(ex->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void do_proceed(h2o_generator_t *generator, h2o_req_t *req)
+{
+    (void)req;
+    exchange_t *ex = (exchange_t *)generator;
+    if (ex->conn == NULL)
+        return;
+    h2o_buffer_consume(&ex->conn->sock->input, ex->handed);
+    ex->handed = 0;
+    pump(ex);
+}
+
+static void do_stop(h2o_generator_t *generator, h2o_req_t *req)
+{
+    (void)generator, (void)req; /* the request's guard closes the connection */
+}
+
+static void on_body(h2o_socket_t *sock, const char *err)
+{
+    exchange_t *ex = sock->data;
+    if (err == NULL) {
+        pump(ex);
+    } else if (ex->framing == BODY_UNTIL_CLOSE) {
+        ex->keepalive = 0;
+        send_final(ex, sock->input->size); /* the end of the body is the end of the connection */
+    } else {
+        fail(ex, 502, "Bad gateway", "the function's container closed the connection in the middle of the body");
+    }
+}
+
+/* ---- the response head ------------------------------------------------------------- */
+
+/* Copies the container's headers to the response, minus hop-by-hop ones; learns the framing. */
+static int take_headers(exchange_t *ex, int minor, const struct phr_header *headers, size_t n)
+{
+    h2o_req_t *req = ex->req;
+    int chunked = 0;
+    ex->keepalive = minor >= 1;
+    for (size_t i = 0; i < n; i++) {
+        h2o_iovec_t name = h2o_strdup(&req->pool, headers[i].name, headers[i].name_len);
+        h2o_strtolower(name.base, name.len);
+        const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
+        const char *v = headers[i].value;
+        size_t vlen = headers[i].value_len;
+        if (token == H2O_TOKEN_CONTENT_LENGTH) {
+            size_t len = h2o_strtosize(v, vlen);
+            if (len == SIZE_MAX || (req->res.content_length != SIZE_MAX && req->res.content_length != len))
+                return -1;
+            req->res.content_length = len;
+            continue;
+        }
+        if (token == H2O_TOKEN_TRANSFER_ENCODING)
+            chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
+        if (token == H2O_TOKEN_CONNECTION) {
+            if (h2o_contains_token(v, vlen, H2O_STRLIT("close"), ','))
+                ex->keepalive = 0;
+            else if (h2o_contains_token(v, vlen, H2O_STRLIT("keep-alive"), ','))
+                ex->keepalive = 1;
+        }
+        if (token != NULL && token->proxy_should_drop_for_res)
+            continue;
+        h2o_iovec_t value = h2o_strdup(&req->pool, v, vlen);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL, value.base, value.len);
+    }
+    int status = req->res.status, head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    if (head || status == 204 || status == 304 || status < 200) {
+        ex->framing = BODY_NONE;
+    } else if (chunked) {
+        ex->framing = BODY_CHUNKED;
+        req->res.content_length = SIZE_MAX;
+    } else if (req->res.content_length != SIZE_MAX) {
+        ex->framing = BODY_LENGTH;
+        ex->left = req->res.content_length;
+    } else {
+        ex->framing = BODY_UNTIL_CLOSE;
+        ex->keepalive = 0;
+    }
+    return 0;
+}
+
+typedef struct upgrade {
+    h2o_socket_t *upstream;
+    h2o_context_t *ctx;
+    h2o_timeout_t *timeout;
+} upgrade_t;
+
+static void on_upgraded(void *data, h2o_socket_t *client, size_t reqsize)
+{
+    upgrade_t *up = data;
+    if (client != NULL) {
+        h2o_buffer_consume(&client->input, reqsize);
+        h2o_tunnel_establish(up->ctx, client, up->upstream, up->timeout); /* bytes both ways now */
+    } else {
+        h2o_socket_close(up->upstream);
+    }
+    free(up);
+}
+
+/* The container accepted a websocket: hand both sockets to a tunnel once the client got the 101. */
+static void start_tunnel(exchange_t *ex)
+{
+    upgrade_t *up = malloc(sizeof(*up));
+    faas_upconn_t *c = ex->conn;
+    if (up == NULL) {
+        fail(ex, 502, "Bad gateway", "out of memory");
+        return;
+    }
+    *up = (upgrade_t){.upstream = c->sock, .ctx = &ex->pl->loop->ctx, .timeout = &ex->pl->websocket_timeout};
+    ex->conn = NULL; /* the tunnel owns the socket now, not the request's guard */
+    ex->pool->lent--;
+    h2o_timeout_unlink(&ex->timeout);
+    h2o_socket_read_stop(c->sock);
+    free(c);
+    pool_maybe_free(ex->pool);
+    h2o_add_header(&ex->req->pool, &ex->req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
+    h2o_http1_upgrade(ex->req, NULL, 0, on_upgraded, up);
+}
+
+static void on_head(h2o_socket_t *sock, const char *err)
+{
+    exchange_t *ex = sock->data;
+    if (err != NULL) {
+        retry_or_fail(ex, err);
+        return;
+    }
+    for (;;) {
+        struct phr_header headers[MAX_RESPONSE_HEADERS];
+        size_t nheaders = MAX_RESPONSE_HEADERS, msg_len;
+        int minor, status;
+        const char *msg;
+        int rlen = phr_parse_response(sock->input->bytes, sock->input->size, &minor, &status, &msg, &msg_len, headers,
+                                      &nheaders, 0);
+        if (rlen == -2 && sock->input->size <= MAX_RESPONSE_HEAD) {
+            arm_timeout(ex); /* more to come */
+            if (sock->input->size > 0)
+                quick_ack(ex);
+            return;
+        }
+        if (rlen < 0) {
+            fail(ex, 502, "Bad gateway", "the function sent an invalid HTTP response");
+            return;
+        }
+        if (status == 101 && !ex->upgrade) {
+            fail(ex, 502, "Bad gateway", "the function switched protocols without being asked to");
+            return;
+        }
+        if (status >= 100 && status < 200 && status != 101) {
+            h2o_buffer_consume(&sock->input, (size_t)rlen); /* 100 Continue, 103: not forwarded */
+            continue;
+        }
+        h2o_req_t *req = ex->req;
+        req->res.status = status;
+        req->res.reason = h2o_strdup(&req->pool, msg, msg_len).base;
+        if (take_headers(ex, minor, headers, nheaders) != 0) {
+            fail(ex, 502, "Bad gateway", "the function sent a malformed Content-Length");
+            return;
+        }
+        h2o_buffer_consume(&sock->input, (size_t)rlen);
+        ex->started = 1;
+        h2o_timeout_unlink(&ex->timeout);
+        if (status == 101) {
+            start_tunnel(ex);
+            return;
+        }
+        h2o_start_response(req, &ex->super);
+        pump(ex);
+        return;
+    }
+}
+
+/* ---- the request ---------------------------------------------------------------------- */
+
+static void on_written(h2o_socket_t *sock, const char *err)
+{
+    exchange_t *ex = sock->data;
+    if (err != NULL)
+        retry_or_fail(ex, err);
+}
+
+/* Reading is on before the write: the container cannot answer before it has the request, and a
+ * connection that keeps its read interest costs no epoll_ctl between requests. */
+static void write_request(exchange_t *ex)
+{
+    arm_timeout(ex);
+    ex->conn->sock->data = ex;
+    h2o_socket_read_start(ex->conn->sock, on_head);
+    h2o_socket_write(ex->conn->sock, ex->reqbufs, ex->reqbufs[1].len > 0 ? 2 : 1, on_written);
+}
+
+static void on_connect(h2o_socket_t *sock, const char *err)
+{
+    exchange_t *ex = sock->data;
+    if (err != NULL) {
+        char details[160];
+        snprintf(details, sizeof(details), "cannot connect to the function's container: refused or not listening (%s)",
+                 err);
+        fail(ex, 502, "Bad gateway", details);
+        return;
+    }
+    write_request(ex);
+}
+
+/* Takes an idle connection to the upstream, or opens one. pool->lent already counts it. */
+static void send_request(exchange_t *ex)
+{
+    faas_upstream_pool_t *pool = ex->pool;
+    if (!ex->retried && !h2o_linklist_is_empty(&pool->idle)) {
+        faas_upconn_t *c = H2O_STRUCT_FROM_MEMBER(faas_upconn_t, link, pool->idle.next);
+        h2o_linklist_unlink(&c->link);
+        h2o_timeout_unlink(&c->idle_timeout);
+        pool->nidle--;
+        ex->conn = c;
+        ex->reused = 1;
+        write_request(ex);
+        return;
+    }
+    faas_upconn_t *c = calloc(1, sizeof(*c));
+    struct sockaddr_in addr = pool->upstream->addr;
+    h2o_socket_t *sock = c != NULL ? h2o_socket_connect(ex->pl->loop->ctx.loop, (struct sockaddr *)&addr,
+                                                        sizeof(addr), on_connect) : NULL;
+    if (sock == NULL) {
+        free(c);
+        fail(ex, 502, "Bad gateway", "cannot open a connection to the function's container");
+        pool->lent--;
+        pool_maybe_free(pool);
+        return;
+    }
+    *c = (faas_upconn_t){.sock = sock, .pool = pool};
+    ex->conn = c;
+    ex->reused = 0;
+    sock->data = ex;
+    arm_timeout(ex);
+}
+
+static char *put(char *p, const char *s, size_t len)
+{
+    memcpy(p, s, len);
+    return p + len;
+}
+
+/* Appends "name: value\r\n". */
+static char *put_header(char *p, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    p = put(p, name, nlen);
+    p = put(p, ": ", 2);
+    p = put(p, value, vlen);
+    return put(p, "\r\n", 2);
+}
+
+/* Which of the client's headers go to the container. Not: hop-by-hop ones, what faas sets itself
+ * (Host, Content-Length, X-Forwarded-*: a client's own claim is not trusted), Expect (the body is
+ * already here), and an Authorization that carries the platform passkey. */
+static int forwarded(const exchange_t *ex, const h2o_header_t *h)
+{
+    if (h2o_iovec_is_token(h->name)) {
+        const h2o_token_t *t = H2O_STRUCT_FROM_MEMBER(h2o_token_t, buf, h->name);
+        if (t == H2O_TOKEN_AUTHORIZATION)
+            return !faas_auth_check(&ex->pl->loop->app->auth, h->value.base, h->value.len);
+        return !t->proxy_should_drop_for_req && t != H2O_TOKEN_HOST && t != H2O_TOKEN_CONTENT_LENGTH &&
+               t != H2O_TOKEN_EXPECT && t != H2O_TOKEN_COOKIE && t != H2O_TOKEN_X_FORWARDED_FOR;
+    }
+    return !h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-proto")) &&
+           !h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-host"));
+}
+
+/* The request head, in the request's pool: request line, the client's headers, faas's own. */
+static h2o_iovec_t build_head(exchange_t *ex)
+{
+    h2o_req_t *req = ex->req;
+    char peer[INET6_ADDRSTRLEN] = "";
+    struct sockaddr_storage ss;
+    socklen_t sslen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (sslen > 0 && ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof(peer));
+    else if (sslen > 0 && ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof(peer));
+    size_t cap = req->method.len + req->path.len + req->authority.len * 2 + sizeof(peer) + 256;
+    for (size_t i = 0; i < req->headers.size; i++)
+        cap += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 12; /* ": " "\r\n", or "cookie: "/"; " */
+    char *buf = h2o_mem_alloc_pool(&req->pool, cap), *p = buf;
+    p = put(p, req->method.base, req->method.len);
+    p = put(p, " ", 1);
+    p = put(p, req->path.base, req->path.len);
+    p = put(p, " HTTP/1.1\r\n", 11);
+    p = put_header(p, H2O_STRLIT("host"), req->authority.base, req->authority.len);
+    for (size_t i = 0; i < req->headers.size; i++) {
+        const h2o_header_t *h = &req->headers.entries[i];
+        if (forwarded(ex, h))
+            p = put_header(p, h->name->base, h->name->len, h->value.base, h->value.len);
+    }
+    /* HTTP/2 splits cookies into many headers; HTTP/1.1 wants one. */
+    int cookies = 0;
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
+        p = cookies++ ? put(p, "; ", 2) : put(p, "cookie: ", 8);
+        p = put(p, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    }
+    if (cookies)
+        p = put(p, "\r\n", 2);
+    p = put_header(p, H2O_STRLIT("x-forwarded-for"), peer, strlen(peer));
+    p = put_header(p, H2O_STRLIT("x-forwarded-proto"), req->scheme->name.base, req->scheme->name.len);
+    p = put_header(p, H2O_STRLIT("x-forwarded-host"), req->authority.base, req->authority.len);
+    if (ex->upgrade)
+        p = put(p, H2O_STRLIT("connection: upgrade\r\nupgrade: websocket\r\n"));
+    int has_body = req->entity.base != NULL || h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) ||
+                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")) ||
+                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PATCH"));
+    if (has_body) {
+        char len[32];
+        p = put_header(p, H2O_STRLIT("content-length"), len, (size_t)snprintf(len, sizeof(len), "%zu", req->entity.len));
+    }
+    p = put(p, "\r\n", 2);
+    return h2o_iovec_init(buf, (size_t)(p - buf));
+}
+
+/* Runs when the request is freed: whatever the exchange still holds goes with it. */
+static void on_request_freed(void *p)
+{
+    exchange_t *ex = *(exchange_t **)p;
+    ex->req = NULL;
+    if (ex->conn != NULL)
+        conn_release(ex, 0); /* in the middle of an exchange: the connection cannot serve again */
+    h2o_timeout_unlink(&ex->timeout);
+    if (ex->last != NULL)
+        h2o_buffer_dispose(&ex->last);
+    free(ex);
+}
+
+/* libh2o 2.2 keeps an HTTP/1.1 client's Upgrade in req->upgrade, not among the headers. */
+static int wants_websocket(h2o_req_t *req)
+{
+    return req->version < 0x200 && req->upgrade.base != NULL &&
+           h2o_lcstris(req->upgrade.base, req->upgrade.len, H2O_STRLIT("websocket"));
+}
+
+void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool)
+{
+    exchange_t *ex = calloc(1, sizeof(*ex));
+    if (ex == NULL) {
+        faas_api_send_error(req, 500, "Internal server error", NULL);
+        return;
+    }
+    *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool,
+                       .upgrade = wants_websocket(req)};
+    ex->timeout.cb = on_timeout;
+    exchange_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_freed);
+    *guard = ex;
+    ex->reqbufs[0] = build_head(ex);
+    ex->reqbufs[1] = req->entity.base != NULL ? req->entity : h2o_iovec_init(NULL, 0);
+    pool->lent++;
+    send_request(ex);
+}

@@ -1,0 +1,110 @@
+/*
+ * server_tls.c: accepting on the HTTPS listener when certificates are
+ * obtained on demand. Before libh2o starts the handshake, the loop reads the
+ * ClientHello itself and finds the server name; a name the policy allows and
+ * that has no certificate yet waits here (the loop goes on serving others)
+ * until its one issuance ends, then the handshake proceeds with the bytes
+ * already read. Loop thread.
+ */
+#include "faas/tls/certs.h"
+#include "faas/core/log.h"
+#include "faas/server/server.h"
+#include "faas/tls/tls.h"
+
+#include <stdlib.h>
+
+#define HELLO_READ_MAX (16384 + 5 * 8) /* a ClientHello larger than one record is not one we wait for */
+
+typedef struct hello_wait {
+    h2o_socket_t *sock;
+    h2o_accept_ctx_t *accept;
+    h2o_timeout_entry_t timeout; /* for the ClientHello to arrive */
+} hello_wait_t;
+
+static faas_loop_t *loop_of_accept(h2o_accept_ctx_t *accept)
+{
+    return (faas_loop_t *)accept->ctx; /* the context is the loop's first member */
+}
+
+/* Hands the socket, with what was read of it, to libh2o's handshake. */
+static void proceed(hello_wait_t *w)
+{
+    h2o_socket_t *sock = w->sock;
+    h2o_accept_ctx_t *accept = w->accept;
+    free(w);
+    sock->data = NULL;
+    h2o_accept(accept, sock);
+}
+
+static void on_cert_ready(void *data)
+{
+    proceed(data);
+}
+
+static void drop(hello_wait_t *w)
+{
+    if (h2o_timeout_is_linked(&w->timeout))
+        h2o_timeout_unlink(&w->timeout);
+    h2o_socket_close(w->sock);
+    free(w);
+}
+
+static void on_hello_timeout(h2o_timeout_entry_t *entry)
+{
+    drop(H2O_STRUCT_FROM_MEMBER(hello_wait_t, timeout, entry));
+}
+
+/* Whether host should wait for a certificate: allowed, and none yet. */
+static int should_wait(faas_loop_t *loop, const char *host)
+{
+    if (faas_tls_is_ip_literal(host) || faas_certs_has(loop->app->certs, host))
+        return 0;
+    int allowed = 0;
+    faas_error_t err = {0};
+    if (faas_policy_tls_allowed(loop->policy, host, &allowed, &err) != FAAS_OK) {
+        faas_log_warn("tls_allowed(%s): %s; treated as false", host, err.msg);
+        return 0;
+    }
+    return allowed;
+}
+
+static void on_hello(h2o_socket_t *sock, const char *err)
+{
+    hello_wait_t *w = sock->data;
+    if (err != NULL) {
+        drop(w);
+        return;
+    }
+    char host[256];
+    int found = faas_tls_client_hello_sni((const uint8_t *)sock->input->bytes, sock->input->size, host, sizeof(host));
+    if (found == FAAS_TLS_HELLO_MORE && sock->input->size < HELLO_READ_MAX)
+        return; /* the rest of it is on its way */
+    h2o_socket_read_stop(sock);
+    h2o_timeout_unlink(&w->timeout);
+    faas_loop_t *loop = loop_of_accept(w->accept);
+    if (found == FAAS_TLS_HELLO_SNI && should_wait(loop, host) &&
+        faas_certs_wait(loop->app->certs, host, loop->jobs, on_cert_ready, w))
+        return;
+    proceed(w); /* OpenSSL answers whatever it was: a certificate, the fallback, or an alert */
+}
+
+void faas_loop_on_tls_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    h2o_accept_ctx_t *accept = listener->data;
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            break;
+        hello_wait_t *w = calloc(1, sizeof(*w));
+        if (w == NULL) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        *w = (hello_wait_t){.sock = sock, .accept = accept, .timeout = {.cb = on_hello_timeout}};
+        sock->data = w;
+        h2o_timeout_link(accept->ctx->loop, &accept->ctx->handshake_timeout, &w->timeout);
+        h2o_socket_read_start(sock, on_hello);
+    }
+}

@@ -1,0 +1,316 @@
+/*
+ * service_container.c: the Docker side of one version of a service function:
+ * create and start its container (labelled, limited, on the functions'
+ * network), find its address, wait until it answers HTTP, and retire an old
+ * version once traffic has moved off it. Worker threads only.
+ */
+#include "internal.h"
+#include "faas/core/clock.h"
+#include "faas/core/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#define MAX_ENV 256
+#define MAX_BINDS 32
+#define PROBE_TIMEOUT_MS 1000
+#define LOG_TAIL_LINES 20
+
+faas_config_t *faas_service__config(faas_services_t *s)
+{
+    return faas_app_config(s->app);
+}
+
+/* Splits a comma-separated list in place into out (at most max items, NULL-terminated). */
+static size_t split_list(char *list, char **out, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok != NULL && n < max; tok = strtok_r(NULL, ",", &save))
+        out[n++] = tok;
+    out[n] = NULL;
+    return n;
+}
+
+/* The strings a container's create spec points at. */
+typedef struct spec_strings {
+    char *env[MAX_ENV];           /* "PORT=..." then the function's env, NULL-terminated */
+    char *binds[MAX_BINDS + 1];   /* pointers into binds_buf */
+    char *binds_buf;
+    char function_label[96], build_label[96];
+    const char *labels[5];
+    char name[128];
+} spec_strings_t;
+
+static void strings_free(spec_strings_t *st)
+{
+    for (size_t i = 0; i < MAX_ENV && st->env[i] != NULL; i++)
+        free(st->env[i]);
+    free(st->binds_buf);
+}
+
+static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const faas_config_t *cfg, spec_strings_t *st,
+                            faas_docker_container_spec_t *spec, faas_error_t *err)
+{
+    if (v->env_len + 2 > MAX_ENV)
+        return faas_error_set(err, FAAS_ETOOLARGE, "more than %d environment variables", MAX_ENV - 2);
+    if (asprintf(&st->env[0], "PORT=%d", v->container_port) < 0)
+        st->env[0] = NULL;
+    for (size_t i = 0; st->env[0] != NULL && i < v->env_len; i++)
+        if (asprintf(&st->env[i + 1], "%s=%s", v->env[i].name, v->env[i].value) < 0)
+            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    st->binds_buf = v->binds != NULL ? strdup(v->binds) : NULL;
+    if (st->env[0] == NULL || (v->binds != NULL && st->binds_buf == NULL))
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    split_list(st->binds_buf, st->binds, MAX_BINDS);
+    snprintf(st->function_label, sizeof(st->function_label), "faas.function=%s", v->name);
+    snprintf(st->build_label, sizeof(st->build_label), "faas.build=%s", v->build_id ? v->build_id : "");
+    st->labels[0] = "faas.managed=1";
+    st->labels[1] = "faas.kind=service";
+    st->labels[2] = st->function_label;
+    st->labels[3] = st->build_label;
+    uuid_t uu;
+    char hex[37];
+    uuid_generate_random(uu);
+    uuid_unparse_lower(uu, hex);
+    snprintf(st->name, sizeof(st->name), "%s-%s-%.8s", cfg->docker.image_prefix, v->name, hex);
+    *spec = (faas_docker_container_spec_t){
+        .name = st->name, .image = v->image, .env = (const char *const *)st->env,
+        .binds = (const char *const *)st->binds, .labels = st->labels, .network_mode = s->network,
+        .memory_bytes = cfg->limits.memory, .nano_cpus = cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
+        .no_new_privileges = 1, .init = 1, .restart_policy = "unless-stopped", .log_max_size = "10m",
+    };
+    return FAAS_OK;
+}
+
+faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t *v, char id[FAAS_DOCKER_ID_MAX],
+                                       char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err)
+{
+    faas_config_t *cfg = faas_service__config(s);
+    spec_strings_t st = {0};
+    faas_docker_container_spec_t spec;
+    int running = 0;
+    id[0] = '\0';
+    faas_err_t rc = fill_spec(s, v, cfg, &st, &spec, err);
+    if (rc == FAAS_OK)
+        rc = faas_docker_container_create(s->app->docker, &spec, id, err);
+    if (rc == FAAS_OK)
+        rc = faas_docker_container_start(s->app->docker, id, err);
+    if (rc == FAAS_OK)
+        rc = faas_service__inspect(s, id, v->container_port, &running, address, err);
+    if (rc == FAAS_OK && address[0] == '\0')
+        rc = faas_error_set(err, FAAS_EDOCKER, "container %.12s has no address on network %s", id, s->network);
+    if (rc != FAAS_OK && id[0] != '\0') {
+        faas_service__remove(s, id, NULL);
+        id[0] = '\0';
+    }
+    strings_free(&st);
+    faas_config_unref(cfg);
+    return rc;
+}
+
+faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int container_port, int *running,
+                                 char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err)
+{
+    cJSON *info = NULL;
+    address[0] = '\0';
+    *running = 0;
+    faas_err_t rc = faas_docker_container_inspect(s->app->docker, id, &info, err);
+    if (rc != FAAS_OK)
+        return rc;
+    cJSON *state = cJSON_GetObjectItem(info, "State");
+    *running = cJSON_IsTrue(cJSON_GetObjectItem(state, "Running"));
+    cJSON *nets = cJSON_GetObjectItem(cJSON_GetObjectItem(info, "NetworkSettings"), "Networks");
+    const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(nets, s->network), "IPAddress"));
+    if (ip != NULL && ip[0] != '\0')
+        snprintf(address, FAAS_SERVICE_ADDRESS_MAX, "%s:%d", ip, container_port);
+    cJSON_Delete(info);
+    return FAAS_OK;
+}
+
+/* One HTTP request to address: 0 if a status line came back within timeout_ms. */
+static int probe_http(const char *address, int timeout_ms)
+{
+    struct sockaddr_in sa;
+    if (faas_routes_parse_address(address, &sa) != 0)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), ok = -1;
+    if (fd < 0)
+        return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    static const char request[] = "GET / HTTP/1.1\r\nHost: faas-ready-check\r\nConnection: close\r\n\r\n";
+    if ((connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EINPROGRESS) && poll(&p, 1, timeout_ms) == 1 &&
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0 &&
+        send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(request) - 1)) {
+        char buf[16];
+        size_t got = 0;
+        p.events = POLLIN;
+        while (got < 5 && poll(&p, 1, timeout_ms) == 1) {
+            ssize_t n = recv(fd, buf + got, sizeof(buf) - got, 0);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        ok = got >= 5 && memcmp(buf, "HTTP/", 5) == 0 ? 0 : -1;
+    }
+    close(fd);
+    return ok;
+}
+
+static void on_log(void *cbdata, int stream, const char *data, size_t len)
+{
+    (void)stream;
+    faas_log_tail_add(cbdata, data, len);
+}
+
+/* 1 if the container's process has ended at least once (its restart policy may have started it
+ * again, so "running" alone does not say it never died). */
+static int has_died(faas_services_t *s, const char *id)
+{
+    cJSON *info = NULL;
+    if (faas_docker_container_inspect(s->app->docker, id, &info, NULL) != FAAS_OK)
+        return 0;
+    cJSON *state = cJSON_GetObjectItem(info, "State");
+    int died = !cJSON_IsTrue(cJSON_GetObjectItem(state, "Running")) ||
+               cJSON_IsTrue(cJSON_GetObjectItem(state, "Restarting")) ||
+               cJSON_GetNumberValue(cJSON_GetObjectItem(info, "RestartCount")) > 0;
+    cJSON_Delete(info);
+    return died;
+}
+
+static faas_err_t exited(faas_services_t *s, const char *id, faas_error_t *err)
+{
+    faas_log_tail_t tail = {.len = 0};
+    faas_docker_container_logs(s->app->docker, id, LOG_TAIL_LINES, on_log, &tail, NULL);
+    for (char *c = tail.text; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    return faas_error_set(err, FAAS_EINVAL, "the container exited before answering HTTP; its last output: %s",
+                          tail.len ? tail.text : "(none)");
+}
+
+faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const char *address, int64_t timeout_ms,
+                                    faas_error_t *err)
+{
+    int64_t start = faas_clock_mono_ms(), deadline = start + timeout_ms, next_inspect = start + 500;
+    for (;;) {
+        int64_t now = faas_clock_mono_ms();
+        int64_t left = deadline - now;
+        if (probe_http(address, (int)(left < PROBE_TIMEOUT_MS ? (left > 0 ? left : 1) : PROBE_TIMEOUT_MS)) == 0)
+            return FAAS_OK;
+        now = faas_clock_mono_ms();
+        if (now >= deadline)
+            return faas_error_set(err, FAAS_ETIMEOUT, "the container did not answer HTTP on %s within %lld s", address,
+                                  (long long)(timeout_ms / 1000));
+        if (now >= next_inspect) {
+            if (has_died(s, id))
+                return exited(s, id, err);
+            next_inspect = now + 500;
+        }
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void faas_service__remove(faas_services_t *s, const char *container_id, const char *image)
+{
+    faas_error_t err = {0};
+    if (container_id != NULL && container_id[0] != '\0') {
+        faas_err_t rc = faas_docker_container_remove(s->app->docker, container_id, 1, &err);
+        if (rc != FAAS_OK && rc != FAAS_ENOTFOUND)
+            faas_log_warn("service: %s", err.msg);
+    }
+    if (image != NULL && image[0] != '\0') {
+        faas_err_t rc = faas_docker_image_remove(s->app->docker, image, 1, &err);
+        if (rc != FAAS_OK && rc != FAAS_ENOTFOUND)
+            faas_log_warn("service: %s", err.msg);
+    }
+}
+
+static void retiring_add(faas_services_t *s, const char *id)
+{
+    retiring_t *r = calloc(1, sizeof(*r));
+    if (r == NULL || id == NULL) {
+        free(r);
+        return;
+    }
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    pthread_mutex_lock(&s->mutex);
+    r->next = s->retiring;
+    s->retiring = r;
+    pthread_mutex_unlock(&s->mutex);
+}
+
+static void retiring_remove(faas_services_t *s, const char *id)
+{
+    pthread_mutex_lock(&s->mutex);
+    for (retiring_t **p = &s->retiring; id != NULL && *p != NULL; p = &(*p)->next) {
+        if (strcmp((*p)->id, id) == 0) {
+            retiring_t *r = *p;
+            *p = r->next;
+            free(r);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mutex);
+}
+
+int faas_service__retiring(faas_services_t *s, const char *id)
+{
+    int found = 0;
+    pthread_mutex_lock(&s->mutex);
+    for (retiring_t *r = s->retiring; r != NULL && !found; r = r->next)
+        found = strcmp(r->id, id) == 0;
+    pthread_mutex_unlock(&s->mutex);
+    return found;
+}
+
+static int same(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+void faas_service__switch(faas_services_t *s, const char *name, const char *old_container, const char *old_image,
+                          int old_port)
+{
+    faas_error_t err = {0};
+    faas_routes_t *old = NULL;
+    retiring_add(s, old_container);
+    if (faas_proxy_publish(s->app->proxy, s->app->store, &old, &err) != FAAS_OK) {
+        retiring_remove(s, old_container);
+        /* Not switched: keep the old version; the next reconcile publishes again. */
+        faas_log_error("service %s: %s", name, err.msg);
+        return;
+    }
+    faas_config_t *cfg = faas_service__config(s);
+    int64_t now = faas_clock_mono_ms();
+    if (faas_proxy_wait_switched(old, now + 10000) != 0)
+        faas_log_warn("service %s: a loop took more than 10 s to take the new routes", name);
+    const faas_route_t *route = faas_routes_find(old, name, strlen(name));
+    faas_upstream_t *u = route != NULL && route->upstream != NULL ? faas_upstream_ref(route->upstream) : NULL;
+    faas_routes_unref(old);
+    if (u != NULL && faas_proxy_wait_drained(u, faas_clock_mono_ms() + cfg->limits.upstream_timeout_ms) != 0)
+        faas_log_warn("service %s: requests to the old version still running at the deadline", name);
+    faas_upstream_unref(u);
+    faas_config_unref(cfg);
+
+    faas_function_t now_fn = {0};
+    int exists = faas_store_function_get(s->app->store, name, &now_fn, NULL) == FAAS_OK;
+    const char *keep_container = exists ? now_fn.container_id : NULL;
+    faas_service__remove(s, same(old_container, keep_container) ? NULL : old_container,
+                         same(old_image, exists ? now_fn.image_id : NULL) ? NULL : old_image);
+    if (old_port > 0 && (!exists || now_fn.port != old_port))
+        faas_proxy_release_port(s->app->proxy, old_port, name);
+    retiring_remove(s, old_container);
+    faas_function_free(&now_fn);
+}

@@ -1,0 +1,470 @@
+/*
+ * deploy.c: deploying a service function. faas_service_deploy checks what
+ * needs the store or Docker and records the build; the deploy job then runs
+ * on the worker pool. Worker threads only.
+ *
+ * DESIGN
+ * - Zero downtime: the version that serves keeps serving until the new one
+ *   is built, started and answers HTTP on its own address. Only then does
+ *   the record switch (one write transaction) and the routing snapshot
+ *   follow; the old container goes once every loop routes to the new one and
+ *   its requests in flight are done (faas_service__switch).
+ * - Crash safety: the record names the serving version at every moment.
+ *   Whatever a deploy made before its switch (image, container) carries its
+ *   build id in a label and is unknown to the record, so reconcile removes
+ *   it; after the switch the old container is unknown, and goes the same way.
+ * - The new image gets an internal name (<prefix>-<fn>:<build>) while it is
+ *   built; the operator's tag moves to it only after the switch, so the tag
+ *   always names what serves.
+ */
+#include "internal.h"
+#include "faas/service/buildctx.h"
+#include "faas/tls/certs.h"
+#include "faas/core/clock.h"
+#include "faas/core/fs.h"
+#include "faas/core/log.h"
+#include "faas/service/runtimes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#define ZIP_MAX_ENTRIES 10000
+#define LOG_FLUSH_BYTES 8192
+#define LOG_FLUSH_MS 250
+
+typedef struct deploy {
+    faas_services_t *s;
+    faas_service_spec_t *spec;
+    char build_id[40];
+    void *tar;
+    size_t tar_len;
+    int claimed_port;       /* this deploy claimed spec->port (free it if the deploy fails) */
+    char *old_container, *old_image;
+    int old_port;
+    char log[LOG_FLUSH_BYTES];
+    size_t log_len;
+    int64_t log_flushed_ms;
+} deploy_t;
+
+void faas_service_spec_free(faas_service_spec_t *spec)
+{
+    if (spec == NULL)
+        return;
+    char *strings[] = {spec->name, spec->tag, spec->runtime, spec->source, spec->volume, spec->binds};
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        free(strings[i]);
+    faas_env_free(spec->env, spec->env_len);
+    free(spec->zip);
+    free(spec);
+}
+
+static void deploy_free(deploy_t *d)
+{
+    faas_service_spec_free(d->spec);
+    free(d->tar);
+    free(d->old_container);
+    free(d->old_image);
+    free(d);
+}
+
+/* ---- the build log, written to the store in chunks while the build runs ---- */
+
+static void log_flush(deploy_t *d)
+{
+    faas_error_t err = {0};
+    if (d->log_len > 0 && faas_store_build_log_append(d->s->app->store, d->build_id, d->log, d->log_len, &err) != FAAS_OK)
+        faas_log_warn("deploy %s: build log: %s", d->spec->name, err.msg);
+    d->log_len = 0;
+    d->log_flushed_ms = faas_clock_mono_ms();
+}
+
+static void log_add(deploy_t *d, const char *text, size_t len)
+{
+    while (len > 0) {
+        size_t n = len < sizeof(d->log) - d->log_len ? len : sizeof(d->log) - d->log_len;
+        memcpy(d->log + d->log_len, text, n);
+        d->log_len += n;
+        text += n;
+        len -= n;
+        if (d->log_len == sizeof(d->log))
+            log_flush(d);
+    }
+    if (faas_clock_mono_ms() - d->log_flushed_ms >= LOG_FLUSH_MS)
+        log_flush(d); /* so GET /function/logs/:name?source=build follows the build */
+}
+
+static void on_build_line(void *cbdata, const char *text, size_t len)
+{
+    log_add(cbdata, text, len);
+}
+
+static void log_say(deploy_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_say(deploy_t *d, const char *fmt, ...)
+{
+    char line[FAAS_ERROR_MSG_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    log_add(d, line, n < 0 ? 0 : ((size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1));
+}
+
+/* ---- record updates ---- */
+
+typedef struct outcome {
+    deploy_t *d;
+    faas_function_status_t status;
+    faas_build_status_t build_status;
+    const char *error;
+    const char *image, *container, *address; /* the new version, on success */
+} outcome_t;
+
+static faas_err_t set_string(char **slot, const char *value, faas_error_t *err)
+{
+    char *copy = value != NULL ? strdup(value) : NULL;
+    if (value != NULL && copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    free(*slot);
+    *slot = copy;
+    return FAAS_OK;
+}
+
+/* Copies the uploaded configuration into the record: it becomes what serves. */
+static faas_err_t take_spec(faas_function_t *fn, const faas_service_spec_t *spec, faas_error_t *err)
+{
+    faas_err_t rc = FAAS_OK;
+    char **slots[] = {&fn->tag, &fn->runtime, &fn->source, &fn->volume, &fn->binds};
+    const char *values[] = {spec->tag, spec->runtime, spec->source, spec->volume, spec->binds};
+    for (size_t i = 0; rc == FAAS_OK && i < sizeof(slots) / sizeof(slots[0]); i++)
+        rc = set_string(slots[i], values[i], err);
+    fn->port = spec->port;
+    fn->container_port = spec->container_port;
+    faas_env_var_t *env = NULL;
+    if (rc == FAAS_OK)
+        rc = faas_env_copy(spec->env, spec->env_len, &env, err);
+    if (rc == FAAS_OK) {
+        faas_env_free(fn->env, fn->env_len);
+        fn->env = env;
+        fn->env_len = spec->env_len;
+    }
+    return rc;
+}
+
+static faas_err_t on_outcome(faas_function_t *fn, void *cbdata, faas_error_t *err)
+{
+    outcome_t *o = cbdata;
+    int64_t now = faas_clock_now_ms();
+    if (fn->build.id == NULL || strcmp(fn->build.id, o->d->build_id) != 0)
+        return faas_error_set(err, FAAS_ECONFLICT, "the record moved on to another build");
+    fn->status = o->status;
+    fn->build.status = o->build_status;
+    fn->updated_at = now;
+    if (o->build_status != FAAS_BUILD_BUILDING)
+        fn->build.finished_at = now;
+    faas_err_t rc = set_string(&fn->build.error, o->error, err);
+    if (rc == FAAS_OK && o->container != NULL) {
+        /* The switch: from here on the new version is what serves. */
+        rc = take_spec(fn, o->d->spec, err);
+        if (rc == FAAS_OK)
+            rc = set_string(&fn->prev_image, fn->image_id, err);
+        if (rc == FAAS_OK)
+            rc = set_string(&fn->image_id, o->image, err);
+        if (rc == FAAS_OK)
+            rc = set_string(&fn->container_id, o->container, err);
+        if (rc == FAAS_OK)
+            rc = set_string(&fn->address, o->address, err);
+    }
+    return rc;
+}
+
+static void record_outcome(deploy_t *d, outcome_t *o)
+{
+    faas_error_t err = {0};
+    o->d = d;
+    if (faas_store_function_update(d->s->app->store, d->spec->name, on_outcome, o, NULL, &err) != FAAS_OK)
+        faas_log_error("deploy %s: cannot record the outcome of build %s: %s", d->spec->name, d->build_id, err.msg);
+    faas_build_t b = {.id = d->build_id, .function = d->spec->name, .status = o->build_status,
+                      .finished_at = o->build_status == FAAS_BUILD_BUILDING ? 0 : faas_clock_now_ms(),
+                      .error = (char *)o->error};
+    faas_build_t old = {0};
+    if (faas_store_build_get(d->s->app->store, d->build_id, &old, NULL) == FAAS_OK)
+        b.started_at = old.started_at;
+    faas_build_free(&old);
+    if (faas_store_build_put(d->s->app->store, &b, &err) != FAAS_OK)
+        faas_log_error("deploy %s: cannot record build %s: %s", d->spec->name, d->build_id, err.msg);
+}
+
+/* After the old version is gone there is nothing to roll back to: forget its image (unless a
+ * newer deploy switched meanwhile and previousImage now names another one). */
+static faas_err_t on_retired_image(faas_function_t *fn, void *cbdata, faas_error_t *err)
+{
+    const char *retired = cbdata;
+    if (fn->prev_image == NULL || retired == NULL || strcmp(fn->prev_image, retired) != 0)
+        return FAAS_OK;
+    return set_string(&fn->prev_image, NULL, err);
+}
+
+/* ---- the deploy job ---- */
+
+static void fail(deploy_t *d, const char *container, const char *image, const char *error)
+{
+    faas_log_warn("deploy %s: build %.8s failed: %s", d->spec->name, d->build_id, error);
+    log_say(d, "faas: deploy failed: %s\n", error);
+    log_flush(d);
+    faas_service__remove(d->s, container, image != NULL && (d->old_image == NULL || strcmp(image, d->old_image) != 0)
+                                              ? image : NULL);
+    outcome_t o = {.status = FAAS_FUNCTION_FAILED, .build_status = FAAS_BUILD_FAILED, .error = error};
+    record_outcome(d, &o);
+    if (d->claimed_port)
+        faas_proxy_release_port(d->s->app->proxy, d->spec->port, d->spec->name);
+    faas_proxy_publish(d->s->app->proxy, d->s->app->store, NULL, NULL); /* a first deploy now answers "failed" */
+}
+
+/* Names the image with the operator's tag ("repo[:tag]", tag "latest" when absent). */
+static void apply_tag(deploy_t *d, const char *image)
+{
+    char repo[256];
+    snprintf(repo, sizeof(repo), "%s", d->spec->tag);
+    char *colon = strrchr(repo, ':'), *slash = strrchr(repo, '/');
+    const char *tag = "latest";
+    if (colon != NULL && (slash == NULL || colon > slash)) {
+        *colon = '\0';
+        tag = colon + 1;
+    }
+    faas_error_t err = {0};
+    if (faas_docker_image_tag(d->s->app->docker, image, repo, tag, &err) != FAAS_OK)
+        faas_log_warn("deploy %s: %s", d->spec->name, err.msg);
+}
+
+static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[FAAS_DOCKER_ID_MAX], faas_error_t *err)
+{
+    char internal[160], leftovers[96];
+    snprintf(internal, sizeof(internal), "%s-%s:%.12s", cfg->docker.image_prefix, d->spec->name, d->build_id);
+    snprintf(leftovers, sizeof(leftovers), "faas.function=%s", d->spec->name);
+    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = FAAS_BUILD_DOCKERFILE, /* labels: see make_context */
+                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
+                                     .on_line = on_build_line, .cbdata = d};
+    log_say(d, "faas: building %s\n", internal);
+    faas_err_t rc = faas_docker_build(d->s->app->docker, d->tar, d->tar_len, &opts, image, err);
+    free(d->tar);
+    d->tar = NULL;
+    return rc;
+}
+
+static void deploy_run(void *data)
+{
+    deploy_t *d = data;
+    faas_services_t *s = d->s;
+    faas_config_t *cfg = faas_service__config(s);
+    char image[FAAS_DOCKER_ID_MAX] = "", container[FAAS_DOCKER_ID_MAX] = "", address[FAAS_SERVICE_ADDRESS_MAX];
+    faas_error_t err = {0};
+    d->log_flushed_ms = faas_clock_mono_ms();
+    if (build_image(d, cfg, image, &err) != FAAS_OK) {
+        fail(d, NULL, NULL, err.msg);
+        goto done;
+    }
+    log_say(d, "faas: built %s, starting a container\n", image);
+    outcome_t starting = {.status = FAAS_FUNCTION_STARTING, .build_status = FAAS_BUILD_BUILDING};
+    record_outcome(d, &starting);
+    faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
+                        .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
+                        .binds = d->spec->binds};
+    if (faas_service__run_container(s, &v, container, address, &err) != FAAS_OK ||
+        faas_service__wait_ready(s, container, address, cfg->limits.start_timeout_ms, &err) != FAAS_OK) {
+        fail(d, container, image, err.msg);
+        goto done;
+    }
+    log_say(d, "faas: the new container answers on %s; switching traffic to it\n", address);
+    log_flush(d);
+    outcome_t ok = {.status = FAAS_FUNCTION_RUNNING, .build_status = FAAS_BUILD_SUCCEEDED, .image = image,
+                    .container = container, .address = address};
+    record_outcome(d, &ok);
+    apply_tag(d, image);
+    /* The new version is what the record serves: the next operation may start. Retiring the old
+     * one goes on here; reconcile leaves a container being retired alone. */
+    faas_service__release(s, d->spec->name);
+    faas_log_info("deploy %s: build %.8s serves on %s", d->spec->name, d->build_id, address);
+    char host[320];
+    if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
+        faas_certs_request(s->app->certs, host); /* the policy decides whether it gets one */
+    faas_service__switch(s, d->spec->name, d->old_container, d->old_image, d->old_port);
+    faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
+    faas_config_unref(cfg);
+    deploy_free(d);
+    return;
+done:
+    faas_service__release(s, d->spec->name);
+    faas_config_unref(cfg);
+    deploy_free(d);
+}
+
+/* ---- before the answer: what needs the store or Docker ---- */
+
+static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error_t *err)
+{
+    char *dockerfile = NULL;
+    size_t len = 0;
+    faas_err_t rc = faas_runtimes_read(d->s->app->store, cfg->data_dir, d->spec->runtime, &dockerfile, &len, err);
+    if (rc == FAAS_ENOTFOUND)
+        return faas_error_set(err, FAAS_ENOTFOUND, "Runtime not found: %s", d->spec->runtime);
+    if (rc != FAAS_OK)
+        return rc;
+    faas_build_context_t *ctx = faas_build_context_create();
+    faas_build_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
+                                      .max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
+    rc = faas_build_context_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
+    /* Docker's labels= parameter costs one build step (a container) per label: LABEL lines carry them. */
+    faas_build_labels_t labels = {.kind = "service", .function = d->spec->name, .build_id = d->build_id};
+    if (rc == FAAS_OK)
+        rc = faas_build_context_add_dockerfile(ctx, dockerfile, len, &labels, err);
+    if (rc == FAAS_OK)
+        rc = faas_build_context_finish(ctx, &d->tar, &d->tar_len, err);
+    faas_build_context_dispose(ctx);
+    free(dockerfile);
+    free(d->spec->zip); /* the tar holds it now */
+    d->spec->zip = NULL;
+    return rc;
+}
+
+/* Creates the folders of the function's own volumes (Docker would make them root-owned). */
+static faas_err_t make_volume_dirs(const deploy_t *d, const faas_config_t *cfg, faas_error_t *err)
+{
+    char base[1024], *binds = d->spec->binds != NULL ? strdup(d->spec->binds) : NULL, *save = NULL;
+    snprintf(base, sizeof(base), "%s/volumes/%s/", cfg->data_dir, d->spec->name);
+    faas_err_t rc = d->spec->binds != NULL && binds == NULL ? faas_error_set(err, FAAS_ENOMEM, "out of memory") : FAAS_OK;
+    for (char *b = binds ? strtok_r(binds, ",", &save) : NULL; rc == FAAS_OK && b != NULL; b = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(b, ':');
+        if (colon != NULL)
+            *colon = '\0';
+        if (strncmp(b, base, strlen(base)) == 0)
+            rc = faas_fs_mkdirs(b, 0755, "volume", err);
+    }
+    free(binds);
+    return rc;
+}
+
+/* The tag may name an image faas built for this function, or none yet. */
+static faas_err_t check_tag(faas_services_t *s, const char *name, const char *tag, faas_error_t *err)
+{
+    cJSON *image = NULL;
+    faas_err_t rc = faas_docker_image_inspect(s->app->docker, tag, &image, err);
+    if (rc == FAAS_ENOTFOUND)
+        return FAAS_OK;
+    if (rc != FAAS_OK)
+        return rc;
+    cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(image, "Config"), "Labels");
+    const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(labels, "faas.function"));
+    if (owner == NULL)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names an image faas does not own", tag);
+    else if (strcmp(owner, name) != 0)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names the image of function '%s'", tag, owner);
+    cJSON_Delete(image);
+    return rc;
+}
+
+static faas_err_t on_new_build(faas_function_t *fn, void *cbdata, faas_error_t *err)
+{
+    deploy_t *d = cbdata;
+    if (fn->kind != FAAS_KIND_SERVICE)
+        return faas_error_set(err, FAAS_ECONFLICT, "'%s' is a job function", fn->name);
+    fn->status = FAAS_FUNCTION_BUILDING;
+    fn->updated_at = faas_clock_now_ms();
+    fn->build.status = FAAS_BUILD_BUILDING;
+    fn->build.started_at = fn->updated_at;
+    fn->build.finished_at = 0;
+    faas_err_t rc = set_string(&fn->build.id, d->build_id, err);
+    if (rc == FAAS_OK)
+        rc = set_string(&fn->build.error, NULL, err);
+    if (rc == FAAS_OK && fn->container_id == NULL)
+        rc = take_spec(fn, d->spec, err); /* nothing serves yet: the record shows the upload */
+    return rc;
+}
+
+/* Writes the build into the record (new or existing) and the build table. */
+static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *err)
+{
+    faas_store_t *store = d->s->app->store;
+    faas_function_t fn = {0};
+    faas_err_t rc = faas_store_function_get(store, d->spec->name, &fn, err);
+    if (rc == FAAS_ENOTFOUND) {
+        uuid_t uu;
+        char id[37];
+        uuid_generate_random(uu);
+        uuid_unparse_lower(uu, id);
+        fn = (faas_function_t){.id = strdup(id), .name = strdup(d->spec->name), .kind = FAAS_KIND_SERVICE,
+                               .created_at = faas_clock_now_ms()};
+        rc = on_new_build(&fn, d, err);
+        if (rc == FAAS_OK)
+            rc = faas_store_function_create(store, &fn, err);
+    } else if (rc == FAAS_OK) {
+        d->old_port = fn.container_id != NULL ? fn.port : 0;
+        d->old_container = fn.container_id ? strdup(fn.container_id) : NULL;
+        d->old_image = fn.image_id ? strdup(fn.image_id) : NULL;
+        faas_function_free(&fn);
+        rc = faas_store_function_update(store, d->spec->name, on_new_build, d, &fn, err);
+    }
+    faas_build_t b = {.id = d->build_id, .function = d->spec->name, .status = FAAS_BUILD_BUILDING,
+                      .started_at = faas_clock_now_ms()};
+    if (rc == FAAS_OK)
+        rc = faas_store_build_put(store, &b, err);
+    if (rc == FAAS_OK)
+        *out = fn;
+    else
+        faas_function_free(&fn);
+    return rc;
+}
+
+faas_err_t faas_service_deploy(faas_services_t *s, faas_service_spec_t *spec, faas_function_t *out, faas_error_t *err)
+{
+    deploy_t *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        faas_service_spec_free(spec);
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    d->s = s;
+    d->spec = spec;
+    uuid_t uu;
+    uuid_generate_random(uu);
+    uuid_unparse_lower(uu, d->build_id);
+    faas_config_t *cfg = faas_service__config(s);
+    char owner[64];
+    faas_err_t rc = faas_service__claim(s, spec->name, d->build_id, err);
+    if (rc != FAAS_OK) {
+        faas_config_unref(cfg);
+        deploy_free(d);
+        return rc;
+    }
+    rc = make_context(d, cfg, err);
+    if (rc == FAAS_OK)
+        rc = check_tag(s, spec->name, spec->tag, err);
+    if (rc == FAAS_OK)
+        rc = make_volume_dirs(d, cfg, err);
+    if (rc == FAAS_OK) {
+        d->claimed_port = !faas_proxy_port_owner(s->app->proxy, spec->port, owner, sizeof(owner));
+        rc = faas_proxy_reserve_port(s->app->proxy, spec->port, spec->name, err);
+        if (rc != FAAS_OK)
+            d->claimed_port = 0;
+    }
+    if (rc == FAAS_OK)
+        rc = record_build(d, out, err);
+    if (rc == FAAS_OK && d->old_container == NULL)
+        faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL); /* the route appears, answering 503 */
+    if (rc == FAAS_OK && faas_jobs_submit(s->app->jobs, NULL, deploy_run, NULL, d) != 0) {
+        faas_function_free(out);
+        rc = faas_error_set(err, FAAS_EUNAVAIL, "the server is shutting down");
+    }
+    faas_config_unref(cfg);
+    if (rc != FAAS_OK) {
+        if (d->claimed_port && (d->old_port != spec->port))
+            faas_proxy_release_port(s->app->proxy, spec->port, spec->name);
+        faas_service__release(s, spec->name);
+        deploy_free(d);
+        return rc;
+    }
+    faas_log_info("deploy %s: build %.8s queued", spec->name, d->build_id);
+    return FAAS_OK;
+}

@@ -1,0 +1,372 @@
+/*
+ * service_reconcile.c: keeping Docker in line with the records. Reconcile
+ * runs at start-up, every restart_interval and when the engine reports a
+ * service container died or started; cleanup runs every cleanup_interval.
+ * A thread follows the engine's event stream. Worker threads (the events
+ * thread only queues work).
+ *
+ * DESIGN
+ * - The record is the truth. A labelled container no record names (left by
+ *   a deploy or a faas killed half-way) is removed; a record whose container
+ *   is gone gets a new one from its image; a stopped container that should
+ *   run is started; a changed address is written back and published.
+ * - A function with an operation in progress (busy) is left alone: that
+ *   operation owns its containers until it ends.
+ */
+#include "internal.h"
+#include "faas/core/clock.h"
+#include "faas/core/log.h"
+#include "faas/service/runtimes.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TEMP_MAX_AGE_S 3600
+#define RUNTIME_ORPHAN_MIN_AGE_S 60
+
+/* ---- one function ---- */
+
+typedef struct fix {
+    int interrupted;   /* its build died with the faas that ran it */
+    int clear_prev;    /* the previous image is gone */
+    faas_function_status_t status;
+} fix_t;
+
+static faas_err_t on_fix(faas_function_t *fn, void *cbdata, faas_error_t *err)
+{
+    fix_t *f = cbdata;
+    if (f->interrupted && fn->build.status == FAAS_BUILD_BUILDING) {
+        fn->build.status = FAAS_BUILD_FAILED;
+        fn->build.finished_at = faas_clock_now_ms();
+        free(fn->build.error);
+        fn->build.error = strdup("interrupted: faas stopped during this build");
+        fn->status = f->status;
+    }
+    if (f->clear_prev) {
+        free(fn->prev_image);
+        fn->prev_image = NULL;
+    }
+    (void)err;
+    return FAAS_OK;
+}
+
+/* Brings fn back in line; returns 1 if the routes may have changed. The caller holds fn busy. */
+static int reconcile_function(faas_services_t *s, const faas_function_t *fn)
+{
+    faas_error_t err = {0};
+    fix_t fix = {.status = fn->container_id != NULL ? FAAS_FUNCTION_RUNNING : FAAS_FUNCTION_FAILED};
+    fix.interrupted = fn->build.status == FAAS_BUILD_BUILDING; /* busy says no deploy runs it */
+    if (fn->prev_image != NULL && (fn->image_id == NULL || strcmp(fn->prev_image, fn->image_id) != 0)) {
+        faas_service__remove(s, NULL, fn->prev_image); /* a deploy switched, then faas stopped before retiring */
+        fix.clear_prev = 1;
+    } else if (fn->prev_image != NULL) {
+        fix.clear_prev = 1;
+    }
+    if (fix.interrupted || fix.clear_prev)
+        faas_store_function_update(s->app->store, fn->name, on_fix, &fix, NULL, NULL);
+    int stopped = fn->status == FAAS_FUNCTION_STOPPED;
+    if (stopped || fn->container_id == NULL)
+        return fix.interrupted;
+    int running = 0;
+    char address[FAAS_SERVICE_ADDRESS_MAX];
+    faas_err_t rc = faas_service__inspect(s, fn->container_id, fn->container_port, &running, address, &err);
+    /* "failed" with a running container: the latest deploy failed and the old version serves. */
+    int settled = fn->status == FAAS_FUNCTION_RUNNING || fn->status == FAAS_FUNCTION_FAILED;
+    if (rc == FAAS_OK && running && fn->address != NULL && strcmp(address, fn->address) == 0 && settled)
+        return fix.interrupted; /* all is well */
+    if (rc != FAAS_OK && rc != FAAS_ENOTFOUND) {
+        faas_log_warn("reconcile %s: %s", fn->name, err.msg);
+        return 0;
+    }
+    faas_log_info("reconcile %s: container %.12s is %s; bringing it back", fn->name, fn->container_id,
+                  rc == FAAS_ENOTFOUND ? "gone" : running ? "at a new address" : "not running");
+    faas_function_t now = {0};
+    if (faas_store_function_get(s->app->store, fn->name, &now, &err) == FAAS_OK &&
+        faas_service__bring_up(s, &now, &err) != FAAS_OK)
+        faas_log_error("reconcile %s: %s", fn->name, err.msg);
+    if (now.container_id != NULL && rc == FAAS_ENOTFOUND)
+        faas_log_info("reconcile %s: replaced its container", fn->name);
+    faas_function_free(&now);
+    return 1;
+}
+
+static int reconcile_name(faas_services_t *s, const char *name)
+{
+    if (faas_service__claim_background(s, name) != 0)
+        return 0; /* an operation in progress owns it */
+    faas_function_t fn = {0};
+    int changed = 0;
+    if (faas_store_function_get(s->app->store, name, &fn, NULL) == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
+        changed = reconcile_function(s, &fn);
+    faas_function_free(&fn);
+    faas_service__release(s, name);
+    return changed;
+}
+
+/* ---- every function ---- */
+
+static int named_by_a_record(const faas_function_t *fns, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fns[i].container_id != NULL && strcmp(fns[i].container_id, id) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *label(const cJSON *item, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "Labels"), key));
+}
+
+/* Removes labelled service containers no record names and no operation owns. */
+static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_t n)
+{
+    cJSON *list = NULL;
+    faas_error_t err = {0};
+    if (faas_docker_container_list(s->app->docker, "faas.kind=service", 1, &list, &err) != FAAS_OK) {
+        faas_log_warn("reconcile: %s", err.msg);
+        return;
+    }
+    cJSON *c;
+    cJSON_ArrayForEach(c, list) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), *fn = label(c, "faas.function");
+        if (id == NULL || named_by_a_record(fns, n, id) || label(c, "faas.managed") == NULL)
+            continue;
+        if ((fn != NULL && faas_service__busy(s, fn, NULL)) || faas_service__retiring(s, id))
+            continue;
+        faas_log_info("reconcile: removing container %.12s of %s: no record names it", id, fn ? fn : "?");
+        faas_service__remove(s, id, NULL);
+    }
+    cJSON_Delete(list);
+}
+
+void faas_services_reconcile(faas_services_t *s)
+{
+    faas_error_t err = {0};
+    if (faas_docker_network_ensure(s->app->docker, s->network, 0, &err) != FAAS_OK) {
+        faas_log_warn("reconcile: %s", err.msg);
+        return; /* the engine is away: nothing can be brought back now */
+    }
+    faas_function_t *fns = NULL;
+    size_t n = 0;
+    if (faas_store_function_list(s->app->store, &fns, &n, &err) != FAAS_OK) {
+        faas_log_error("reconcile: %s", err.msg);
+        return;
+    }
+    int changed = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fns[i].kind == FAAS_KIND_SERVICE)
+            changed |= reconcile_name(s, fns[i].name);
+    faas_function_array_free(fns, n);
+    /* Orphans against the records as they are now (bringing functions back replaced containers). */
+    if (faas_store_function_list(s->app->store, &fns, &n, &err) == FAAS_OK) {
+        remove_orphans(s, fns, n);
+        faas_function_array_free(fns, n);
+    }
+    if (changed)
+        faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL);
+}
+
+/* ---- cleanup ---- */
+
+static int image_in_use(faas_services_t *s, const cJSON *image, const faas_function_t *fns, size_t n)
+{
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id")), *fn = label(image, "faas.function");
+    if (id == NULL || (fn != NULL && faas_service__busy(s, fn, NULL)))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if ((fns[i].image_id && strcmp(fns[i].image_id, id) == 0) || (fns[i].prev_image && strcmp(fns[i].prev_image, id) == 0))
+            return 1;
+    return 0;
+}
+
+static void remove_unused_images(faas_services_t *s)
+{
+    faas_function_t *fns = NULL;
+    size_t n = 0;
+    cJSON *images = NULL;
+    faas_error_t err = {0};
+    if (faas_store_function_list(s->app->store, &fns, &n, &err) != FAAS_OK ||
+        faas_docker_image_list(s->app->docker, "faas.managed=1", &images, &err) != FAAS_OK) {
+        faas_log_warn("cleanup: %s", err.msg);
+        faas_function_array_free(fns, n);
+        return;
+    }
+    cJSON *image;
+    cJSON_ArrayForEach(image, images) {
+        if (image_in_use(s, image, fns, n))
+            continue;
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id"));
+        faas_err_t rc = faas_docker_image_remove(s->app->docker, id, 0, &err);
+        if (rc == FAAS_OK)
+            faas_log_info("cleanup: removed image %.19s (no function uses it)", id);
+        else if (rc != FAAS_ECONFLICT && rc != FAAS_ENOTFOUND)
+            faas_log_warn("cleanup: %s", err.msg);
+    }
+    cJSON_Delete(images);
+    faas_function_array_free(fns, n);
+}
+
+/* Removes files directly under dir older than max_age_s (buffers libh2o or a crash left behind). */
+static void remove_stale_files(const char *dir, int64_t max_age_s)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > max_age_s && unlink(path) == 0)
+            faas_log_info("cleanup: removed stale %s", path);
+    }
+    closedir(d);
+}
+
+void faas_services_cleanup(faas_services_t *s)
+{
+    faas_config_t *cfg = faas_service__config(s);
+    faas_error_t err = {0};
+    long removed = faas_runtimes_cleanup(s->app->store, cfg->data_dir, RUNTIME_ORPHAN_MIN_AGE_S, &err);
+    if (removed < 0)
+        faas_log_warn("cleanup: %s", err.msg);
+    else if (removed > 0)
+        faas_log_info("cleanup: removed %ld orphan runtime file(s)", removed);
+    remove_stale_files(cfg->temp_dir, TEMP_MAX_AGE_S);
+    remove_unused_images(s);
+    faas_config_unref(cfg);
+}
+
+/* ---- the periodic jobs and the events thread ---- */
+
+static int64_t restart_interval(void *data)
+{
+    faas_config_t *cfg = faas_service__config(data);
+    int64_t ms = cfg->restart_interval_ms;
+    faas_config_unref(cfg);
+    return ms;
+}
+
+static int64_t cleanup_interval(void *data)
+{
+    faas_config_t *cfg = faas_service__config(data);
+    int64_t ms = cfg->cleanup_interval_ms;
+    faas_config_unref(cfg);
+    return ms;
+}
+
+static void on_reconcile_job(void *data)
+{
+    faas_services_reconcile(data);
+}
+
+static void on_cleanup_job(void *data)
+{
+    faas_services_cleanup(data);
+}
+
+typedef struct named_job {
+    faas_services_t *s;
+    char name[64];
+} named_job_t;
+
+static void on_reconcile_one(void *data)
+{
+    named_job_t *j = data;
+    if (reconcile_name(j->s, j->name))
+        faas_proxy_publish(j->s->app->proxy, j->s->app->store, NULL, NULL);
+    free(j);
+}
+
+static int on_event(void *cbdata, const cJSON *event)
+{
+    faas_services_t *s = cbdata;
+    const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(event, "Action"));
+    cJSON *attrs = cJSON_GetObjectItem(cJSON_GetObjectItem(event, "Actor"), "Attributes");
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.kind"));
+    const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.function"));
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(event, "id"));
+    if (id != NULL && faas_service__retiring(s, id))
+        return atomic_load(&s->stopping); /* faas is removing it: its death is expected */
+    if (action != NULL && kind != NULL && fn != NULL && strcmp(kind, "service") == 0 &&
+        (strcmp(action, "die") == 0 || strcmp(action, "start") == 0)) {
+        named_job_t *j = calloc(1, sizeof(*j));
+        if (j != NULL) {
+            j->s = s;
+            snprintf(j->name, sizeof(j->name), "%s", fn);
+            if (faas_jobs_submit(s->app->jobs, NULL, on_reconcile_one, NULL, j) != 0)
+                free(j);
+        }
+    }
+    return atomic_load(&s->stopping);
+}
+
+static void *events_main(void *arg)
+{
+    faas_services_t *s = arg;
+    int64_t since = 0;
+    while (!atomic_load(&s->stopping)) {
+        faas_error_t err = {0};
+        int64_t started = time(NULL);
+        faas_docker_events(s->app->docker, "faas.managed=1", since, on_event, s, &s->stopping, &err);
+        if (atomic_load(&s->stopping))
+            break;
+        /* The stream ended: the engine restarted or went away. Look at everything once it answers. */
+        if (since != 0)
+            faas_log_warn("events: %s; reconnecting", err.msg[0] ? err.msg : "stream ended");
+        since = started;
+        for (int i = 0; i < 10 && !atomic_load(&s->stopping); i++) {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        if (faas_docker_ping(s->app->docker, 1000, NULL) == FAAS_OK)
+            faas_jobs_submit(s->app->jobs, NULL, on_reconcile_job, NULL, s);
+    }
+    return NULL;
+}
+
+faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
+{
+    faas_function_t *fns = NULL;
+    size_t n = 0;
+    faas_err_t rc = faas_store_function_list(s->app->store, &fns, &n, err);
+    if (rc != FAAS_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        faas_error_t perr = {0};
+        if (fns[i].kind == FAAS_KIND_SERVICE && fns[i].port > 0 &&
+            faas_proxy_reserve_port(s->app->proxy, fns[i].port, fns[i].name, &perr) != FAAS_OK)
+            faas_log_error("service %s: %s; it is reachable by name only", fns[i].name, perr.msg);
+    }
+    faas_function_array_free(fns, n);
+    rc = faas_proxy_publish(s->app->proxy, s->app->store, NULL, err);
+    if (rc != FAAS_OK)
+        return rc;
+    faas_config_t *cfg = faas_service__config(s);
+    int64_t first_cleanup = cfg->cleanup_interval_ms;
+    faas_config_unref(cfg);
+    if (faas_jobs_every(s->app->jobs, 0, restart_interval, on_reconcile_job, s) != 0 ||
+        faas_jobs_every(s->app->jobs, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0)
+        return faas_error_set(err, FAAS_ENOMEM, "cannot schedule the reconcile and cleanup jobs");
+    if (pthread_create(&s->events_thread, NULL, events_main, s) != 0)
+        return faas_error_set(err, FAAS_EIO, "cannot start the Docker events thread");
+    s->events_started = 1;
+    return FAAS_OK;
+}
+
+void faas_services_stop(faas_services_t *s)
+{
+    atomic_store(&s->stopping, 1);
+    if (s->events_started)
+        pthread_join(s->events_thread, NULL);
+    s->events_started = 0;
+}

@@ -1,0 +1,492 @@
+/*
+ * record.c: JSON serialisers and parsers of the faas records, driven by one field table per
+ * record type so the key names, types and ranges are written down once.
+ * Pure functions without shared state: any thread may call them.
+ */
+#include "faas/store/record.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Enum fields are read and written through an int; these hold for GCC and Clang on Linux. */
+_Static_assert(sizeof(faas_kind_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(faas_function_status_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(faas_build_status_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(faas_invocation_status_t) == sizeof(int), "enum size");
+
+/* Largest integer a JSON number (an IEEE double) carries exactly: 2^53. */
+#define MAX_EXACT 9007199254740992LL
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const kind_names[] = {"service", "job"};
+static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed"};
+static const char *const build_status_names[] = {"building", "succeeded", "failed"};
+static const char *const invocation_status_names[] = {"succeeded", "failed", "timeout", "error"};
+
+typedef enum field_type { F_STR, F_INT, F_I64, F_ENUM } field_type_t;
+
+/* One JSON key of a record: where it lives in the struct and what it may hold. */
+typedef struct field {
+    const char *key;
+    field_type_t type;
+    size_t off;
+    int required;
+    int64_t min, max;          /* F_INT, F_I64 */
+    const char *const *names;  /* F_ENUM */
+    size_t nnames;             /* F_ENUM */
+} field_t;
+
+#define STR(T, m, k, req) {k, F_STR, offsetof(T, m), req, 0, 0, NULL, 0}
+#define INT(T, m, k, lo, hi) {k, F_INT, offsetof(T, m), 0, lo, hi, NULL, 0}
+#define I64(T, m, k) {k, F_I64, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
+#define ENUM(T, m, k, tab) {k, F_ENUM, offsetof(T, m), 1, 0, 0, tab, NELEMS(tab)}
+
+static const field_t function_fields[] = {
+    STR(faas_function_t, id, "functionId", 1),
+    STR(faas_function_t, name, "name", 1),
+    ENUM(faas_function_t, kind, "kind", kind_names),
+    STR(faas_function_t, language, "language", 0),
+    STR(faas_function_t, runtime, "runtime", 0),
+    STR(faas_function_t, tag, "tag", 0),
+    INT(faas_function_t, port, "port", 0, 65535),
+    INT(faas_function_t, container_port, "container_port", 0, 65535),
+    STR(faas_function_t, volume, "volume", 0),
+    ENUM(faas_function_t, status, "status", function_status_names),
+    STR(faas_function_t, image_id, "imageId", 0),
+    STR(faas_function_t, container_id, "id", 0),
+    STR(faas_function_t, prev_image, "previousImage", 0),
+    STR(faas_function_t, address, "address", 0),
+    STR(faas_function_t, binds, "binds", 0),
+    STR(faas_function_t, source, "source", 0),
+    I64(faas_function_t, created_at, "createdAt"),
+    I64(faas_function_t, updated_at, "updatedAt"),
+    I64(faas_function_t, last_executed, "lastExecuted"),
+};
+
+static const field_t build_info_fields[] = {
+    STR(faas_build_info_t, id, "id", 1),
+    ENUM(faas_build_info_t, status, "status", build_status_names),
+    I64(faas_build_info_t, started_at, "startedAt"),
+    I64(faas_build_info_t, finished_at, "finishedAt"),
+    STR(faas_build_info_t, error, "error", 0),
+};
+
+static const field_t runtime_fields[] = {
+    STR(faas_runtime_t, name, "name", 1),
+    STR(faas_runtime_t, file, "fileName", 0),
+    I64(faas_runtime_t, created_at, "createdAt"),
+};
+
+static const field_t build_fields[] = {
+    STR(faas_build_t, id, "id", 1),
+    STR(faas_build_t, function, "functionName", 0),
+    ENUM(faas_build_t, status, "status", build_status_names),
+    I64(faas_build_t, started_at, "startedAt"),
+    I64(faas_build_t, finished_at, "finishedAt"),
+    STR(faas_build_t, error, "error", 0),
+};
+
+static const field_t invocation_fields[] = {
+    STR(faas_invocation_t, id, "invocationId", 1),
+    STR(faas_invocation_t, function_id, "functionId", 1),
+    I64(faas_invocation_t, started_at, "startedAt"),
+    I64(faas_invocation_t, duration_ms, "durationMs"),
+    INT(faas_invocation_t, exit_code, "exitCode", -2147483647LL - 1, 2147483647LL),
+    ENUM(faas_invocation_t, status, "status", invocation_status_names),
+    STR(faas_invocation_t, output, "output", 0),
+};
+
+/* ---- names and enums ---- */
+
+int faas_record_valid_name(const char *name)
+{
+    if (name == NULL)
+        return 0;
+    size_t len = strlen(name);
+    if (len == 0 || len > FAAS_RECORD_NAME_MAX || name[0] == '-' || name[len - 1] == '-')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *enum_name(const char *const *names, size_t n, int v)
+{
+    return (v >= 0 && (size_t)v < n) ? names[v] : "?";
+}
+
+static int enum_parse(const char *const *names, size_t n, const char *s, int *out)
+{
+    for (size_t i = 0; s != NULL && i < n; i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+#define ENUM_API(prefix, type, tab)                                                                     \
+    const char *prefix##_name(type v) { return enum_name(tab, NELEMS(tab), (int)v); }                   \
+    int prefix##_parse(const char *s, type *out)                                                        \
+    {                                                                                                   \
+        int v;                                                                                          \
+        if (enum_parse(tab, NELEMS(tab), s, &v) != 0)                                                   \
+            return -1;                                                                                  \
+        *out = (type)v;                                                                                 \
+        return 0;                                                                                       \
+    }
+
+ENUM_API(faas_kind, faas_kind_t, kind_names)
+ENUM_API(faas_function_status, faas_function_status_t, function_status_names)
+ENUM_API(faas_build_status, faas_build_status_t, build_status_names)
+ENUM_API(faas_invocation_status, faas_invocation_status_t, invocation_status_names)
+
+/* ---- generic field table walkers ---- */
+
+#define AT(rec, f, T) ((T *)((char *)(rec) + (f)->off))
+#define CAT(rec, f, T) ((const T *)((const char *)(rec) + (f)->off))
+
+static void fields_free(const field_t *fields, size_t n, void *rec)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].type == F_STR) {
+            free(*AT(rec, &fields[i], char *));
+            *AT(rec, &fields[i], char *) = NULL;
+        }
+    }
+}
+
+/* Adds every field of rec to obj; returns 0, or -1 when out of memory. */
+static int fields_to_json(const field_t *fields, size_t n, const void *rec, cJSON *obj)
+{
+    for (size_t i = 0; i < n; i++) {
+        const field_t *f = &fields[i];
+        cJSON *item = NULL;
+        switch (f->type) {
+        case F_STR: {
+            const char *s = *CAT(rec, f, char *);
+            item = s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+            break;
+        }
+        case F_INT: item = cJSON_CreateNumber((double)*CAT(rec, f, int)); break;
+        case F_I64: item = cJSON_CreateNumber((double)*CAT(rec, f, int64_t)); break;
+        case F_ENUM: item = cJSON_CreateString(enum_name(f->names, f->nnames, *CAT(rec, f, int))); break;
+        }
+        if (item == NULL || !cJSON_AddItemToObject(obj, f->key, item)) {
+            cJSON_Delete(item);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static faas_err_t parse_str(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
+{
+    if (!cJSON_IsString(item) || item->valuestring == NULL)
+        return faas_error_set(err, FAAS_EINVAL, "'%s' must be a string", f->key);
+    char *s = strdup(item->valuestring);
+    if (s == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    *AT(rec, f, char *) = s;
+    return FAAS_OK;
+}
+
+static faas_err_t parse_number(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
+{
+    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    /* The range check comes first so the cast that tests integrality is defined. */
+    if (!isfinite(d) || d < (double)f->min || d > (double)f->max || d != (double)(int64_t)d)
+        return faas_error_set(err, FAAS_EINVAL, "'%s' must be an integer in %lld..%lld", f->key,
+                              (long long)f->min, (long long)f->max);
+    if (f->type == F_INT)
+        *AT(rec, f, int) = (int)d;
+    else
+        *AT(rec, f, int64_t) = (int64_t)d;
+    return FAAS_OK;
+}
+
+static faas_err_t parse_enum(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
+{
+    int v;
+    if (!cJSON_IsString(item) || enum_parse(f->names, f->nnames, item->valuestring, &v) != 0) {
+        char list[128] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < f->nnames && len < sizeof(list); i++)
+            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", f->names[i]);
+        return faas_error_set(err, FAAS_EINVAL, "'%s' must be one of %s", f->key, list);
+    }
+    *AT(rec, f, int) = v;
+    return FAAS_OK;
+}
+
+/* Fills rec's fields from obj; on error rec's strings may be half set (fields_free them). */
+static faas_err_t fields_from_json(const field_t *fields, size_t n, const cJSON *obj, void *rec,
+                                   faas_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const field_t *f = &fields[i];
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, f->key);
+        if (item == NULL || cJSON_IsNull(item)) {
+            if (f->required)
+                return faas_error_set(err, FAAS_EINVAL, "'%s' is missing", f->key);
+            continue;
+        }
+        faas_err_t rc = FAAS_OK;
+        switch (f->type) {
+        case F_STR: rc = parse_str(f, item, rec, err); break;
+        case F_INT:
+        case F_I64: rc = parse_number(f, item, rec, err); break;
+        case F_ENUM: rc = parse_enum(f, item, rec, err); break;
+        }
+        if (rc != FAAS_OK)
+            return rc;
+    }
+    return FAAS_OK;
+}
+
+/* The common shape of a parser: zero, check it is an object, walk the table, clean up on error. */
+static faas_err_t record_from_json(const char *what, const field_t *fields, size_t n, const cJSON *json,
+                                   void *rec, size_t size, faas_error_t *err)
+{
+    memset(rec, 0, size);
+    faas_err_t rc = cJSON_IsObject(json) ? fields_from_json(fields, n, json, rec, err)
+                                         : faas_error_set(err, FAAS_EINVAL, "not a JSON object");
+    if (rc != FAAS_OK) {
+        fields_free(fields, n, rec);
+        faas_error_prefix(err, rc, "%s record", what);
+    }
+    return rc;
+}
+
+static cJSON *record_to_json(const field_t *fields, size_t n, const void *rec)
+{
+    cJSON *obj = cJSON_CreateObject();
+    if (obj != NULL && fields_to_json(fields, n, rec, obj) != 0) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* ---- function ---- */
+
+void faas_env_free(faas_env_var_t *env, size_t n)
+{
+    for (size_t i = 0; env != NULL && i < n; i++) {
+        free(env[i].name);
+        free(env[i].value);
+    }
+    free(env);
+}
+
+faas_err_t faas_env_copy(const faas_env_var_t *src, size_t n, faas_env_var_t **dst, faas_error_t *err)
+{
+    *dst = NULL;
+    if (n == 0)
+        return FAAS_OK;
+    faas_env_var_t *copy = calloc(n, sizeof(*copy));
+    for (size_t i = 0; copy != NULL && i < n; i++) {
+        copy[i].name = strdup(src[i].name);
+        copy[i].value = strdup(src[i].value);
+        if (copy[i].name == NULL || copy[i].value == NULL) {
+            faas_env_free(copy, i + 1);
+            copy = NULL;
+        }
+    }
+    if (copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    *dst = copy;
+    return FAAS_OK;
+}
+
+static void env_free(faas_function_t *f)
+{
+    faas_env_free(f->env, f->env_len);
+    f->env = NULL;
+    f->env_len = 0;
+}
+
+void faas_function_free(faas_function_t *f)
+{
+    if (f == NULL)
+        return;
+    fields_free(function_fields, NELEMS(function_fields), f);
+    fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
+    env_free(f);
+    memset(f, 0, sizeof(*f));
+}
+
+void faas_function_array_free(faas_function_t *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        faas_function_free(&arr[i]);
+    free(arr);
+}
+
+static cJSON *env_to_json(const faas_function_t *f)
+{
+    cJSON *obj = cJSON_CreateObject();
+    for (size_t i = 0; obj != NULL && i < f->env_len; i++) {
+        const faas_env_var_t *v = &f->env[i];
+        if (cJSON_AddStringToObject(obj, v->name ? v->name : "", v->value ? v->value : "") == NULL) {
+            cJSON_Delete(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+cJSON *faas_function_to_json(const faas_function_t *f)
+{
+    cJSON *obj = record_to_json(function_fields, NELEMS(function_fields), f);
+    if (obj == NULL)
+        return NULL;
+    /* cJSON_AddItemToObject leaves the item unattached when it fails, so it is deleted here. */
+    cJSON *env = env_to_json(f);
+    if (env == NULL || !cJSON_AddItemToObject(obj, "env", env)) {
+        cJSON_Delete(env);
+        goto fail;
+    }
+    cJSON *build = f->build.id == NULL ? cJSON_CreateNull()
+                                       : record_to_json(build_info_fields, NELEMS(build_info_fields), &f->build);
+    if (build == NULL || !cJSON_AddItemToObject(obj, "build", build)) {
+        cJSON_Delete(build);
+        goto fail;
+    }
+    return obj;
+fail:
+    cJSON_Delete(obj);
+    return NULL;
+}
+
+static faas_err_t env_from_json(const cJSON *env, faas_function_t *f, faas_error_t *err)
+{
+    if (env == NULL || cJSON_IsNull(env))
+        return FAAS_OK;
+    if (!cJSON_IsObject(env))
+        return faas_error_set(err, FAAS_EINVAL, "'env' must be an object");
+    size_t n = (size_t)cJSON_GetArraySize(env);
+    if (n == 0)
+        return FAAS_OK;
+    f->env = calloc(n, sizeof(*f->env));
+    if (f->env == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, env) {
+        if (item->string == NULL || item->string[0] == '\0' || !cJSON_IsString(item))
+            return faas_error_set(err, FAAS_EINVAL, "'env' must map non-empty names to strings");
+        faas_env_var_t *v = &f->env[f->env_len++];
+        v->name = strdup(item->string);
+        v->value = strdup(item->valuestring);
+        if (v->name == NULL || v->value == NULL)
+            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    return FAAS_OK;
+}
+
+static faas_err_t build_info_from_json(const cJSON *build, faas_build_info_t *b, faas_error_t *err)
+{
+    if (build == NULL || cJSON_IsNull(build))
+        return FAAS_OK;
+    if (!cJSON_IsObject(build))
+        return faas_error_set(err, FAAS_EINVAL, "'build' must be an object or null");
+    faas_err_t rc = fields_from_json(build_info_fields, NELEMS(build_info_fields), build, b, err);
+    return rc == FAAS_OK ? rc : faas_error_prefix(err, rc, "build");
+}
+
+faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err)
+{
+    faas_err_t rc = record_from_json("function", function_fields, NELEMS(function_fields), json, out,
+                                     sizeof(*out), err);
+    if (rc != FAAS_OK)
+        return rc;
+    if (!faas_record_valid_name(out->name))
+        rc = faas_error_set(err, FAAS_EINVAL, "'name' is not a valid DNS label");
+    if (rc == FAAS_OK)
+        rc = env_from_json(cJSON_GetObjectItemCaseSensitive(json, "env"), out, err);
+    if (rc == FAAS_OK)
+        rc = build_info_from_json(cJSON_GetObjectItemCaseSensitive(json, "build"), &out->build, err);
+    if (rc != FAAS_OK) {
+        faas_function_free(out);
+        faas_error_prefix(err, rc, "function record");
+    }
+    return rc;
+}
+
+/* ---- runtime, build, invocation ---- */
+
+void faas_runtime_free(faas_runtime_t *r)
+{
+    if (r == NULL)
+        return;
+    fields_free(runtime_fields, NELEMS(runtime_fields), r);
+    memset(r, 0, sizeof(*r));
+}
+
+void faas_runtime_array_free(faas_runtime_t *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        faas_runtime_free(&arr[i]);
+    free(arr);
+}
+
+cJSON *faas_runtime_to_json(const faas_runtime_t *r)
+{
+    return record_to_json(runtime_fields, NELEMS(runtime_fields), r);
+}
+
+faas_err_t faas_runtime_from_json(const cJSON *json, faas_runtime_t *out, faas_error_t *err)
+{
+    return record_from_json("runtime", runtime_fields, NELEMS(runtime_fields), json, out, sizeof(*out), err);
+}
+
+void faas_build_free(faas_build_t *b)
+{
+    if (b == NULL)
+        return;
+    fields_free(build_fields, NELEMS(build_fields), b);
+    memset(b, 0, sizeof(*b));
+}
+
+cJSON *faas_build_to_json(const faas_build_t *b)
+{
+    return record_to_json(build_fields, NELEMS(build_fields), b);
+}
+
+faas_err_t faas_build_from_json(const cJSON *json, faas_build_t *out, faas_error_t *err)
+{
+    return record_from_json("build", build_fields, NELEMS(build_fields), json, out, sizeof(*out), err);
+}
+
+void faas_invocation_free(faas_invocation_t *inv)
+{
+    if (inv == NULL)
+        return;
+    fields_free(invocation_fields, NELEMS(invocation_fields), inv);
+    memset(inv, 0, sizeof(*inv));
+}
+
+void faas_invocation_array_free(faas_invocation_t *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        faas_invocation_free(&arr[i]);
+    free(arr);
+}
+
+cJSON *faas_invocation_to_json(const faas_invocation_t *inv)
+{
+    return record_to_json(invocation_fields, NELEMS(invocation_fields), inv);
+}
+
+faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err)
+{
+    return record_from_json("invocation", invocation_fields, NELEMS(invocation_fields), json, out,
+                            sizeof(*out), err);
+}
