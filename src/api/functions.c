@@ -12,10 +12,17 @@
  * Validation that needs the policy runs here on the loop (each loop has its
  * own Lua state); Docker and store writes run on the worker pool.
  */
+#include "faas/api/api.h"
+#include "faas/http/defer.h"
 #include "faas/http/reply.h"
-#include "faas/api/multipart.h"
-#include "faas/service/service.h"
+#include "faas/http/request.h"
+#include "faas/api/form.h"
 #include "faas/api/upload.h"
+#include "faas/core/labels.h"
+#include "faas/docker/docker.h"
+#include "faas/service/deploy.h"
+#include "faas/service/service.h"
+#include "faas/store/store.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -47,7 +54,7 @@ static int parse_port(const char *text)
 /* Answers an error and returns -1: for the _or_reply checks. */
 static int reject(h2o_req_t *req, int status, const char *message, const char *details)
 {
-    faas_api_send_error(req, status, message, details);
+    faas_reply_error(req, status, message, details);
     return -1;
 }
 
@@ -112,7 +119,7 @@ static int binds_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *name, c
     return 0;
 }
 
-static int zip_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_service_spec_t *spec)
+static int zip_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
 {
     const faas_multipart_part_t *file = faas_multipart_get(form, "file");
     int64_t max = faas_loop_config(loop)->limits.max_file_size;
@@ -132,7 +139,7 @@ static int zip_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_
 }
 
 /* Every check that needs no store or Docker; then the spec the deploy takes over. */
-static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_service_spec_t *spec)
+static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
 {
     char *port = field(form, "port"), *cport = field(form, "container_port"), *env = field(form, "env");
     faas_error_t err = {0};
@@ -165,7 +172,7 @@ static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart
     return rc;
 }
 
-/* ---- worker jobs ---- */
+/* ---- work on the worker pool ---- */
 
 static cJSON *message(const char *text)
 {
@@ -176,23 +183,23 @@ static cJSON *message(const char *text)
 
 typedef struct upload {
     faas_services_t *services;
-    faas_service_spec_t *spec; /* NULL once the deploy took it */
+    faas_deploy_spec_t *spec; /* NULL once the deploy took it */
 } upload_t;
 
 static void free_upload(void *data)
 {
     upload_t *u = data;
-    faas_service_spec_free(u->spec);
+    faas_deploy_spec_free(u->spec);
     free(u);
 }
 
-static void do_upload(void *data, faas_api_result_t *res)
+static void do_upload(void *data, faas_defer_result_t *res)
 {
     upload_t *u = data;
     faas_function_t fn = {0};
-    faas_service_spec_t *spec = u->spec;
-    u->spec = NULL; /* faas_service_deploy takes it over whatever happens */
-    res->rc = faas_service_deploy(u->services, spec, &fn, &res->err);
+    faas_deploy_spec_t *spec = u->spec;
+    u->spec = NULL; /* faas_deploy_start takes it over whatever happens */
+    res->rc = faas_deploy_start(u->services, spec, &fn, &res->err);
     if (res->rc != FAAS_OK)
         return;
     res->json = message("Code uploaded, build process started");
@@ -210,45 +217,45 @@ typedef struct op {
     int tail;       /* ?tail=N */
 } op_t;
 
-static void do_start(void *data, faas_api_result_t *res)
+static void do_start(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     if ((res->rc = faas_service_start(op->app->services, op->name, &res->err)) == FAAS_OK)
         res->json = message("Started");
 }
 
-static void do_stop(void *data, faas_api_result_t *res)
+static void do_stop(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     if ((res->rc = faas_service_stop(op->app->services, op->name, &res->err)) == FAAS_OK)
         res->json = message("Stopped");
 }
 
-static void do_delete(void *data, faas_api_result_t *res)
+static void do_delete(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     if ((res->rc = faas_service_delete(op->app->services, op->name, &res->err)) == FAAS_OK)
         res->json = message("Deleted");
 }
 
-static void do_logs(void *data, faas_api_result_t *res)
+static void do_logs(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     res->rc = faas_service_logs(op->app->services, op->name, op->build, op->tail, &res->text, &res->text_len, &res->err);
 }
 
-static void do_listrunning(void *data, faas_api_result_t *res)
+static void do_listrunning(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     /* Running containers only (all=0); ?all=1 widens it from faas's own to every one on the host. */
-    res->rc = faas_docker_container_list(op->app->docker, op->all ? NULL : "faas.managed=1", 0, &res->json, &res->err);
+    res->rc = faas_docker_container_list(op->app->docker, op->all ? NULL : FAAS_LABEL_MANAGED "=1", 0, &res->json, &res->err);
 }
 
-static void do_listinstalled(void *data, faas_api_result_t *res)
+static void do_listinstalled(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     cJSON *images = NULL;
-    res->rc = faas_docker_image_list(op->app->docker, op->all ? NULL : "faas.managed=1", &images, &res->err);
+    res->rc = faas_docker_image_list(op->app->docker, op->all ? NULL : FAAS_LABEL_MANAGED "=1", &images, &res->err);
     if (res->rc != FAAS_OK)
         return;
     res->json = cJSON_CreateArray();
@@ -266,11 +273,11 @@ static void do_listinstalled(void *data, faas_api_result_t *res)
 /* ---- handlers ---- */
 
 /* A new op for the function named by the path, or NULL after answering 404. */
-static op_t *op_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static op_t *op_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     op_t *op = calloc(1, sizeof(*op));
     if (op == NULL) {
-        faas_api_send_error(req, 500, "Internal server error", NULL);
+        faas_reply_error(req, 500, "Internal server error", NULL);
         return NULL;
     }
     op->app = loop->app;
@@ -278,49 +285,49 @@ static op_t *op_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_api_param
         snprintf(op->name, sizeof(op->name), "%.*s", (int)params->v[0].len, params->v[0].base);
         if (params->v[0].len >= sizeof(op->name) || !faas_record_valid_name(op->name)) {
             free(op);
-            faas_api_send_error(req, 404, "Function not found", NULL);
+            faas_reply_error(req, 404, "Function not found", NULL);
             return NULL;
         }
     }
     char value[16];
-    op->all = faas_api_query(req, "all", value, sizeof(value)) >= 0 && strcmp(value, "0") != 0;
-    op->build = faas_api_query(req, "source", value, sizeof(value)) >= 0 && strcmp(value, "build") == 0;
-    op->tail = faas_api_query(req, "tail", value, sizeof(value)) > 0 ? atoi(value) : 0;
+    op->all = faas_request_query(req, "all", value, sizeof(value)) >= 0 && strcmp(value, "0") != 0;
+    op->build = faas_request_query(req, "source", value, sizeof(value)) >= 0 && strcmp(value, "build") == 0;
+    op->tail = faas_request_query(req, "tail", value, sizeof(value)) > 0 ? atoi(value) : 0;
     return op;
 }
 
-static int run_op(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params, faas_api_work_cb work)
+static int run_op(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params, faas_defer_work_cb work)
 {
     op_t *op = op_or_reply(loop, req, params);
-    return op != NULL ? faas_api_run(loop, req, work, op, NULL) : 0;
+    return op != NULL ? faas_defer_answer(loop, req, work, op, NULL) : 0;
 }
 
-static int on_post_upload(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_post_upload(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     faas_multipart_t *form = NULL;
-    if (faas_api_form_or_reply(req, &form) != 0)
+    if (faas_form_or_reply(req, &form) != 0)
         return 0;
     upload_t *u = calloc(1, sizeof(*u));
-    faas_service_spec_t *spec = calloc(1, sizeof(*spec));
+    faas_deploy_spec_t *spec = calloc(1, sizeof(*spec));
     if (u == NULL || spec == NULL) {
         free(u);
         free(spec);
         faas_multipart_free(form);
-        return faas_api_send_error(req, 500, "Internal server error", NULL);
+        return faas_reply_error(req, 500, "Internal server error", NULL);
     }
     int rc = spec_or_reply(loop, req, form, spec);
     faas_multipart_free(form);
     if (rc != 0) {
-        faas_service_spec_free(spec);
+        faas_deploy_spec_free(spec);
         free(u);
         return 0;
     }
     *u = (upload_t){.services = loop->app->services, .spec = spec};
-    return faas_api_run(loop, req, do_upload, u, free_upload);
+    return faas_defer_answer(loop, req, do_upload, u, free_upload);
 }
 
-static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     op_t *op = op_or_reply(loop, req, params);
     if (op == NULL)
@@ -330,22 +337,22 @@ static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_api_par
     faas_err_t rc = faas_store_function_get(loop->app->store, op->name, &fn, &err); /* a read: loop-safe */
     free(op);
     if (rc == FAAS_ENOTFOUND)
-        return faas_api_send_error(req, 404, "Function not found", NULL);
+        return faas_reply_error(req, 404, "Function not found", NULL);
     if (rc != FAAS_OK)
-        return faas_api_send_err(req, &err);
+        return faas_reply_failure(req, NULL, &err);
     cJSON *json = faas_function_to_json(&fn);
     faas_function_free(&fn);
-    return faas_api_send_json(req, 200, json);
+    return faas_reply_json(req, 200, json);
 }
 
-static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     faas_function_t *fns = NULL;
     size_t n = 0;
     faas_error_t err = {0};
     if (faas_store_function_list(loop->app->store, &fns, &n, &err) != FAAS_OK)
-        return faas_api_send_err(req, &err);
+        return faas_reply_failure(req, NULL, &err);
     cJSON *body = cJSON_CreateObject(), *keys = cJSON_AddArrayToObject(body, "keys");
     cJSON *functions = cJSON_AddArrayToObject(body, "functions");
     for (size_t i = 0; i < n; i++) {
@@ -353,40 +360,40 @@ static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_
         cJSON_AddItemToArray(functions, faas_function_to_json(&fns[i]));
     }
     faas_function_array_free(fns, n);
-    return faas_api_send_json(req, 200, body);
+    return faas_reply_json(req, 200, body);
 }
 
-static int on_listrunning(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_listrunning(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_listrunning);
 }
 
-static int on_listinstalled(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_listinstalled(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_listinstalled);
 }
 
-static int on_delete(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_delete(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_delete);
 }
 
-static int on_start(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_start(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_start);
 }
 
-static int on_stop(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_stop(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_stop);
 }
 
-static int on_logs(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_logs(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     return run_op(loop, req, params, do_logs);
 }
 
-const faas_api_route_t faas_api_functions_routes[] = {
+const faas_router_route_t faas_api_functions_routes[] = {
     {"/function/upload", FAAS_M_POST, 0, on_post_upload},
     {"/function/get/:name", FAAS_M_GET, 0, on_get_function},
     {"/function/list", FAAS_M_GET, 0, on_get_list},

@@ -3,9 +3,12 @@
  * a ping, else 503 with "docker":"unreachable". The ping blocks, so it runs
  * on the worker pool. Loop thread (the ping: worker).
  */
-#include "faas/http/reply.h"
+#include "faas/api/api.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/docker/docker.h"
+#include "faas/http/defer.h"
+#include "faas/http/reply.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,22 +46,22 @@ static void on_ping_done(h2o_req_t *req, void *data)
         cJSON_AddStringToObject(body, "status", ok ? "ok" : "unavailable");
         cJSON_AddStringToObject(body, "time", faas_clock_format_rfc3339(now, faas_clock_now_ms(), 0));
         cJSON_AddStringToObject(body, "docker", ok ? "ok" : "unreachable");
-        faas_api_send_json(req, ok ? 200 : 503, body);
+        faas_reply_json(req, ok ? 200 : 503, body);
     }
     free(hc);
 }
 
-static int on_get_health(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_get_health(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     health_check_t *hc = calloc(1, sizeof(*hc));
     if (hc == NULL)
-        return faas_api_send_error(req, 500, "Internal server error", NULL);
+        return faas_reply_error(req, 500, "Internal server error", NULL);
     hc->docker = loop->app->docker;
-    return faas_api_defer(loop, req, do_ping, on_ping_done, hc);
+    return faas_defer(loop, req, do_ping, on_ping_done, hc);
 }
 
-const faas_api_route_t faas_api_health_routes[] = {
+const faas_router_route_t faas_api_health_routes[] = {
     {"/health", FAAS_M_GET, FAAS_ROUTE_PUBLIC, on_get_health},
     {NULL, 0, 0, NULL},
 };

@@ -9,9 +9,16 @@
  * Input is checked on the loop; builds, runs and deletes go to the worker
  * pool. Times in the seed's function shape are Unix seconds.
  */
+#include "faas/api/api.h"
+#include "faas/http/defer.h"
 #include "faas/http/reply.h"
+#include "faas/http/request.h"
+#include "faas/api/form.h"
+#include "faas/job/execute.h"
+#include "faas/job/input.h"
 #include "faas/job/job.h"
-#include "faas/api/multipart.h"
+#include "faas/service/service.h"
+#include "faas/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +51,7 @@ static int id_or_reply(h2o_req_t *req, h2o_iovec_t v, char *id, size_t size, con
     if (v.len == 0 || v.len >= size || memchr(v.base, '/', v.len) != NULL) {
         char details[96];
         snprintf(details, sizeof(details), "%s not found: %.*s", what, (int)(v.len > 60 ? 60 : v.len), v.base);
-        faas_api_send_error(req, 404, what[0] == 'f' ? "Function not found" : "Invocation not found", details);
+        faas_reply_error(req, 404, what[0] == 'f' ? "Function not found" : "Invocation not found", details);
         return -1;
     }
     memcpy(id, v.base, v.len);
@@ -69,7 +76,7 @@ static void free_submit(void *data)
     free(s);
 }
 
-static void do_submit(void *data, faas_api_result_t *res)
+static void do_submit(void *data, faas_defer_result_t *res)
 {
     submit_t *s = data;
     faas_job_submitted_t out;
@@ -99,11 +106,11 @@ static void do_submit(void *data, faas_api_result_t *res)
     cJSON_AddStringToObject(res->json, "detection", out.detection.reason);
 }
 
-static int on_submit(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_submit(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     faas_multipart_t *form = NULL;
-    if (faas_api_form_or_reply(req, &form) != 0)
+    if (faas_form_or_reply(req, &form) != 0)
         return 0;
     const faas_multipart_part_t *code = faas_multipart_get(form, "code"), *name = faas_multipart_get(form, "name");
     int64_t max = faas_loop_config(loop)->limits.max_file_size;
@@ -111,16 +118,16 @@ static int on_submit(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t 
     char details[128];
     int rc = 0;
     if (code == NULL || code->len == 0) {
-        rc = faas_api_send_error(req, 400, "Failed to retrieve zip file", "the form has no 'code' file") - 1;
+        rc = faas_reply_error(req, 400, "Failed to retrieve zip file", "the form has no 'code' file") - 1;
     } else if ((int64_t)code->len > max) {
         snprintf(details, sizeof(details), "file too large: maximum size is %lld bytes", (long long)max);
-        rc = faas_api_send_error(req, 413, "File too large", details) - 1;
+        rc = faas_reply_error(req, 413, "File too large", details) - 1;
     } else if (name != NULL && name->len > 0 &&
                ((s->name = strndup(name->data, name->len)) == NULL || !faas_record_valid_name(s->name))) {
-        rc = faas_api_send_error(req, 400, "Invalid function name",
+        rc = faas_reply_error(req, 400, "Invalid function name",
                                  "a name is a DNS label: 1 to 63 of a-z, 0-9 and '-', not starting or ending with '-'") - 1;
     } else if ((s->zip = malloc(code->len)) == NULL) {
-        rc = faas_api_send_error(req, 500, "Internal server error", NULL) - 1;
+        rc = faas_reply_error(req, 500, "Internal server error", NULL) - 1;
     }
     if (rc == 0) {
         memcpy(s->zip, code->data, code->len); /* the body goes with the request; the build outlives it */
@@ -132,7 +139,7 @@ static int on_submit(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t 
         free_submit(s);
         return 0;
     }
-    return faas_api_run(loop, req, do_submit, s, free_submit);
+    return faas_defer_answer(loop, req, do_submit, s, free_submit);
 }
 
 /* ---- GET|POST /api/execute --------------------------------------------------------------- */
@@ -162,7 +169,7 @@ static void free_execute(void *data)
 }
 
 /* The run's answer: 200 with the output, 500 on a non-zero exit, 504 when it was killed. */
-static cJSON *run_json(const faas_job_result_t *r, int *status)
+static cJSON *run_json(const faas_execute_result_t *r, int *status)
 {
     char details[96];
     cJSON *o;
@@ -170,11 +177,11 @@ static cJSON *run_json(const faas_job_result_t *r, int *status)
         *status = 504;
         snprintf(details, sizeof(details), "killed after %lld ms (limits.run_timeout, DOCKER_RUN_TIMEOUT)",
                  (long long)r->duration_ms);
-        o = faas_api_error_json(504, "Function execution timed out", details);
+        o = faas_reply_error_json(504, "Function execution timed out", details);
     } else if (r->exit_code != 0) {
         *status = 500;
         snprintf(details, sizeof(details), "the function exited with code %d", r->exit_code);
-        o = faas_api_error_json(500, "Function execution failed", details);
+        o = faas_reply_error_json(500, "Function execution failed", details);
     } else {
         *status = 200;
         o = cJSON_CreateObject();
@@ -190,11 +197,11 @@ static cJSON *run_json(const faas_job_result_t *r, int *status)
     return o;
 }
 
-static void do_execute(void *data, faas_api_result_t *res)
+static void do_execute(void *data, faas_defer_result_t *res)
 {
     execute_t *e = data;
-    faas_job_result_t r;
-    res->rc = faas_job_execute(e->app, e->function_id, e->env, e->n, &r, &res->err);
+    faas_execute_result_t r;
+    res->rc = faas_execute(e->app, e->function_id, e->env, e->n, &r, &res->err);
     release_slot(e);
     if (res->rc == FAAS_ENOTFOUND)
         res->message = "Function not found";
@@ -202,7 +209,7 @@ static void do_execute(void *data, faas_api_result_t *res)
         res->message = "Function execution failed";
     else
         res->json = run_json(&r, &res->status);
-    faas_job_result_free(&r);
+    faas_execute_result_free(&r);
 }
 
 /* functionId and input from the query (GET) or the JSON body (POST); answers 400 itself. */
@@ -210,31 +217,31 @@ static int read_request_or_reply(h2o_req_t *req, execute_t *e)
 {
     faas_error_t err = {0};
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
-        if (faas_api_query(req, "functionId", e->function_id, sizeof(e->function_id)) <= 0)
-            return faas_api_send_error(req, 400, "Missing function ID", "The 'functionId' query parameter is required") - 1;
+        if (faas_request_query(req, "functionId", e->function_id, sizeof(e->function_id)) <= 0)
+            return faas_reply_error(req, 400, "Missing function ID", "The 'functionId' query parameter is required") - 1;
         return 0;
     }
     cJSON *body = req->entity.len > 0 ? cJSON_ParseWithLength(req->entity.base, req->entity.len) : NULL;
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(body, "functionId"));
     int rc = 0;
     if (body == NULL || !cJSON_IsObject(body))
-        rc = faas_api_send_error(req, 400, "Invalid request body", req->entity.len ? "the body is not a JSON object" : "the body is empty") - 1;
+        rc = faas_reply_error(req, 400, "Invalid request body", req->entity.len ? "the body is not a JSON object" : "the body is empty") - 1;
     else if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(e->function_id))
-        rc = faas_api_send_error(req, 400, "Missing function ID", "The 'functionId' field is required") - 1;
-    else if (faas_job_input_env(cJSON_GetObjectItem(body, "input"), &e->env, &e->n, &err) != FAAS_OK)
-        rc = faas_api_send_error(req, 400, "Invalid request body", err.msg) - 1;
+        rc = faas_reply_error(req, 400, "Missing function ID", "The 'functionId' field is required") - 1;
+    else if (faas_input_to_env(cJSON_GetObjectItem(body, "input"), &e->env, &e->n, &err) != FAAS_OK)
+        rc = faas_reply_error(req, 400, "Invalid request body", err.msg) - 1;
     else
         snprintf(e->function_id, sizeof(e->function_id), "%s", id);
     cJSON_Delete(body);
     return rc;
 }
 
-static int on_execute(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_execute(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     execute_t *e = calloc(1, sizeof(*e));
     if (e == NULL)
-        return faas_api_send_error(req, 500, "Internal server error", NULL);
+        return faas_reply_error(req, 500, "Internal server error", NULL);
     if (read_request_or_reply(req, e) != 0) {
         faas_env_free(e->env, e->n);
         free(e);
@@ -249,33 +256,33 @@ static int on_execute(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t
         snprintf(details, sizeof(details), "%lld executions are running, the most limits.containers allows; retry later",
                  (long long)limit);
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
-        return faas_api_send_error(req, 429, "Too many executions", details);
+        return faas_reply_error(req, 429, "Too many executions", details);
     }
     e->app = loop->app;
     e->counted = 1;
-    return faas_api_run(loop, req, do_execute, e, free_execute);
+    return faas_defer_answer(loop, req, do_execute, e, free_execute);
 }
 
 /* ---- functions and invocations ------------------------------------------------------------- */
 
-static int on_list(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_list(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     faas_function_t *fns = NULL;
     size_t n = 0;
     faas_error_t err = {0};
     if (faas_store_function_list(loop->app->store, &fns, &n, &err) != FAAS_OK)
-        return faas_api_send_err(req, &err);
+        return faas_reply_failure(req, NULL, &err);
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
         if (fns[i].kind == FAAS_KIND_JOB)
             cJSON_AddItemToArray(list, function_json(&fns[i]));
     faas_function_array_free(fns, n);
-    return faas_api_send_json(req, 200, list);
+    return faas_reply_json(req, 200, list);
 }
 
 /* The function named by the path's id, or a 404/500 answered here (then -1). */
-static int function_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params, char id[160],
+static int function_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params, char id[160],
                              faas_function_t *fn)
 {
     if (id_or_reply(req, params->v[0], id, 160, "function") != 0)
@@ -285,14 +292,14 @@ static int function_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_api_p
     if (rc == FAAS_ENOTFOUND) {
         char details[200];
         snprintf(details, sizeof(details), "function not found: %s", id);
-        faas_api_send_error(req, 404, "Function not found", details);
+        faas_reply_error(req, 404, "Function not found", details);
     } else if (rc != FAAS_OK) {
-        faas_api_send_err(req, &err);
+        faas_reply_failure(req, NULL, &err);
     }
     return rc == FAAS_OK ? 0 : -1;
 }
 
-static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     char id[160];
     faas_function_t fn = {0};
@@ -300,7 +307,7 @@ static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_api_par
         return 0;
     cJSON *json = function_json(&fn);
     faas_function_free(&fn);
-    return faas_api_send_json(req, 200, json);
+    return faas_reply_json(req, 200, json);
 }
 
 typedef struct delete {
@@ -308,10 +315,19 @@ typedef struct delete {
     char id[160];
 } delete_t;
 
-static void do_delete(void *data, faas_api_result_t *res)
+/* A job function is deleted here; a service function named by its functionId too, as a service. */
+static void do_delete(void *data, faas_defer_result_t *res)
 {
     delete_t *d = data;
-    res->rc = faas_job_delete(d->app, d->id, &res->err);
+    faas_function_t fn = {0};
+    res->rc = faas_store_function_get_by_id(d->app->store, d->id, &fn, &res->err);
+    if (res->rc == FAAS_ENOTFOUND)
+        faas_error_set(&res->err, FAAS_ENOTFOUND, "function not found: %s", d->id);
+    else if (res->rc == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
+        res->rc = faas_service_delete(d->app->services, fn.name, &res->err);
+    else if (res->rc == FAAS_OK)
+        res->rc = faas_job_delete(d->app, fn.name, &res->err);
+    faas_function_free(&fn);
     res->message = res->rc == FAAS_ENOTFOUND ? "Function not found" : NULL;
     if (res->rc == FAAS_OK) {
         char message[200];
@@ -321,24 +337,24 @@ static void do_delete(void *data, faas_api_result_t *res)
     }
 }
 
-static int on_function(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     if (params->v[0].len == 0)
-        return faas_api_send_error(req, 400, "Invalid function path", "Function ID is required");
+        return faas_reply_error(req, 400, "Invalid function path", "Function ID is required");
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE")))
         return on_get_function(loop, req, params);
     delete_t *d = calloc(1, sizeof(*d));
     if (d == NULL)
-        return faas_api_send_error(req, 500, "Internal server error", NULL);
+        return faas_reply_error(req, 500, "Internal server error", NULL);
     if (id_or_reply(req, params->v[0], d->id, sizeof(d->id), "function") != 0) {
         free(d);
         return 0;
     }
     d->app = loop->app;
-    return faas_api_run(loop, req, do_delete, d, NULL);
+    return faas_defer_answer(loop, req, do_delete, d, NULL);
 }
 
-static int on_invocations(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_invocations(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     char id[160], value[16];
     faas_function_t fn = {0};
@@ -346,20 +362,20 @@ static int on_invocations(faas_loop_t *loop, h2o_req_t *req, const faas_api_para
         return 0;
     faas_function_free(&fn);
     faas_error_t err = {0};
-    int limit = faas_api_query(req, "limit", value, sizeof(value)) > 0 ? atoi(value) : DEFAULT_INVOCATIONS;
+    int limit = faas_request_query(req, "limit", value, sizeof(value)) > 0 ? atoi(value) : DEFAULT_INVOCATIONS;
     limit = limit < 1 ? 1 : limit > MAX_INVOCATIONS ? MAX_INVOCATIONS : limit;
     faas_invocation_t *invs = NULL;
     size_t n = 0;
     if (faas_store_invocation_list(loop->app->store, id, (size_t)limit, &invs, &n, &err) != FAAS_OK)
-        return faas_api_send_err(req, &err);
+        return faas_reply_failure(req, NULL, &err);
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(list, faas_invocation_to_json(&invs[i]));
     faas_invocation_array_free(invs, n);
-    return faas_api_send_json(req, 200, list);
+    return faas_reply_json(req, 200, list);
 }
 
-static int on_invocation(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_invocation(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     char id[160];
     if (id_or_reply(req, params->v[0], id, sizeof(id), "invocation") != 0)
@@ -368,15 +384,15 @@ static int on_invocation(faas_loop_t *loop, h2o_req_t *req, const faas_api_param
     faas_error_t err = {0};
     faas_err_t rc = faas_store_invocation_get(loop->app->store, id, &inv, &err);
     if (rc == FAAS_ENOTFOUND || rc == FAAS_EINVAL)
-        return faas_api_send_error(req, 404, "Invocation not found", NULL);
+        return faas_reply_error(req, 404, "Invocation not found", NULL);
     if (rc != FAAS_OK)
-        return faas_api_send_err(req, &err);
+        return faas_reply_failure(req, NULL, &err);
     cJSON *json = faas_invocation_to_json(&inv);
     faas_invocation_free(&inv);
-    return faas_api_send_json(req, 200, json);
+    return faas_reply_json(req, 200, json);
 }
 
-const faas_api_route_t faas_api_jobs_routes[] = {
+const faas_router_route_t faas_api_jobs_routes[] = {
     {"/api/submit", FAAS_M_POST, 0, on_submit},
     {"/api/execute", FAAS_M_GET | FAAS_M_POST, 0, on_execute},
     {"/api/functions", FAAS_M_GET, 0, on_list},

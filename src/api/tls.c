@@ -3,10 +3,12 @@
  * validity, when renewal is due and the last issuance error. Reads the
  * in-memory table only, so it answers on the loop. Loop thread.
  */
+#include "faas/api/api.h"
 #include "faas/http/reply.h"
+#include "faas/tls/acme.h"
 #include "faas/tls/certs.h"
 
-static int on_get_certs(faas_loop_t *loop, h2o_req_t *req, const faas_api_params_t *params)
+static int on_get_certs(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
 {
     (void)params;
     faas_app_t *app = loop->app;
@@ -15,10 +17,10 @@ static int on_get_certs(faas_loop_t *loop, h2o_req_t *req, const faas_api_params
     if (app->acme != NULL)
         cJSON_AddStringToObject(body, "directory", faas_acme_directory(app->acme));
     cJSON_AddItemToObject(body, "certificates", app->certs != NULL ? faas_certs_list(app->certs) : cJSON_CreateArray());
-    return faas_api_send_json(req, 200, body);
+    return faas_reply_json(req, 200, body);
 }
 
-const faas_api_route_t faas_api_tls_routes[] = {
+const faas_router_route_t faas_api_tls_routes[] = {
     {"/tls/certs", FAAS_M_GET, 0, on_get_certs},
     {NULL, 0, 0, NULL},
 };

@@ -15,9 +15,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #include "faas/core/log.h"
+#include "faas/core/uuid.h"
 
 faas_err_t faas_auth_set_key(faas_auth_t *auth, const char *key, size_t len, faas_error_t *err)
 {
@@ -41,10 +41,8 @@ faas_err_t faas_auth_set_key(faas_auth_t *auth, const char *key, size_t len, faa
 
 static faas_err_t create_passfile(const char *path, faas_auth_t *auth, faas_error_t *err)
 {
-    uuid_t uu;
-    char key[37];
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, key);
+    char key[FAAS_UUID_LEN];
+    faas_uuid_new(key);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return faas_error_set(err, errno == EEXIST ? FAAS_ECONFLICT : FAAS_EIO, "cannot create passfile %s: %s", path,

@@ -1,9 +1,10 @@
 /*
- * policy_internal.h: what policy.c and policy_sandbox.c share. Not a public
- * header: only the policy module names lua_State.
+ * internal.h: what the files of src/core/ share, and nothing outside it:
+ * policy.c (config and hooks) and policy_lua.c (the Lua state) share the
+ * state's calls; only these two files name lua_State. Names: faas_core__*.
  */
-#ifndef FAAS_POLICY_INTERNAL_H
-#define FAAS_POLICY_INTERNAL_H
+#ifndef FAAS_CORE_INTERNAL_H
+#define FAAS_CORE_INTERNAL_H
 
 #include <lua.h>
 #include <stddef.h>
@@ -14,20 +15,20 @@
 /* Memory cap of one Lua state. */
 #define FAAS_POLICY_MEM_LIMIT (64u << 20)
 
-/** A sandboxed state (libraries, require, print, os subset); NULL when out of memory. */
-lua_State *faas_policy__state_new(size_t mem_limit);
+/** A restricted Lua state (chosen libraries, require of the built-in modules, print, an os subset); NULL when out of memory. */
+lua_State *faas_core__lua_new(size_t mem_limit);
 
-/** Closes a state made by faas_policy__state_new. */
-void faas_policy__state_close(lua_State *L);
+/** Closes a state made by faas_core__lua_new. */
+void faas_core__lua_close(lua_State *L);
 
 /**
  * Calls the function under nargs arguments with an instruction budget.
  * stack: [fn, args...] -> [results...] on success (returns 0), [] on failure
  * (returns -1, message with traceback in errbuf).
  */
-int faas_policy__pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize);
+int faas_core__lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize);
 
 /** Loads text as a chunk named chunkname (text only, never bytecode) and runs it; 0 or -1. */
-int faas_policy__run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize);
+int faas_core__lua_run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize);
 
 #endif

@@ -2,7 +2,7 @@
  * policy.c: faas.conf.lua to a faas_config_t plus hooks, and the typed hook
  * calls (route, port_allowed, tls_allowed, volume_allowed). Loading runs on
  * the main thread; a loaded policy then belongs to one thread (each event
- * loop has its own clone). The sandbox itself is in policy_sandbox.c.
+ * loop has its own clone). The Lua state itself is made in policy_lua.c.
  */
 #include "faas/core/policy.h"
 #include "faas/core/log.h"
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MAX_CONF_SIZE (1u << 20)
@@ -172,7 +173,7 @@ static void policy_free(faas_policy_t *pol)
 {
     if (pol == NULL)
         return;
-    faas_policy__state_close(pol->L);
+    faas_core__lua_close(pol->L);
     faas_config_unref(pol->cfg);
     free(pol->text);
     free(pol->chunkname);
@@ -182,7 +183,7 @@ static void policy_free(faas_policy_t *pol)
 /* Runs pol->text in a fresh state; fills hooks; leaves the builtin-name table on the stack. */
 static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
 {
-    pol->L = faas_policy__state_new(FAAS_POLICY_MEM_LIMIT);
+    pol->L = faas_core__lua_new(FAAS_POLICY_MEM_LIMIT);
     if (pol->L == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "cannot create a Lua state");
     lua_State *L = pol->L;
@@ -195,7 +196,7 @@ static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
     }
     lua_pop(L, 1);
     char msg[FAAS_ERROR_MSG_MAX];
-    if (pol->text != NULL && faas_policy__run(L, pol->text, pol->len, pol->chunkname, msg, sizeof(msg)) != 0) {
+    if (pol->text != NULL && faas_core__lua_run(L, pol->text, pol->len, pol->chunkname, msg, sizeof(msg)) != 0) {
         msg[strcspn(msg, "\n")] = '\0'; /* one clear line: the traceback is for hooks' logs */
         return faas_error_set(err, FAAS_EPOLICY, "%s", msg);
     }
@@ -321,7 +322,7 @@ static int push_hook(faas_policy_t *pol, faas_policy_hook_t hook)
 static faas_err_t call_hook(faas_policy_t *pol, faas_policy_hook_t hook, int nargs, int nresults, faas_error_t *err)
 {
     char msg[FAAS_ERROR_MSG_MAX];
-    if (faas_policy__pcall(pol->L, nargs, nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg)) != 0) {
+    if (faas_core__lua_pcall(pol->L, nargs, nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg)) != 0) {
         faas_log_error("policy hook %s failed: %s", hook_names[hook], msg);
         return faas_error_set(err, FAAS_EPOLICY, "policy hook %s failed", hook_names[hook]);
     }
@@ -423,4 +424,18 @@ faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path,
         rc = bool_result(pol, FAAS_HOOK_VOLUME_ALLOWED, -1, allowed, err);
     lua_settop(L, top);
     return rc;
+}
+
+
+int faas_policy_host_match(const char *host, size_t host_len, const char *pattern)
+{
+    size_t plen = strlen(pattern);
+    if (plen > 2 && pattern[0] == '*' && pattern[1] == '.') {
+        /* "*.d" matches "x.d" for exactly one label x, like a wildcard certificate. */
+        size_t dlen = plen - 1; /* ".d" */
+        if (host_len <= dlen || strncasecmp(host + host_len - dlen, pattern + 1, dlen) != 0)
+            return 0;
+        return memchr(host, '.', host_len - dlen) == NULL;
+    }
+    return host_len == plen && strncasecmp(host, pattern, plen) == 0;
 }

@@ -1,15 +1,15 @@
 /*
- * policy_sandbox.c: the Lua state faas.conf.lua runs in. Built on purpose
+ * policy_lua.c: the Lua state faas.conf.lua runs in. Built on purpose
  * (see Lua's linit.c): base, string, table, math and utf8; os reduced to
  * read-only calls; no io, package or debug; no load/dofile/loadfile, so no
  * bytecode and no file access; require() serves only the modules compiled in
  * from lua/. Each state has a memory cap (counting allocator) and every call
- * goes through faas_policy__pcall with an instruction budget that a script's
+ * goes through faas_core__lua_pcall with an instruction budget that a script's
  * own pcall cannot swallow. A state is used by one thread at a time.
  */
+#include "internal.h"
 #include "faas/core/log.h"
 #include "faas/core/policy.h"
-#include "internal.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -25,12 +25,12 @@ extern const struct faas_lua_module {
     size_t len;
 } faas_lua_modules[];
 
-typedef struct sandbox {
+typedef struct lua_limits {
     size_t used, limit;
     long budget;
-} sandbox_t;
+} lua_limits_t;
 
-static sandbox_t *sandbox_of(lua_State *L)
+static lua_limits_t *limits_of(lua_State *L)
 {
     void *ud;
     lua_getallocf(L, &ud);
@@ -40,18 +40,18 @@ static sandbox_t *sandbox_of(lua_State *L)
 /* The allocator of lauxlib.c's l_alloc, with a running total and a cap. */
 static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-    sandbox_t *sb = ud;
+    lua_limits_t *lim = ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
         free(ptr);
-        sb->used -= old;
+        lim->used -= old;
         return NULL;
     }
-    if (nsize > old && sb->used - old + nsize > sb->limit)
+    if (nsize > old && lim->used - old + nsize > lim->limit)
         return NULL; /* Lua raises "not enough memory" */
     void *p = realloc(ptr, nsize);
     if (p != NULL)
-        sb->used = sb->used - old + nsize;
+        lim->used = lim->used - old + nsize;
     return p;
 }
 
@@ -66,9 +66,9 @@ static int on_panic(lua_State *L)
  * every instruction, so a pcall inside the script cannot swallow the error. */
 static void on_count(lua_State *L, lua_Debug *ar)
 {
-    sandbox_t *sb = sandbox_of(L);
-    sb->budget -= 1000;
-    if (sb->budget <= 0) {
+    lua_limits_t *lim = limits_of(L);
+    lim->budget -= 1000;
+    if (lim->budget <= 0) {
         lua_sethook(L, on_count, LUA_MASKCOUNT | LUA_MASKLINE, 1);
         lua_getinfo(L, "Sl", ar);
         luaL_error(L, "%s:%d: instruction budget exceeded (an endless loop?)", ar->short_src, ar->currentline);
@@ -84,14 +84,14 @@ static int on_traceback(lua_State *L)
     return 1;
 }
 
-int faas_policy__pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize)
+int faas_core__lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize)
 {
     /* stack: [fn, args...] */
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, on_traceback);
     lua_insert(L, base); /* [handler, fn, args...] */
-    sandbox_t *sb = sandbox_of(L);
-    sb->budget = budget;
+    lua_limits_t *lim = limits_of(L);
+    lim->budget = budget;
     lua_sethook(L, on_count, LUA_MASKCOUNT, 1000);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_sethook(L, NULL, 0, 0);
@@ -105,14 +105,14 @@ int faas_policy__pcall(lua_State *L, int nargs, int nresults, long budget, char 
     return 0;
 }
 
-int faas_policy__run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize)
+int faas_core__lua_run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize)
 {
     if (luaL_loadbufferx(L, text, len, chunkname, "t") != LUA_OK) {
         snprintf(errbuf, errsize, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;
     }
-    return faas_policy__pcall(L, 0, 0, FAAS_POLICY_LOAD_BUDGET, errbuf, errsize);
+    return faas_core__lua_pcall(L, 0, 0, FAAS_POLICY_LOAD_BUDGET, errbuf, errsize);
 }
 
 /* faas.match(host, pattern_or_list_of_patterns) -> boolean */
@@ -216,15 +216,15 @@ static void open_libs(lua_State *L)
     lua_pop(L, 1);
 }
 
-lua_State *faas_policy__state_new(size_t mem_limit)
+lua_State *faas_core__lua_new(size_t mem_limit)
 {
-    sandbox_t *sb = calloc(1, sizeof(*sb));
-    if (sb == NULL)
+    lua_limits_t *lim = calloc(1, sizeof(*lim));
+    if (lim == NULL)
         return NULL;
-    sb->limit = mem_limit;
-    lua_State *L = lua_newstate(on_alloc, sb);
+    lim->limit = mem_limit;
+    lua_State *L = lua_newstate(on_alloc, lim);
     if (L == NULL) {
-        free(sb);
+        free(lim);
         return NULL;
     }
     lua_atpanic(L, on_panic);
@@ -241,24 +241,11 @@ lua_State *faas_policy__state_new(size_t mem_limit)
     return L;
 }
 
-void faas_policy__state_close(lua_State *L)
+void faas_core__lua_close(lua_State *L)
 {
     if (L == NULL)
         return;
-    sandbox_t *sb = sandbox_of(L);
+    lua_limits_t *lim = limits_of(L);
     lua_close(L);
-    free(sb);
-}
-
-int faas_policy_host_match(const char *host, size_t host_len, const char *pattern)
-{
-    size_t plen = strlen(pattern);
-    if (plen > 2 && pattern[0] == '*' && pattern[1] == '.') {
-        /* "*.d" matches "x.d" for exactly one label x, like a wildcard certificate. */
-        size_t dlen = plen - 1; /* ".d" */
-        if (host_len <= dlen || strncasecmp(host + host_len - dlen, pattern + 1, dlen) != 0)
-            return 0;
-        return memchr(host, '.', host_len - dlen) == NULL;
-    }
-    return host_len == plen && strncasecmp(host, pattern, plen) == 0;
+    free(lim);
 }

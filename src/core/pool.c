@@ -1,17 +1,16 @@
 /*
- * jobs.c: the worker pool and the periodic scheduler.
+ * pool.c: the worker pool and the scheduler of periodic tasks (see pool.h).
  *
  * DESIGN
- * - One FIFO queue (mutex + condvar) feeds nthreads workers. A job is one
- *   malloc'd struct that travels: loop -> queue -> worker -> (message) -> loop.
- *   Only one thread touches it at a time, so its fields need no lock.
- * - The return path is an h2o_multithread_receiver_t per loop: workers call
- *   h2o_multithread_send_message, which wakes the loop only when its inbox
- *   was empty, so bursts of completions cost one wake-up.
- * - The scheduler is one more thread that sleeps until the earliest periodic
- *   task is due and queues it, unless the previous run is still going.
- * Which thread: faas_jobs_submit and faas_jobs_every from any thread;
- * create/dispose from the main thread; loop create/dispose on that loop.
+ * - One FIFO queue (mutex + condvar) feeds nthreads workers. A task is one malloc'd struct
+ *   that travels: submitter -> queue -> worker; its done callback then goes to the submitter's
+ *   inbox (an event loop's message queue, which wakes the loop only when it was empty, so a
+ *   burst of completions costs one wake-up). Only one thread touches a task at a time, so its
+ *   fields need no lock.
+ * - The scheduler is one more thread that sleeps until the earliest periodic task is due and
+ *   queues it, unless the previous run is still going.
+ * Which thread: submit, every and reschedule from any thread; create and dispose from the main
+ * thread.
  */
 #include "faas/core/pool.h"
 #include "faas/core/clock.h"
@@ -20,37 +19,33 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-typedef struct job {
-    h2o_multithread_message_t super; /* first: the message is the job */
-    struct job *next;
-    faas_jobs_loop_t *loop;
-    faas_jobs_work_cb work;
-    faas_jobs_done_cb done;
+typedef struct task {
+    struct task *next;
+    faas_pool_inbox_t *inbox;
+    faas_pool_work_cb work;
+    faas_pool_done_cb done;
     void *data;
-} job_t;
+} task_t;
 
 typedef struct periodic {
     struct periodic *next;
-    faas_jobs_t *jobs;
-    faas_jobs_interval_cb interval;
-    faas_jobs_work_cb work;
+    faas_pool_t *pool;
+    faas_pool_interval_cb interval;
+    faas_pool_work_cb work;
     void *data;
     int64_t due_ms;  /* monotonic; INT64_MAX while a run is queued or running */
 } periodic_t;
 
-struct faas_jobs_loop {
-    h2o_multithread_receiver_t receiver;
-};
-
-struct faas_jobs {
+struct faas_pool {
     char name[32];
     pthread_mutex_t mutex;
     pthread_cond_t has_work;     /* workers wait on it */
     pthread_cond_t has_change;   /* the scheduler and dispose wait on it */
-    job_t *head, *tail;
+    task_t *head, *tail;
     size_t queued, running, alive;
     int stopping;
     periodic_t *periodic;
@@ -60,64 +55,51 @@ struct faas_jobs {
     pthread_t *threads;
 };
 
-static void on_job_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+/* Appends task to the queue and wakes a worker; pool->mutex held. */
+static void enqueue_locked(faas_pool_t *pool, task_t *task)
 {
-    (void)receiver;
-    while (!h2o_linklist_is_empty(messages)) {
-        job_t *job = H2O_STRUCT_FROM_MEMBER(job_t, super.link, messages->next);
-        h2o_linklist_unlink(&job->super.link);
-        job->done(job->data);
-        free(job);
-    }
-}
-
-/* Appends job to the queue and wakes a worker; jobs->mutex held. */
-static void enqueue_locked(faas_jobs_t *jobs, job_t *job)
-{
-    if (jobs->tail != NULL)
-        jobs->tail->next = job;
+    if (pool->tail != NULL)
+        pool->tail->next = task;
     else
-        jobs->head = job;
-    jobs->tail = job;
-    jobs->queued++;
-    pthread_cond_signal(&jobs->has_work);
+        pool->head = task;
+    pool->tail = task;
+    pool->queued++;
+    pthread_cond_signal(&pool->has_work);
 }
 
 static void *worker_main(void *arg)
 {
-    faas_jobs_t *jobs = arg;
-    pthread_mutex_lock(&jobs->mutex);
+    faas_pool_t *pool = arg;
+    pthread_mutex_lock(&pool->mutex);
     for (;;) {
-        while (jobs->head == NULL && !jobs->stopping)
-            pthread_cond_wait(&jobs->has_work, &jobs->mutex);
-        if (jobs->stopping)
+        while (pool->head == NULL && !pool->stopping)
+            pthread_cond_wait(&pool->has_work, &pool->mutex);
+        if (pool->stopping)
             break;
-        job_t *job = jobs->head;
-        jobs->head = job->next;
-        if (jobs->head == NULL)
-            jobs->tail = NULL;
-        jobs->queued--;
-        jobs->running++;
-        pthread_mutex_unlock(&jobs->mutex);
+        task_t *task = pool->head;
+        pool->head = task->next;
+        if (pool->head == NULL)
+            pool->tail = NULL;
+        pool->queued--;
+        pool->running++;
+        pthread_mutex_unlock(&pool->mutex);
 
-        job->work(job->data);
+        task->work(task->data);
         /* The work is finished before its result is posted: whoever sees the result sees it no longer pending. */
-        pthread_mutex_lock(&jobs->mutex);
-        jobs->running--;
-        pthread_cond_broadcast(&jobs->has_change);
-        pthread_mutex_unlock(&jobs->mutex);
-        if (job->loop != NULL && job->done != NULL) {
-            h2o_multithread_send_message(&job->loop->receiver, &job->super);
-        } else {
-            if (job->done != NULL)
-                job->done(job->data);
-            free(job);
-        }
-        pthread_mutex_lock(&jobs->mutex);
+        pthread_mutex_lock(&pool->mutex);
+        pool->running--;
+        pthread_cond_broadcast(&pool->has_change);
+        pthread_mutex_unlock(&pool->mutex);
+        if (task->inbox != NULL && task->done != NULL)
+            faas_pool_post(task->inbox, task->done, task->data);
+        else if (task->done != NULL)
+            task->done(task->data);
+        free(task);
+        pthread_mutex_lock(&pool->mutex);
     }
-    jobs->alive--;
-    pthread_cond_broadcast(&jobs->has_change);
-    pthread_mutex_unlock(&jobs->mutex);
+    pool->alive--;
+    pthread_cond_broadcast(&pool->has_change);
+    pthread_mutex_unlock(&pool->mutex);
     return NULL;
 }
 
@@ -132,85 +114,59 @@ static void cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_
     pthread_cond_timedwait(cond, mutex, &ts);
 }
 
-faas_jobs_t *faas_jobs_create(const char *name, size_t nthreads)
+faas_pool_t *faas_pool_create(const char *name, size_t nthreads)
 {
-    faas_jobs_t *jobs = calloc(1, sizeof(*jobs));
-    if (jobs == NULL || nthreads == 0)
+    faas_pool_t *pool = calloc(1, sizeof(*pool));
+    if (pool == NULL || nthreads == 0)
         goto fail;
-    snprintf(jobs->name, sizeof(jobs->name), "%s", name);
-    pthread_mutex_init(&jobs->mutex, NULL);
-    pthread_cond_init(&jobs->has_work, NULL);
-    pthread_cond_init(&jobs->has_change, NULL);
-    jobs->threads = calloc(nthreads, sizeof(pthread_t));
-    if (jobs->threads == NULL)
+    snprintf(pool->name, sizeof(pool->name), "%s", name);
+    pthread_mutex_init(&pool->mutex, NULL);
+    pthread_cond_init(&pool->has_work, NULL);
+    pthread_cond_init(&pool->has_change, NULL);
+    pool->threads = calloc(nthreads, sizeof(pthread_t));
+    if (pool->threads == NULL)
         goto fail;
     for (size_t i = 0; i < nthreads; i++) {
-        if (pthread_create(&jobs->threads[i], NULL, worker_main, jobs) != 0) {
-            faas_log_error("jobs %s: cannot start worker %zu: %s", name, i, strerror(errno));
+        if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+            faas_log_error("pool %s: cannot start worker %zu: %s", name, i, strerror(errno));
             break;
         }
-        jobs->nthreads++;
-        jobs->alive++;
+        pool->nthreads++;
+        pool->alive++;
     }
-    if (jobs->nthreads > 0)
-        return jobs;
+    if (pool->nthreads > 0)
+        return pool;
 fail:
-    if (jobs != NULL)
-        free(jobs->threads);
-    free(jobs);
+    if (pool != NULL)
+        free(pool->threads);
+    free(pool);
     return NULL;
 }
 
-int faas_jobs_submit(faas_jobs_t *jobs, faas_jobs_loop_t *loop, faas_jobs_work_cb work, faas_jobs_done_cb done,
+int faas_pool_submit(faas_pool_t *pool, faas_pool_inbox_t *inbox, faas_pool_work_cb work, faas_pool_done_cb done,
                      void *data)
 {
-    job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL)
+    task_t *task = calloc(1, sizeof(*task));
+    if (task == NULL)
         return -1;
-    *job = (job_t){.loop = loop, .work = work, .done = done, .data = data};
-    pthread_mutex_lock(&jobs->mutex);
-    if (jobs->stopping) {
-        pthread_mutex_unlock(&jobs->mutex);
-        free(job);
+    *task = (task_t){.inbox = inbox, .work = work, .done = done, .data = data};
+    pthread_mutex_lock(&pool->mutex);
+    if (pool->stopping) {
+        pthread_mutex_unlock(&pool->mutex);
+        free(task);
         return -1;
     }
-    enqueue_locked(jobs, job);
-    pthread_mutex_unlock(&jobs->mutex);
+    enqueue_locked(pool, task);
+    pthread_mutex_unlock(&pool->mutex);
     return 0;
 }
 
-size_t faas_jobs_pending(faas_jobs_t *jobs)
+size_t faas_pool_pending(faas_pool_t *pool)
 {
-    pthread_mutex_lock(&jobs->mutex);
-    size_t n = jobs->queued + jobs->running;
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_mutex_lock(&pool->mutex);
+    size_t n = pool->queued + pool->running;
+    pthread_mutex_unlock(&pool->mutex);
     return n;
-}
-
-faas_jobs_loop_t *faas_jobs_loop_create(h2o_multithread_queue_t *queue)
-{
-    faas_jobs_loop_t *loop = calloc(1, sizeof(*loop));
-    if (loop != NULL)
-        h2o_multithread_register_receiver(queue, &loop->receiver, on_job_message);
-    return loop;
-}
-
-int faas_jobs_post(faas_jobs_loop_t *loop, faas_jobs_done_cb done, void *data)
-{
-    job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL)
-        return -1;
-    *job = (job_t){.loop = loop, .done = done, .data = data};
-    h2o_multithread_send_message(&loop->receiver, &job->super);
-    return 0;
-}
-
-void faas_jobs_loop_dispose(faas_jobs_loop_t *loop)
-{
-    if (loop == NULL)
-        return;
-    h2o_multithread_unregister_receiver(loop->receiver.queue, &loop->receiver);
-    free(loop);
 }
 
 /* ---- periodic tasks ------------------------------------------------------ */
@@ -218,12 +174,12 @@ void faas_jobs_loop_dispose(faas_jobs_loop_t *loop)
 static void on_periodic_done(void *data)
 {
     periodic_t *p = data;
-    faas_jobs_t *jobs = p->jobs;
+    faas_pool_t *pool = p->pool;
     int64_t interval = p->interval(p->data);
-    pthread_mutex_lock(&jobs->mutex);
+    pthread_mutex_lock(&pool->mutex);
     p->due_ms = faas_clock_mono_ms() + (interval > 0 ? interval : 1000);
-    pthread_cond_broadcast(&jobs->has_change);
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_cond_broadcast(&pool->has_change);
+    pthread_mutex_unlock(&pool->mutex);
 }
 
 static void on_periodic_work(void *data)
@@ -234,112 +190,112 @@ static void on_periodic_work(void *data)
 
 static void *scheduler_main(void *arg)
 {
-    faas_jobs_t *jobs = arg;
-    pthread_mutex_lock(&jobs->mutex);
-    while (!jobs->stopping) {
+    faas_pool_t *pool = arg;
+    pthread_mutex_lock(&pool->mutex);
+    while (!pool->stopping) {
         int64_t now = faas_clock_mono_ms(), next = now + 60000;
-        for (periodic_t *p = jobs->periodic; p != NULL; p = p->next) {
+        for (periodic_t *p = pool->periodic; p != NULL; p = p->next) {
             if (p->due_ms <= now) {
                 p->due_ms = INT64_MAX; /* until on_periodic_done reschedules it */
-                job_t *job = calloc(1, sizeof(*job));
-                if (job == NULL) {
+                task_t *task = calloc(1, sizeof(*task));
+                if (task == NULL) {
                     p->due_ms = now + 1000;
                     continue;
                 }
-                *job = (job_t){.work = on_periodic_work, .done = on_periodic_done, .data = p};
-                enqueue_locked(jobs, job);
+                *task = (task_t){.work = on_periodic_work, .done = on_periodic_done, .data = p};
+                enqueue_locked(pool, task);
             } else if (p->due_ms < next) {
                 next = p->due_ms;
             }
         }
-        cond_wait_until(&jobs->has_change, &jobs->mutex, next);
+        cond_wait_until(&pool->has_change, &pool->mutex, next);
     }
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_mutex_unlock(&pool->mutex);
     return NULL;
 }
 
-void faas_jobs_reschedule(faas_jobs_t *jobs, void *data)
+void faas_pool_reschedule(faas_pool_t *pool, void *data)
 {
-    pthread_mutex_lock(&jobs->mutex);
-    periodic_t *p = jobs->periodic;
+    pthread_mutex_lock(&pool->mutex);
+    periodic_t *p = pool->periodic;
     while (p != NULL && p->data != data)
         p = p->next;
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_mutex_unlock(&pool->mutex);
     if (p == NULL)
         return;
     int64_t interval = p->interval(p->data); /* outside the mutex: it may take the caller's locks */
     int64_t due = faas_clock_mono_ms() + (interval > 0 ? interval : 1000);
-    pthread_mutex_lock(&jobs->mutex);
+    pthread_mutex_lock(&pool->mutex);
     if (p->due_ms != INT64_MAX && due < p->due_ms) {
         p->due_ms = due;
-        pthread_cond_broadcast(&jobs->has_change);
+        pthread_cond_broadcast(&pool->has_change);
     }
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_mutex_unlock(&pool->mutex);
 }
 
-int faas_jobs_every(faas_jobs_t *jobs, int64_t first_delay_ms, faas_jobs_interval_cb interval, faas_jobs_work_cb work,
+int faas_pool_every(faas_pool_t *pool, int64_t first_delay_ms, faas_pool_interval_cb interval, faas_pool_work_cb work,
                     void *data)
 {
     periodic_t *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return -1;
-    *p = (periodic_t){.jobs = jobs, .interval = interval, .work = work, .data = data,
+    *p = (periodic_t){.pool = pool, .interval = interval, .work = work, .data = data,
                       .due_ms = faas_clock_mono_ms() + first_delay_ms};
-    pthread_mutex_lock(&jobs->mutex);
+    pthread_mutex_lock(&pool->mutex);
     int rc = 0;
-    if (!jobs->scheduler_started) {
-        if (pthread_create(&jobs->scheduler, NULL, scheduler_main, jobs) == 0)
-            jobs->scheduler_started = 1;
+    if (!pool->scheduler_started) {
+        if (pthread_create(&pool->scheduler, NULL, scheduler_main, pool) == 0)
+            pool->scheduler_started = 1;
         else
             rc = -1;
     }
     if (rc == 0) {
-        p->next = jobs->periodic;
-        jobs->periodic = p;
-        pthread_cond_broadcast(&jobs->has_change);
+        p->next = pool->periodic;
+        pool->periodic = p;
+        pthread_cond_broadcast(&pool->has_change);
     } else {
         free(p);
     }
-    pthread_mutex_unlock(&jobs->mutex);
+    pthread_mutex_unlock(&pool->mutex);
     return rc;
 }
 
-int faas_jobs_dispose(faas_jobs_t *jobs, int64_t deadline_ms)
+int faas_pool_dispose(faas_pool_t *pool, int64_t deadline_ms)
 {
-    if (jobs == NULL)
+    if (pool == NULL)
         return 0;
-    pthread_mutex_lock(&jobs->mutex);
-    jobs->stopping = 1;
-    while (jobs->head != NULL) {
-        job_t *job = jobs->head;
-        jobs->head = job->next;
-        free(job);
+    pthread_mutex_lock(&pool->mutex);
+    pool->stopping = 1;
+    while (pool->head != NULL) {
+        task_t *task = pool->head;
+        pool->head = task->next;
+        free(task);
     }
-    jobs->tail = NULL;
-    jobs->queued = 0;
-    pthread_cond_broadcast(&jobs->has_work);
-    pthread_cond_broadcast(&jobs->has_change);
-    while (jobs->alive > 0 && faas_clock_mono_ms() < deadline_ms)
-        cond_wait_until(&jobs->has_change, &jobs->mutex, deadline_ms);
-    int all_stopped = jobs->alive == 0;
-    pthread_mutex_unlock(&jobs->mutex);
-    if (jobs->scheduler_started)
-        pthread_join(jobs->scheduler, NULL);
+    pool->tail = NULL;
+    pool->queued = 0;
+    pthread_cond_broadcast(&pool->has_work);
+    pthread_cond_broadcast(&pool->has_change);
+    while (pool->alive > 0 && faas_clock_mono_ms() < deadline_ms)
+        cond_wait_until(&pool->has_change, &pool->mutex, deadline_ms);
+    int all_stopped = pool->alive == 0;
+    pthread_mutex_unlock(&pool->mutex);
+    if (pool->scheduler_started)
+        pthread_join(pool->scheduler, NULL);
     if (!all_stopped) {
         /* A worker is stuck in a blocking call: leave it and its memory to process exit. */
-        faas_log_warn("jobs %s: %zu job(s) still running at the deadline", jobs->name, jobs->running);
+        faas_log_warn("pool %s: %zu task(s) still running at the deadline", pool->name, pool->running);
         return -1;
     }
-    for (size_t i = 0; i < jobs->nthreads; i++)
-        pthread_join(jobs->threads[i], NULL);
-    for (periodic_t *p = jobs->periodic, *next; p != NULL; p = next) {
+    for (size_t i = 0; i < pool->nthreads; i++)
+        pthread_join(pool->threads[i], NULL);
+    for (periodic_t *p = pool->periodic, *next; p != NULL; p = next) {
         next = p->next;
         free(p);
     }
-    pthread_mutex_destroy(&jobs->mutex);
-    pthread_cond_destroy(&jobs->has_work);
-    pthread_cond_destroy(&jobs->has_change);
-    free(jobs->threads);
-    free(jobs);
+    pthread_mutex_destroy(&pool->mutex);
+    pthread_cond_destroy(&pool->has_work);
+    pthread_cond_destroy(&pool->has_change);
+    free(pool->threads);
+    free(pool);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * docker.c: the Docker Engine API client: libcurl transport over the unix socket, mapping of
  * curl and HTTP failures to faas_err_t, and the request/response calls (ping, containers,
- * images). Streaming calls (build, logs, wait, events) and the parsers are in docker_stream.c.
+ * images). Streaming calls (build, logs, wait, events) and the parsers are in stream.c.
  *
  * Threads: worker threads only (every call blocks). A faas_docker_t is shared: its only
  * mutable state is a mutex-guarded pool of idle curl handles, so a handle (and its kept-alive
@@ -118,44 +118,7 @@ static void handle_put(faas_docker_t *d, CURL *h)
 
 /* ---- strings ---- */
 
-static int str_reserve(faas_docker__str_t *s, size_t extra)
-{
-    if (s->oom)
-        return -1;
-    if (extra > SIZE_MAX / 4 - s->len) {
-        s->oom = 1;
-        return -1;
-    }
-    if (s->len + extra + 1 <= s->cap)
-        return 0;
-    size_t cap = s->cap != 0 ? s->cap : 256;
-    while (cap < s->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(s->p, cap);
-    if (p == NULL) {
-        s->oom = 1;
-        return -1;
-    }
-    s->p = p;
-    s->cap = cap;
-    return 0;
-}
-
-void faas_docker__str_add(faas_docker__str_t *s, const char *text, size_t len)
-{
-    if (str_reserve(s, len) != 0)
-        return;
-    memcpy(s->p + s->len, text, len);
-    s->len += len;
-    s->p[s->len] = '\0';
-}
-
-void faas_docker__str_adds(faas_docker__str_t *s, const char *text)
-{
-    faas_docker__str_add(s, text, strlen(text));
-}
-
-void faas_docker__str_add_escaped(faas_docker__str_t *s, const char *text)
+void faas_docker__add_escaped(faas_buf_t *s, const char *text)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
@@ -168,7 +131,7 @@ void faas_docker__str_add_escaped(faas_docker__str_t *s, const char *text)
             enc[2] = hex[*p & 15];
             n = 3;
         }
-        faas_docker__str_add(s, enc, n);
+        faas_buf_add(s, enc, n);
     }
 }
 
@@ -184,7 +147,7 @@ static int add_filter(cJSON *filters, const char *key, const char *value)
     return 0;
 }
 
-void faas_docker__str_add_filters(faas_docker__str_t *s, const char *type, const char *label)
+void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *label)
 {
     cJSON *filters = cJSON_CreateObject();
     int bad = filters == NULL || (type != NULL && add_filter(filters, "type", type) != 0) ||
@@ -193,19 +156,19 @@ void faas_docker__str_add_filters(faas_docker__str_t *s, const char *type, const
     if (json == NULL)
         s->oom = 1;
     else
-        faas_docker__str_add_escaped(s, json);
+        faas_docker__add_escaped(s, json);
     cJSON_free(json);
     cJSON_Delete(filters);
 }
 
 /* Appends "/<kind>/<ref escaped><suffix>". */
-void faas_docker__add_path(faas_docker__str_t *s, const char *kind, const char *ref, const char *suffix)
+void faas_docker__add_path(faas_buf_t *s, const char *kind, const char *ref, const char *suffix)
 {
-    faas_docker__str_adds(s, "/");
-    faas_docker__str_adds(s, kind);
-    faas_docker__str_adds(s, "/");
-    faas_docker__str_add_escaped(s, ref);
-    faas_docker__str_adds(s, suffix);
+    faas_buf_adds(s, "/");
+    faas_buf_adds(s, kind);
+    faas_buf_adds(s, "/");
+    faas_docker__add_escaped(s, ref);
+    faas_buf_adds(s, suffix);
 }
 
 /* ---- transport ---- */
@@ -230,7 +193,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
         x->too_large = 1;
         return 0;
     }
-    faas_docker__str_add(&rq->body_out, data, len < room ? len : room);
+    faas_buf_add(&rq->body_out, data, len < room ? len : room);
     return rq->body_out.oom ? 0 : len;
 }
 
@@ -271,7 +234,7 @@ static void setup(CURL *h, faas_docker_t *d, xfer_t *x, const char *url, struct 
 }
 
 /* Docker's {"message": ...}, or the start of a non-JSON body with control bytes blanked. */
-static void docker_message(const faas_docker__str_t *body, char *out, size_t size)
+static void docker_message(const faas_buf_t *body, char *out, size_t size)
 {
     if (body->len == 0) {
         snprintf(out, size, "empty answer");
@@ -367,9 +330,9 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
 {
     rq->status = 0;
     rq->stopped = 0;
-    faas_docker__str_t url = {0};
-    faas_docker__str_adds(&url, API_BASE);
-    faas_docker__str_adds(&url, rq->path);
+    faas_buf_t url = {0};
+    faas_buf_adds(&url, API_BASE);
+    faas_buf_adds(&url, rq->path);
     struct curl_slist *headers = make_headers(rq->content_type);
     CURL *h = url.oom || headers == NULL ? NULL : handle_get(d);
     if (h == NULL) {
@@ -396,7 +359,7 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
 /* ---- helpers for the calls below ---- */
 
 /* Runs a buffered request on path (freed here); the caller frees rq->body_out.p. */
-static faas_err_t run(faas_docker_t *d, faas_docker__req_t *rq, faas_docker__str_t *path, faas_error_t *err)
+static faas_err_t run(faas_docker_t *d, faas_docker__req_t *rq, faas_buf_t *path, faas_error_t *err)
 {
     faas_err_t code;
     if (path->oom) {
@@ -433,7 +396,7 @@ faas_err_t faas_docker__check_ref(const char *ref, const char *what, faas_error_
 }
 
 /* A request with no body whose answer only matters through its status. */
-faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_docker__str_t *path, const char *what,
+faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_buf_t *path, const char *what,
                          long timeout_ms, faas_error_t *err)
 {
     faas_docker__req_t rq = {.method = method, .what = what, .timeout_ms = timeout_ms};
@@ -443,7 +406,7 @@ faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_docker
 }
 
 /* A GET whose answer is JSON of the given type. */
-faas_err_t faas_docker__get_json(faas_docker_t *d, faas_docker__str_t *path, const char *what, int type, cJSON **out,
+faas_err_t faas_docker__get_json(faas_docker_t *d, faas_buf_t *path, const char *what, int type, cJSON **out,
                            faas_error_t *err)
 {
     *out = NULL;
@@ -485,8 +448,8 @@ faas_err_t faas_docker__labels(const char *const *labels, cJSON **out, faas_erro
 
 faas_err_t faas_docker_ping(faas_docker_t *d, int timeout_ms, faas_error_t *err)
 {
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/_ping");
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/_ping");
     return faas_docker__simple(d, "GET", &path, "ping", timeout_ms, err);
 }
 
@@ -649,11 +612,11 @@ faas_err_t faas_docker_container_create(faas_docker_t *d, const faas_docker_cont
     char *json = spec_json(spec, err);
     if (json == NULL)
         return err != NULL ? err->code : FAAS_EINVAL;
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/containers/create");
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/containers/create");
     if (spec->name != NULL) {
-        faas_docker__str_adds(&path, "?name=");
-        faas_docker__str_add_escaped(&path, spec->name);
+        faas_buf_adds(&path, "?name=");
+        faas_docker__add_escaped(&path, spec->name);
     }
     faas_docker__req_t rq = {.method = "POST", .what = "create container", .content_type = "application/json",
                              .body = json, .body_len = strlen(json)};
@@ -683,7 +646,7 @@ static faas_err_t container_op(faas_docker_t *d, const char *method, const char 
     snprintf(what, sizeof(what), "%s container %.80s", verb, id != NULL ? id : "");
     if (faas_docker__check_ref(id, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "containers", id, suffix);
     return faas_docker__simple(d, method, &path, what, timeout_ms, err);
 }
@@ -695,9 +658,9 @@ faas_err_t faas_docker_container_start(faas_docker_t *d, const char *id, faas_er
 
 faas_err_t faas_docker_container_kill(faas_docker_t *d, const char *id, const char *signal, faas_error_t *err)
 {
-    faas_docker__str_t q = {0};
-    faas_docker__str_adds(&q, "/kill?signal=");
-    faas_docker__str_add_escaped(&q, signal != NULL ? signal : "SIGKILL");
+    faas_buf_t q = {0};
+    faas_buf_adds(&q, "/kill?signal=");
+    faas_docker__add_escaped(&q, signal != NULL ? signal : "SIGKILL");
     faas_err_t code = q.oom ? faas_error_set(err, FAAS_ENOMEM, "kill container: out of memory")
                             : container_op(d, "POST", "kill", id, q.p, 0, err);
     free(q.p);
@@ -724,7 +687,7 @@ faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON
     *out = NULL;
     if (faas_docker__check_ref(id, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "containers", id, "/json");
     return faas_docker__get_json(d, &path, what, cJSON_Object, out, err);
 }
@@ -732,11 +695,11 @@ faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON
 faas_err_t faas_docker_container_list(faas_docker_t *d, const char *label, int all, cJSON **out,
                                       faas_error_t *err)
 {
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, all ? "/containers/json?all=1" : "/containers/json?all=0");
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, all ? "/containers/json?all=1" : "/containers/json?all=0");
     if (label != NULL) {
-        faas_docker__str_adds(&path, "&filters=");
-        faas_docker__str_add_filters(&path, NULL, label);
+        faas_buf_adds(&path, "&filters=");
+        faas_docker__add_filters(&path, NULL, label);
     }
     return faas_docker__get_json(d, &path, "list containers", cJSON_Array, out, err);
 }

@@ -1,26 +1,19 @@
 /*
- * docker_internal.h: what docker.c (transport, simple calls) and
- * docker_stream.c (build, logs, wait, events) share. Not a public header;
+ * internal.h: what the files of src/docker/ share: docker.c (transport,
+ * simple calls), objects.c (images, networks) and stream.c (build, logs,
+ * wait, events). Names: faas_docker__*. Not a public header;
  * the unit test includes it to reach the encoding helpers.
  */
 #ifndef FAAS_DOCKER_INTERNAL_H
 #define FAAS_DOCKER_INTERNAL_H
 
+#include "faas/core/buf.h"
 #include "faas/docker/docker.h"
 
-/* A growable string; any failed append sets oom and later appends do nothing. */
-typedef struct faas_docker__str {
-    char *p;
-    size_t len, cap;
-    int oom;
-} faas_docker__str_t;
-
-void faas_docker__str_add(faas_docker__str_t *s, const char *text, size_t len);
-void faas_docker__str_adds(faas_docker__str_t *s, const char *text);
 /* Appends text percent-encoded (everything but A-Z a-z 0-9 - . _ ~). */
-void faas_docker__str_add_escaped(faas_docker__str_t *s, const char *text);
+void faas_docker__add_escaped(faas_buf_t *s, const char *text);
 /* Appends the URL-encoded filters JSON {"type":[type],"label":[label]} (either may be NULL). */
-void faas_docker__str_add_filters(faas_docker__str_t *s, const char *type, const char *label);
+void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *label);
 /* Turns "k=v" strings (NULL-terminated, or NULL) into a JSON object; FAAS_EINVAL on "k" or "=v". */
 faas_err_t faas_docker__labels(const char *const *labels, cJSON **out, faas_error_t *err);
 
@@ -40,7 +33,7 @@ typedef struct faas_docker__req {
     const atomic_int *stop;    /* checked about once a second; nonzero ends the transfer */
     /* outputs */
     long status;
-    faas_docker__str_t body_out;
+    faas_buf_t body_out;
     int stopped;               /* ended early by on_body or *stop; status is valid */
 } faas_docker__req_t;
 
@@ -53,14 +46,14 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
 #define FAAS_DOCKER__WHAT_MAX 160
 
 /* Appends "/<kind>/<ref escaped><suffix>" to s. */
-void faas_docker__add_path(faas_docker__str_t *s, const char *kind, const char *ref, const char *suffix);
+void faas_docker__add_path(faas_buf_t *s, const char *kind, const char *ref, const char *suffix);
 /* FAAS_EINVAL when ref is NULL or empty. */
 faas_err_t faas_docker__check_ref(const char *ref, const char *what, faas_error_t *err);
 /* A request with no body whose answer only matters through its status (path is freed). */
-faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_docker__str_t *path, const char *what,
+faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_buf_t *path, const char *what,
                                long timeout_ms, faas_error_t *err);
 /* A GET whose answer is JSON of the given cJSON type (path is freed). */
-faas_err_t faas_docker__get_json(faas_docker_t *d, faas_docker__str_t *path, const char *what, int type, cJSON **out,
+faas_err_t faas_docker__get_json(faas_docker_t *d, faas_buf_t *path, const char *what, int type, cJSON **out,
                                  faas_error_t *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * docker_objects.c: Docker images and networks: list, inspect, tag, remove
+ * objects.c: Docker images and networks: list, inspect, tag, remove
  * and prune images; make sure a network exists. Worker thread only: every call blocks.
  */
 #include "internal.h"
+#include "faas/core/labels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,11 @@
 
 faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **out, faas_error_t *err)
 {
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/images/json");
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/images/json");
     if (label != NULL) {
-        faas_docker__str_adds(&path, "?filters=");
-        faas_docker__str_add_filters(&path, NULL, label);
+        faas_buf_adds(&path, "?filters=");
+        faas_docker__add_filters(&path, NULL, label);
     }
     return faas_docker__get_json(d, &path, "list images", cJSON_Array, out, err);
 }
@@ -26,7 +27,7 @@ faas_err_t faas_docker_image_inspect(faas_docker_t *d, const char *ref, cJSON **
     *out = NULL;
     if (faas_docker__check_ref(ref, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "images", ref, "/json");
     return faas_docker__get_json(d, &path, what, cJSON_Object, out, err);
 }
@@ -37,7 +38,7 @@ faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force
     snprintf(what, sizeof(what), "remove image %.100s", ref != NULL ? ref : "");
     if (faas_docker__check_ref(ref, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "images", ref, force ? "?force=1" : "");
     return faas_docker__simple(d, "DELETE", &path, what, 0, err);
 }
@@ -56,9 +57,9 @@ faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *label, faas_err
     cJSON_Delete(filters);
     if (json == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/images/prune?filters=");
-    faas_docker__str_add_escaped(&path, json);
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/images/prune?filters=");
+    faas_docker__add_escaped(&path, json);
     cJSON_free(json);
     return faas_docker__simple(d, "POST", &path, what, 0, err);
 }
@@ -71,11 +72,11 @@ faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *
     if (faas_docker__check_ref(ref, what, err) != FAAS_OK || faas_docker__check_ref(repo, what, err) != FAAS_OK ||
         faas_docker__check_ref(tag, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "images", ref, "/tag?repo=");
-    faas_docker__str_add_escaped(&path, repo);
-    faas_docker__str_adds(&path, "&tag=");
-    faas_docker__str_add_escaped(&path, tag);
+    faas_docker__add_escaped(&path, repo);
+    faas_buf_adds(&path, "&tag=");
+    faas_docker__add_escaped(&path, tag);
     return faas_docker__simple(d, "POST", &path, what, 0, err);
 }
 
@@ -87,7 +88,7 @@ static faas_err_t network_create(faas_docker_t *d, const char *name, int icc, co
     cJSON_AddStringToObject(body, "Name", name);
     cJSON_AddStringToObject(body, "Driver", "bridge");
     cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
-    cJSON_AddStringToObject(labels, "faas.managed", "1");
+    cJSON_AddStringToObject(labels, FAAS_LABEL_MANAGED, "1");
     cJSON_AddStringToObject(options, "com.docker.network.bridge.enable_icc", icc ? "true" : "false");
     char *json = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
@@ -111,7 +112,7 @@ faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int ic
     if (faas_docker__check_ref(name, what, err) != FAAS_OK)
         return FAAS_EINVAL;
     cJSON *net = NULL;
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_docker__add_path(&path, "networks", name, "");
     faas_err_t rc = faas_docker__get_json(d, &path, what, cJSON_Object, &net, err);
     cJSON_Delete(net);

@@ -1,5 +1,5 @@
 /*
- * docker_stream.c: the Docker calls whose answers stream (build, logs, wait, events) and the
+ * stream.c: the Docker calls whose answers stream (build, logs, wait, events) and the
  * pure parsers they use: the 8-byte log frame demux and the build JSON-lines parser.
  *
  * Threads: the calls are worker thread only (they block, events for as long as it listens).
@@ -80,9 +80,7 @@ void faas_docker_build_parser_init(faas_docker_build_parser_t *p, faas_docker_bu
 
 void faas_docker_build_parser_dispose(faas_docker_build_parser_t *p)
 {
-    free(p->_line);
-    p->_line = NULL;
-    p->_len = p->_cap = 0;
+    faas_buf_free(&p->_line);
 }
 
 static int is_image_id(const char *s, size_t len)
@@ -185,22 +183,6 @@ static void on_line(faas_docker_build_parser_t *p, const char *line, size_t n)
     cJSON_Delete(j);
 }
 
-static int line_append(faas_docker_build_parser_t *p, const char *s, size_t n)
-{
-    if (p->_len + n + 1 > p->_cap) {
-        size_t cap = p->_cap != 0 ? p->_cap : 1024;
-        while (cap < p->_len + n + 1)
-            cap *= 2;
-        char *line = realloc(p->_line, cap);
-        if (line == NULL)
-            return -1;
-        p->_line = line;
-        p->_cap = cap;
-    }
-    memcpy(p->_line + p->_len, s, n);
-    p->_len += n;
-    return 0;
-}
 
 faas_err_t faas_docker_build_parser_feed(faas_docker_build_parser_t *p, const void *buf, size_t len,
                                          faas_error_t *err)
@@ -209,21 +191,21 @@ faas_err_t faas_docker_build_parser_feed(faas_docker_build_parser_t *p, const vo
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
-        if (nl != NULL && p->_len == 0 && !p->_skipping) {
+        if (nl != NULL && p->_line.len == 0 && !p->_skipping) {
             on_line(p, s, n); /* a whole line in this chunk: no copy */
         } else if (!p->_skipping) {
-            if (p->_len + n > LINE_MAX_BYTES) {
+            if (p->_line.len + n > LINE_MAX_BYTES) {
                 p->_skipping = 1;
-                p->_len = 0;
-            } else if (line_append(p, s, n) != 0) {
+                p->_line.len = 0;
+            } else if (faas_buf_add(&p->_line, s, n) != 0) {
                 return faas_error_set(err, FAAS_ENOMEM, "build output: out of memory");
             }
             if (nl != NULL && !p->_skipping)
-                on_line(p, p->_line, p->_len);
+                on_line(p, p->_line.p, p->_line.len);
         }
         if (nl == NULL)
             break;
-        p->_len = 0;
+        p->_line.len = 0;
         p->_skipping = 0;
         s = nl + 1;
     }
@@ -234,9 +216,9 @@ faas_err_t faas_docker_build_parser_finish(faas_docker_build_parser_t *p, char i
                                            faas_error_t *err)
 {
     image_id[0] = '\0';
-    if (p->_len > 0 && !p->_skipping)
-        on_line(p, p->_line, p->_len); /* a last line without its newline */
-    p->_len = 0;
+    if (p->_line.len > 0 && !p->_skipping)
+        on_line(p, p->_line.p, p->_line.len); /* a last line without its newline */
+    p->_line.len = 0;
     if (p->_failed)
         return faas_error_set(err, FAAS_EDOCKER, "build failed: %s", p->_error);
     const char *id = p->_aux_id[0] != '\0' ? p->_aux_id : p->_quiet_id;
@@ -262,7 +244,7 @@ static int on_build_body(void *arg, const char *data, size_t len)
 }
 
 /* Appends "<param><URL-encoded JSON object of the k=v list>", when the list is not empty. */
-static faas_err_t add_json_map(faas_docker__str_t *path, const char *param, const char *const *kv, faas_error_t *err)
+static faas_err_t add_json_map(faas_buf_t *path, const char *param, const char *const *kv, faas_error_t *err)
 {
     if (kv == NULL || kv[0] == NULL)
         return FAAS_OK;
@@ -270,9 +252,9 @@ static faas_err_t add_json_map(faas_docker__str_t *path, const char *param, cons
     if (faas_docker__labels(kv, &map, err) != FAAS_OK)
         return err != NULL ? err->code : FAAS_EINVAL;
     char *json = cJSON_PrintUnformatted(map);
-    faas_docker__str_adds(path, param);
+    faas_buf_adds(path, param);
     if (json != NULL)
-        faas_docker__str_add_escaped(path, json);
+        faas_docker__add_escaped(path, json);
     path->oom |= json == NULL;
     cJSON_free(json);
     cJSON_Delete(map);
@@ -280,16 +262,16 @@ static faas_err_t add_json_map(faas_docker__str_t *path, const char *param, cons
 }
 
 /* The query of POST /build. */
-static faas_err_t build_path(const faas_docker_build_opts_t *o, faas_docker__str_t *path, faas_error_t *err)
+static faas_err_t build_path(const faas_docker_build_opts_t *o, faas_buf_t *path, faas_error_t *err)
 {
-    faas_docker__str_adds(path, "/build?version=1&rm=1&forcerm=1&dockerfile=");
-    faas_docker__str_add_escaped(path, o->dockerfile != NULL ? o->dockerfile : "Dockerfile");
+    faas_buf_adds(path, "/build?version=1&rm=1&forcerm=1&dockerfile=");
+    faas_docker__add_escaped(path, o->dockerfile != NULL ? o->dockerfile : "Dockerfile");
     if (o->tag != NULL) {
-        faas_docker__str_adds(path, "&t=");
-        faas_docker__str_add_escaped(path, o->tag);
+        faas_buf_adds(path, "&t=");
+        faas_docker__add_escaped(path, o->tag);
     }
     if (o->nocache)
-        faas_docker__str_adds(path, "&nocache=1");
+        faas_buf_adds(path, "&nocache=1");
     if (add_json_map(path, "&labels=", o->labels, err) != FAAS_OK ||
         add_json_map(path, "&buildargs=", o->buildargs, err) != FAAS_OK)
         return err != NULL ? err->code : FAAS_EINVAL;
@@ -306,7 +288,7 @@ faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, cons
     image_id[0] = '\0';
     if (tar == NULL || len == 0)
         return faas_error_set(err, FAAS_EINVAL, "%s: empty build context", what);
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     faas_err_t code = build_path(o, &path, err);
     build_ctx_t b = {.failed = 0};
     faas_docker_build_parser_init(&b.parser, o->on_line, o->cbdata);
@@ -326,7 +308,7 @@ faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, cons
     free(path.p);
     faas_error_t perr = {0};
     if (opts->leftovers_label != NULL && faas_docker_image_prune(d, opts->leftovers_label, &perr) != FAAS_OK)
-        faas_log_warn("docker: %s", perr.msg); /* the cleanup job finds them by their label later */
+        faas_log_warn("docker: %s", perr.msg); /* the cleanup task finds them by their label later */
     return code;
 }
 
@@ -337,9 +319,7 @@ typedef struct logs_ctx {
     faas_docker_log_cb cb;
     void *cbdata;
     int whole;          /* deliver each frame in one call */
-    char *frame;        /* the frame being assembled */
-    size_t len, cap;
-    int oom;
+    faas_buf_t frame;   /* the frame being assembled */
 } logs_ctx_t;
 
 /* Assembles pieces into whole frames: a piece ends its frame when it is all the demux still expects. */
@@ -347,21 +327,11 @@ static void on_frame_piece(void *arg, int stream, const char *data, size_t len)
 {
     logs_ctx_t *l = arg;
     int last = len == l->dmx._left; /* called before the demux counts this piece */
-    if (l->len + len > l->cap) {
-        size_t cap = (l->len + len) * 2;
-        char *p = realloc(l->frame, cap);
-        if (p == NULL) {
-            l->oom = 1;
-            return;
-        }
-        l->frame = p;
-        l->cap = cap;
-    }
-    memcpy(l->frame + l->len, data, len);
-    l->len += len;
+    if (faas_buf_add(&l->frame, data, len) != 0)
+        return;
     if (last) {
-        l->cb(l->cbdata, stream, l->frame, l->len);
-        l->len = 0;
+        l->cb(l->cbdata, stream, l->frame.p, l->frame.len);
+        l->frame.len = 0;
     }
 }
 
@@ -369,7 +339,7 @@ static int on_logs_body(void *arg, const char *data, size_t len)
 {
     logs_ctx_t *l = arg;
     if (l->whole)
-        return faas_docker_demux_feed(&l->dmx, data, len, on_frame_piece, l) != 0 || l->oom;
+        return faas_docker_demux_feed(&l->dmx, data, len, on_frame_piece, l) != 0 || l->frame.oom;
     return faas_docker_demux_feed(&l->dmx, data, len, l->cb, l->cbdata) != 0;
 }
 
@@ -384,23 +354,23 @@ faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, con
         snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all%s", o->timestamps ? "&timestamps=1" : "");
     else
         snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=%d%s", o->tail, o->timestamps ? "&timestamps=1" : "");
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/containers/");
-    faas_docker__str_add_escaped(&path, id);
-    faas_docker__str_adds(&path, q);
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/containers/");
+    faas_docker__add_escaped(&path, id);
+    faas_buf_adds(&path, q);
     logs_ctx_t l = {.cb = cb, .cbdata = cbdata, .whole = o->whole_frames};
     faas_docker_demux_init(&l.dmx);
     faas_docker__req_t rq = {.method = "GET", .path = path.p, .what = what,
                              .timeout_ms = FAAS_DOCKER_CALL_TIMEOUT_MS, .on_body = on_logs_body, .ctx = &l};
     faas_err_t code = path.oom ? faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what)
                                : faas_docker__call(d, &rq, err);
-    if (code == FAAS_OK && l.oom)
+    if (code == FAAS_OK && l.frame.oom)
         code = faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
     else if (code == FAAS_OK && rq.stopped)
         code = faas_error_set(err, FAAS_EDOCKER, "%s: malformed log frame (is the container a TTY?)", what);
     else if (code == FAAS_OK && !faas_docker_demux_complete(&l.dmx))
         code = faas_error_set(err, FAAS_EDOCKER, "%s: log stream ends inside a frame", what);
-    free(l.frame);
+    faas_buf_free(&l.frame);
     free(rq.body_out.p);
     free(path.p);
     return code;
@@ -440,10 +410,10 @@ faas_err_t faas_docker_container_wait(faas_docker_t *d, const char *id, int time
     *exit_code = -1;
     if (id == NULL || id[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "%s: empty id", what);
-    faas_docker__str_t path = {0};
-    faas_docker__str_adds(&path, "/containers/");
-    faas_docker__str_add_escaped(&path, id);
-    faas_docker__str_adds(&path, "/wait?condition=not-running");
+    faas_buf_t path = {0};
+    faas_buf_adds(&path, "/containers/");
+    faas_docker__add_escaped(&path, id);
+    faas_buf_adds(&path, "/wait?condition=not-running");
     faas_docker__req_t rq = {.method = "POST", .path = path.p, .what = what, .timeout_ms = timeout_ms};
     faas_err_t code = path.oom ? faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what)
                                : faas_docker__call(d, &rq, err);
@@ -457,7 +427,7 @@ faas_err_t faas_docker_container_wait(faas_docker_t *d, const char *id, int time
 /* ---- events ---- */
 
 typedef struct events_ctx {
-    faas_docker__str_t line;
+    faas_buf_t line;
     int skipping; /* dropping the rest of an overlong line */
     faas_docker_event_cb cb;
     void *cbdata;
@@ -488,7 +458,7 @@ static int on_events_body(void *arg, const char *data, size_t len)
             e->line.len = 0;
         }
         if (!e->skipping)
-            faas_docker__str_add(&e->line, s, n);
+            faas_buf_add(&e->line, s, n);
         if (e->line.oom)
             return 1;
         if (nl == NULL)
@@ -502,14 +472,14 @@ static int on_events_body(void *arg, const char *data, size_t len)
     return 0;
 }
 
-static void events_path(faas_docker__str_t *path, const char *label, int64_t since_unix)
+static void events_path(faas_buf_t *path, const char *label, int64_t since_unix)
 {
-    faas_docker__str_adds(path, "/events?filters=");
-    faas_docker__str_add_filters(path, "container", label);
+    faas_buf_adds(path, "/events?filters=");
+    faas_docker__add_filters(path, "container", label);
     if (since_unix > 0) {
         char since[32];
         snprintf(since, sizeof(since), "&since=%lld", (long long)since_unix);
-        faas_docker__str_adds(path, since);
+        faas_buf_adds(path, since);
     }
 }
 
@@ -519,7 +489,7 @@ faas_err_t faas_docker_events(faas_docker_t *d, const char *label, int64_t since
     const char *what = "follow events";
     if (cb == NULL)
         return faas_error_set(err, FAAS_EINVAL, "%s: no callback", what);
-    faas_docker__str_t path = {0};
+    faas_buf_t path = {0};
     events_path(&path, label, since_unix);
     events_ctx_t e = {.cb = cb, .cbdata = cbdata};
     /* No timeout: the stream is silent while nothing happens. */

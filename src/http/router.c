@@ -1,24 +1,21 @@
 /*
- * router.c: the one catch-all handler. Cross-cutting checks (CORS preflight,
- * passkey, method) run here once, so API handlers hold only their own logic.
- * Loop threads only.
+ * router.c: the one catch-all handler (see router.h): front handlers, then
+ * CORS preflight, route match, passkey and method once for every API route.
+ * Loop threads only (register: main thread).
  */
 #include "faas/http/router.h"
 #include "faas/core/log.h"
-#include "faas/proxy/proxy.h"
+#include "faas/http/reply.h"
+#include "faas/http/request.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-/* Every API file's route table; the first match wins, so specific patterns go first. */
-static const faas_api_route_t *const route_tables[] = {
-    faas_api_health_routes,
-    faas_api_functions_routes,
-    faas_api_jobs_routes,
-    faas_api_runtimes_routes,
-    faas_api_tls_routes,
-};
+typedef struct router {
+    h2o_handler_t super;     /* first: h2o hands it back to on_req */
+    const faas_router_config_t *cfg;
+} router_t;
 
 static const struct { const char *name; unsigned bit; } methods[] = {
     {"GET", FAAS_M_GET}, {"HEAD", FAAS_M_HEAD}, {"POST", FAAS_M_POST}, {"PUT", FAAS_M_PUT},
@@ -33,13 +30,13 @@ unsigned faas_router_method_bit(const char *method, size_t len)
     return 0;
 }
 
-int faas_router_match(const char *pattern, const char *path, size_t len, faas_api_params_t *params)
+int faas_router_match(const char *pattern, const char *path, size_t len, faas_router_params_t *params)
 {
     const char *p = pattern, *s = path, *end = path + len;
     params->n = 0;
     while (*p != '\0') {
         if (*p == '*') {
-            if (params->n < FAAS_API_MAX_PARAMS)
+            if (params->n < FAAS_ROUTER_MAX_PARAMS)
                 params->v[params->n++] = h2o_iovec_init(s, (size_t)(end - s));
             return 1;
         }
@@ -47,7 +44,7 @@ int faas_router_match(const char *pattern, const char *path, size_t len, faas_ap
             const char *seg_end = memchr(s, '/', (size_t)(end - s));
             if (seg_end == NULL)
                 seg_end = end;
-            if (seg_end == s || params->n >= FAAS_API_MAX_PARAMS)
+            if (seg_end == s || params->n >= FAAS_ROUTER_MAX_PARAMS)
                 return 0;
             params->v[params->n++] = h2o_iovec_init(s, (size_t)(seg_end - s));
             s = seg_end;
@@ -62,10 +59,11 @@ int faas_router_match(const char *pattern, const char *path, size_t len, faas_ap
     return s == end;
 }
 
-static const faas_api_route_t *find_route(h2o_iovec_t path, faas_api_params_t *params)
+static const faas_router_route_t *find_route(const faas_router_config_t *cfg, h2o_iovec_t path,
+                                             faas_router_params_t *params)
 {
-    for (size_t t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++)
-        for (const faas_api_route_t *r = route_tables[t]; r->pattern != NULL; r++)
+    for (size_t t = 0; t < cfg->ntables; t++)
+        for (const faas_router_route_t *r = cfg->tables[t]; r->pattern != NULL; r++)
             if (faas_router_match(r->pattern, path.base, path.len, params))
                 return r;
     return NULL;
@@ -97,7 +95,7 @@ static int answer_preflight(h2o_req_t *req)
     h2o_iovec_t allow_headers = i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(H2O_STRLIT("*"));
     req->res.status = 204;
     req->res.reason = "No Content";
-    faas_api_add_cors(req);
+    faas_reply_add_cors(req);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-methods"), 0, NULL,
                           allow_methods.base, allow_methods.len);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("access-control-allow-headers"), 0, NULL,
@@ -125,20 +123,20 @@ static int authorized(faas_loop_t *loop, h2o_req_t *req)
     return faas_auth_check(&loop->app->auth, v.base, v.len);
 }
 
-static int serve_api(faas_loop_t *loop, h2o_req_t *req)
+static int serve_api(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req_t *req)
 {
-    faas_api_params_t params;
-    const faas_api_route_t *route = find_route(req->path_normalized, &params);
+    faas_router_params_t params;
+    const faas_router_route_t *route = find_route(cfg, req->path_normalized, &params);
     char label[64];
-    if (route == NULL && faas_proxy_host_label(req->authority, label, sizeof(label)) > 0)
-        return faas_api_send_error(req, 404, "Function not found", NULL); /* <name>.<domain> with no such function */
+    if (route == NULL && faas_request_host_label(req->authority, label, sizeof(label)) > 0)
+        return faas_reply_error(req, 404, "Function not found", NULL); /* <name>.<domain> with no such function */
     if ((route == NULL || !(route->flags & FAAS_ROUTE_PUBLIC)) && !authorized(loop, req))
-        return faas_api_send_error(req, 401, "unauthorized", NULL);
+        return faas_reply_error(req, 401, "unauthorized", NULL);
     if (route == NULL) {
         char details[160];
         snprintf(details, sizeof(details), "no route for %.*s %.*s", (int)req->method.len, req->method.base,
                  (int)(req->path_normalized.len > 100 ? 100 : req->path_normalized.len), req->path_normalized.base);
-        return faas_api_send_error(req, 404, "Not found", details);
+        return faas_reply_error(req, 404, "Not found", details);
     }
     unsigned bit = faas_router_method_bit(req->method.base, req->method.len);
     unsigned accepted = route->methods | ((route->methods & FAAS_M_GET) ? FAAS_M_HEAD : 0);
@@ -147,23 +145,29 @@ static int serve_api(faas_loop_t *loop, h2o_req_t *req)
         describe_methods(route->methods, allow, sizeof(allow), human, sizeof(human));
         h2o_iovec_t value = h2o_strdup(&req->pool, allow, strlen(allow)); /* headers keep the pointer */
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, value.base, value.len);
-        return faas_api_send_error(req, 405, "Method not allowed", human);
+        return faas_reply_error(req, 405, "Method not allowed", human);
     }
     return route->handler(loop, req, &params);
 }
 
-int faas_router_on_req(h2o_handler_t *self, h2o_req_t *req)
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
-    (void)self;
+    const faas_router_config_t *cfg = ((router_t *)self)->cfg;
     faas_loop_t *loop = faas_loop_of(req);
     faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)req->method.len, req->method.base,
                    (int)req->authority.len, req->authority.base, (int)(req->path.len > 200 ? 200 : req->path.len),
                    req->path.base, req->version >> 8);
-    if (faas_router_acme_challenge(loop, req) == 0)
-        return 0; /* before the proxy: the CA asks on the function's own name */
-    if (faas_proxy_on_req(loop->proxy, req) == 0)
-        return 0; /* function traffic: the function answers, CORS included */
+    for (size_t i = 0; i < FAAS_ROUTER_MAX_FRONT && cfg->front[i] != NULL; i++)
+        if (cfg->front[i](loop, req) == 0)
+            return 0; /* function traffic answers its own CORS */
     if (is_preflight(req))
         return answer_preflight(req);
-    return serve_api(loop, req);
+    return serve_api(cfg, loop, req);
+}
+
+void faas_router_register(h2o_pathconf_t *path, const faas_router_config_t *cfg)
+{
+    router_t *router = (router_t *)h2o_create_handler(path, sizeof(*router));
+    router->super.on_req = on_req;
+    router->cfg = cfg;
 }

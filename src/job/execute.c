@@ -1,18 +1,23 @@
 /*
- * job_run.c: executing a job function once (see job.h): a container with the
- * call's input as its environment, run to its end or its deadline, its
+ * execute.c: executing a job function once (see execute.h): a container with
+ * the call's input as its environment, run to its end or its deadline, its
  * output, an invocation record. Worker threads only: every call blocks.
  *
  * DESIGN
  * - Each call gets a container of its own: an input never meets another
- *   call's state. It is one started ahead by job_warm.c when one waits, else
- *   made now; either way it has the same sandbox (faas_job__spec_init), and
+ *   call's state. It is one started ahead by warm.c when one waits, else
+ *   made now; either way it has the same sandbox (sandbox.c), and
  *   it is removed whatever happens.
  * - The output is read from the container's log with timestamps, so stdout
  *   and stderr written separately come back in time order (the built-in
  *   runtimes join them in one pipe, which keeps the exact order).
  */
 #include "internal.h"
+#include "faas/core/labels.h"
+#include "faas/core/uuid.h"
+#include "faas/job/execute.h"
+#include "faas/job/output.h"
+#include "faas/store/store.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
@@ -22,48 +27,11 @@
 #include <time.h>
 
 #define KILL_WAIT_MS 5000
-/* Executions run as nobody: the code needs no privilege, and root in a container is one bug from root outside. */
-#define RUN_AS "65534:65534"
-
-/* ---- the sandbox ------------------------------------------------------------------------- */
-
-faas_err_t faas_job__spec_init(faas_job__spec_t *s, const faas_config_t *cfg, const char *function, const char *image,
-                               const char *suffix, const char *extra_label, const faas_env_var_t *env, size_t n,
-                               faas_error_t *err)
-{
-    memset(s, 0, sizeof(*s));
-    if (n + 1 > FAAS_JOB__MAX_ENV)
-        return faas_error_set(err, FAAS_EINVAL, "more than %d input variables", FAAS_JOB__MAX_ENV - 1);
-    for (size_t i = 0; i < n; i++)
-        if (asprintf(&s->envv[i], "%s=%s", env[i].name, env[i].value) < 0)
-            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    if (asprintf(&s->labels[0], "faas.function=%s", function) < 0 ||
-        (s->labels[1] = strdup(extra_label)) == NULL || (s->labels[2] = strdup("faas.managed=1")) == NULL ||
-        (s->labels[3] = strdup("faas.kind=job")) == NULL)
-        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    snprintf(s->name, sizeof(s->name), "%s-%s-%s", cfg->docker.image_prefix, function, suffix);
-    s->docker = (faas_docker_container_spec_t){
-        .name = s->name, .image = image, .env = (const char *const *)s->envv, .labels = (const char *const *)s->labels,
-        .network_mode = "none", .memory_bytes = cfg->limits.memory, .nano_cpus = cfg->limits.nano_cpus,
-        .pids_limit = cfg->limits.pids, .readonly_rootfs = 1, .tmpfs_tmp = "rw,noexec,nosuid,size=64m",
-        .cap_drop_all = 1, .no_new_privileges = 1, .init = 1, .log_max_size = "16m", .user = RUN_AS,
-    };
-    return FAAS_OK;
-}
-
-void faas_job__spec_free(faas_job__spec_t *s)
-{
-    for (size_t i = 0; i < FAAS_JOB__MAX_ENV && s->envv[i] != NULL; i++)
-        free(s->envv[i]);
-    for (size_t i = 0; i < sizeof(s->labels) / sizeof(s->labels[0]); i++)
-        free(s->labels[i]);
-    memset(s, 0, sizeof(*s));
-}
 
 /* ---- starting the run ---------------------------------------------------------------------- */
 
 /* Creates the container; when a submit replaced the image meanwhile, once more with the new one. */
-static faas_err_t create(faas_app_t *app, faas_function_t *fn, faas_job__spec_t *spec, char id[FAAS_DOCKER_ID_MAX],
+static faas_err_t create(faas_app_t *app, faas_function_t *fn, faas_job__sandbox_t *spec, char id[FAAS_DOCKER_ID_MAX],
                          faas_error_t *err)
 {
     faas_err_t rc = faas_docker_container_create(app->docker, &spec->docker, id, err);
@@ -86,16 +54,16 @@ static faas_err_t create(faas_app_t *app, faas_function_t *fn, faas_job__spec_t 
 static faas_err_t start_new(faas_app_t *app, const faas_config_t *cfg, faas_function_t *fn, const char *invocation,
                             const faas_env_var_t *env, size_t n, char id[FAAS_DOCKER_ID_MAX], faas_error_t *err)
 {
-    faas_job__spec_t spec;
+    faas_job__sandbox_t spec;
     char suffix[16], label[80];
     snprintf(suffix, sizeof(suffix), "x%.8s", invocation);
-    snprintf(label, sizeof(label), "faas.invocation=%s", invocation);
-    faas_err_t rc = faas_job__spec_init(&spec, cfg, fn->name, fn->image_id, suffix, label, env, n, err);
+    snprintf(label, sizeof(label), FAAS_LABEL_INVOCATION "=%s", invocation);
+    faas_err_t rc = faas_job__sandbox_init(&spec, cfg, fn->name, fn->image_id, suffix, label, env, n, err);
     if (rc == FAAS_OK)
         rc = create(app, fn, &spec, id, err);
     if (rc == FAAS_OK)
         rc = faas_docker_container_start(app->docker, id, err);
-    faas_job__spec_free(&spec);
+    faas_job__sandbox_free(&spec);
     return rc;
 }
 
@@ -115,7 +83,7 @@ static int start_warm(faas_app_t *app, const faas_function_t *fn, const faas_env
 }
 
 /* Waits for the end or the deadline; past it, kills. exit_code 137 when killed without an answer. */
-static faas_err_t wait_end(faas_app_t *app, const char *id, int64_t timeout_ms, faas_job_result_t *out, faas_error_t *err)
+static faas_err_t wait_end(faas_app_t *app, const char *id, int64_t timeout_ms, faas_execute_result_t *out, faas_error_t *err)
 {
     int64_t t0 = faas_clock_mono_ms();
     faas_err_t rc = faas_docker_container_wait(app->docker, id, (int)timeout_ms, &out->exit_code, err);
@@ -134,7 +102,7 @@ static faas_err_t wait_end(faas_app_t *app, const char *id, int64_t timeout_ms, 
 
 /* The lines of a run's output, as the log API gives them with timestamps. */
 typedef struct lines {
-    faas_job_line_t *v;
+    faas_output_line_t *v;
     size_t n, cap;
     int oom;
 } lines_t;
@@ -167,7 +135,7 @@ static void on_line(void *cbdata, int stream, const char *data, size_t len)
         return;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        faas_job_line_t *v = realloc(l->v, cap * sizeof(*v));
+        faas_output_line_t *v = realloc(l->v, cap * sizeof(*v));
         if (v == NULL) {
             l->oom = 1;
             return;
@@ -175,7 +143,7 @@ static void on_line(void *cbdata, int stream, const char *data, size_t len)
         l->v = v;
         l->cap = cap;
     }
-    faas_job_line_t *line = &l->v[l->n];
+    faas_output_line_t *line = &l->v[l->n];
     const char *text = parse_time(data, len, &line->sec, &line->nsec);
     char *copy = malloc(len - (size_t)(text - data) + 1);
     if (copy == NULL) {
@@ -196,14 +164,14 @@ static void lines_free(lines_t *l)
     free(l->v);
 }
 
-static faas_err_t collect_output(faas_app_t *app, const char *id, faas_job_result_t *out, faas_error_t *err)
+static faas_err_t collect_output(faas_app_t *app, const char *id, faas_execute_result_t *out, faas_error_t *err)
 {
     lines_t lines = {0};
     faas_docker_logs_opts_t opts = {.tail = -1, .timestamps = 1, .whole_frames = 1};
     faas_err_t rc = faas_docker_container_logs_opts(app->docker, id, &opts, on_line, &lines, err);
     if (rc == FAAS_OK && lines.oom)
         rc = faas_error_set(err, FAAS_ENOMEM, "out of memory reading the output");
-    if (rc == FAAS_OK && (out->output = faas_job_merge_output(lines.v, lines.n, FAAS_JOB_ANSWER_OUTPUT_MAX,
+    if (rc == FAAS_OK && (out->output = faas_output_merge(lines.v, lines.n, FAAS_EXECUTE_ANSWER_OUTPUT_MAX,
                                                               &out->output_len, &out->truncated)) == NULL)
         rc = faas_error_set(err, FAAS_ENOMEM, "out of memory reading the output");
     lines_free(&lines);
@@ -217,16 +185,16 @@ static faas_err_t on_executed(faas_function_t *fn, void *cbdata, faas_error_t *e
     return FAAS_OK;
 }
 
-static void record_invocation(faas_app_t *app, const faas_function_t *fn, const faas_job_result_t *r)
+static void record_invocation(faas_app_t *app, const faas_function_t *fn, const faas_execute_result_t *r)
 {
     faas_error_t err = {0};
-    size_t keep = r->output_len < FAAS_JOB_RECORD_OUTPUT_MAX ? r->output_len : FAAS_JOB_RECORD_OUTPUT_MAX;
+    size_t keep = r->output_len < FAAS_EXECUTE_RECORD_OUTPUT_MAX ? r->output_len : FAAS_EXECUTE_RECORD_OUTPUT_MAX;
     char *output = strndup(r->output != NULL ? r->output : "", keep);
     faas_invocation_t inv = {.id = (char *)r->invocation_id, .function_id = fn->id, .started_at = r->started_at_ms,
                              .duration_ms = r->duration_ms, .exit_code = r->exit_code, .output = output,
                              .status = r->timed_out ? FAAS_INVOCATION_TIMEOUT
                                                     : r->exit_code == 0 ? FAAS_INVOCATION_SUCCEEDED : FAAS_INVOCATION_FAILED};
-    if (faas_store_invocation_put(app->store, &inv, FAAS_JOB_INVOCATIONS_KEPT, &err) != FAAS_OK)
+    if (faas_store_invocation_put(app->store, &inv, FAAS_EXECUTE_INVOCATIONS_KEPT, &err) != FAAS_OK)
         faas_log_error("execute %s: cannot record invocation %s: %s", fn->name, r->invocation_id, err.msg);
     free(output);
     int64_t at = r->started_at_ms;
@@ -246,8 +214,8 @@ static faas_err_t job_of(faas_app_t *app, const char *function_id, faas_function
     return rc;
 }
 
-faas_err_t faas_job_execute(faas_app_t *app, const char *function_id, const faas_env_var_t *env, size_t n,
-                            faas_job_result_t *out, faas_error_t *err)
+faas_err_t faas_execute(faas_app_t *app, const char *function_id, const faas_env_var_t *env, size_t n,
+                            faas_execute_result_t *out, faas_error_t *err)
 {
     memset(out, 0, sizeof(*out));
     faas_function_t fn = {0};
@@ -259,7 +227,7 @@ faas_err_t faas_job_execute(faas_app_t *app, const char *function_id, const faas
     faas_config_t *cfg = faas_app_config(app);
     faas_job__slot_t slot = {.id = ""};
     char id[FAAS_DOCKER_ID_MAX] = "";
-    faas_job__new_id(out->invocation_id);
+    faas_uuid_new(out->invocation_id);
     int warm = start_warm(app, &fn, env, n, &slot) == 0;
     if (warm)
         memcpy(id, slot.id, sizeof(id));
@@ -285,7 +253,7 @@ faas_err_t faas_job_execute(faas_app_t *app, const char *function_id, const faas
     return rc;
 }
 
-void faas_job_result_free(faas_job_result_t *r)
+void faas_execute_result_free(faas_execute_result_t *r)
 {
     free(r->output);
     r->output = NULL;

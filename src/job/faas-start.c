@@ -1,6 +1,6 @@
 /*
  * faas-start: the first program of a pre-started execution container (see
- * job_warm.c). It waits for one call's input on the FIFO faas mounts
+ * warm.c). It waits for one call's input on the FIFO faas mounts
  * read-only at /.faas-input/input, puts it into its environment, then becomes
  * the function's own command (argv[1...]). Nothing of the function runs
  * before the input is there, and the container serves that one call.

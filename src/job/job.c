@@ -1,6 +1,6 @@
 /*
  * job.c: submitting and deleting job functions (see job.h; executions are
- * in job_run.c). Worker threads only: every function blocks on Docker or
+ * in execute.c). Worker threads only: every function blocks on Docker or
  * LMDB writes.
  *
  * DESIGN
@@ -13,20 +13,14 @@
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 #include "faas/service/runtimes.h"
-#include "faas/service/service.h"
+#include "faas/core/labels.h"
+#include "faas/core/uuid.h"
+#include "faas/job/job.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <uuid/uuid.h>
-
-void faas_job__new_id(char out[40])
-{
-    uuid_t uu;
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, out);
-}
 
 /* ---- submit ---------------------------------------------------------------------------- */
 
@@ -37,41 +31,41 @@ static void on_build_line(void *cbdata, const char *text, size_t len)
 
 /* The build context: the zip's files, checked, and the runtime's Dockerfile with faas's labels. */
 static faas_err_t make_context(faas_app_t *app, const faas_config_t *cfg, const char *name, const char *build_id,
-                               void *zip, size_t len, faas_build_context_t *ctx, faas_job_detection_t *det,
+                               void *zip, size_t len, faas_buildctx_t *ctx, faas_detect_result_t *det,
                                faas_error_t *err)
 {
-    faas_build_zip_limits_t limits = {.max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
-    faas_err_t rc = faas_build_context_add_zip(ctx, zip, len, &limits, err);
+    faas_buildctx_zip_limits_t limits = {.max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
+    faas_err_t rc = faas_buildctx_add_zip(ctx, zip, len, &limits, err);
     if (rc != FAAS_OK)
         return rc;
-    rc = faas_job_detect(ctx, det, err);
+    rc = faas_detect_language(ctx, det, err);
     if (rc != FAAS_OK)
         return FAAS_ENOTFOUND; /* told apart by the caller: no handler */
     char *dockerfile = NULL;
     size_t dlen = 0;
-    faas_build_labels_t labels = {.kind = "job", .function = name, .build_id = build_id};
+    faas_buildctx_labels_t labels = {.kind = "job", .function = name, .build_id = build_id};
     rc = faas_runtimes_read(app->store, cfg->data_dir, det->language, &dockerfile, &dlen, err);
     if (rc == FAAS_OK)
-        rc = faas_build_context_add_dockerfile(ctx, dockerfile, dlen, &labels, err);
+        rc = faas_buildctx_add_dockerfile(ctx, dockerfile, dlen, &labels, err);
     free(dockerfile);
     return rc;
 }
 
 static faas_err_t build(faas_app_t *app, const faas_config_t *cfg, const char *name, const char *build_id,
-                        faas_build_context_t *ctx, const faas_job_detection_t *det, char image[FAAS_DOCKER_ID_MAX],
+                        faas_buildctx_t *ctx, const faas_detect_result_t *det, char image[FAAS_DOCKER_ID_MAX],
                         faas_log_tail_t *tail, faas_error_t *err)
 {
     void *tar = NULL;
     size_t len = 0;
-    faas_err_t rc = faas_build_context_finish(ctx, &tar, &len, err);
+    faas_err_t rc = faas_buildctx_finish(ctx, &tar, &len, err);
     if (rc != FAAS_OK)
         return rc;
     char tag[160], handler[300], leftovers[96];
     snprintf(tag, sizeof(tag), "%s-%s:%.12s", cfg->docker.image_prefix, name, build_id);
-    snprintf(leftovers, sizeof(leftovers), "faas.function=%s", name);
+    snprintf(leftovers, sizeof(leftovers), FAAS_LABEL_FUNCTION "=%s", name);
     snprintf(handler, sizeof(handler), "HANDLER=%s", det->handler);
     const char *args[] = {handler, NULL};
-    faas_docker_build_opts_t opts = {.tag = tag, .dockerfile = FAAS_BUILD_DOCKERFILE, .buildargs = det->handler[0] ? args : NULL,
+    faas_docker_build_opts_t opts = {.tag = tag, .dockerfile = FAAS_BUILDCTX_DOCKERFILE, .buildargs = det->handler[0] ? args : NULL,
                                      .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
                                      .on_line = on_build_line, .cbdata = tail};
     rc = faas_docker_build(app->docker, tar, len, &opts, image, err);
@@ -80,14 +74,14 @@ static faas_err_t build(faas_app_t *app, const faas_config_t *cfg, const char *n
 }
 
 /* Writes the record: a new one, or the existing job's with its new image. *old_image: what to remove. */
-static faas_err_t record_job(faas_app_t *app, const char *name, const faas_job_detection_t *det, const char *image,
+static faas_err_t record_job(faas_app_t *app, const char *name, const faas_detect_result_t *det, const char *image,
                              const char *build_id, char function_id[40], char **old_image, faas_error_t *err)
 {
     faas_function_t fn = {0};
     int64_t now = faas_clock_now_ms();
     faas_err_t rc = faas_store_function_get(app->store, name, &fn, err);
     if (rc == FAAS_ENOTFOUND) {
-        faas_job__new_id(function_id);
+        faas_uuid_new(function_id);
         fn = (faas_function_t){.id = strdup(function_id), .name = strdup(name), .kind = FAAS_KIND_JOB,
                                .created_at = now};
         rc = FAAS_OK;
@@ -119,7 +113,7 @@ static void unique_name(faas_app_t *app, char out[64])
 {
     for (;;) {
         char id[40];
-        faas_job__new_id(id);
+        faas_uuid_new(id);
         snprintf(out, 64, "fn-%.8s", id);
         faas_function_t fn = {0};
         if (faas_store_function_get(app->store, out, &fn, NULL) == FAAS_ENOTFOUND)
@@ -136,16 +130,16 @@ faas_err_t faas_job_submit(faas_app_t *app, const char *name, void *zip, size_t 
         snprintf(out->name, sizeof(out->name), "%s", name);
     else
         unique_name(app, out->name);
-    faas_err_t rc = faas_services_claim(app->services, out->name, err);
+    faas_err_t rc = faas_fnlock_take(app->locks, out->name, NULL, err);
     if (rc != FAAS_OK) {
         free(zip);
         return rc;
     }
     faas_config_t *cfg = faas_app_config(app);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     char build_id[40], *old_image = NULL;
     faas_log_tail_t tail = {.len = 0};
-    faas_job__new_id(build_id);
+    faas_uuid_new(build_id);
     rc = make_context(app, cfg, out->name, build_id, zip, len, ctx, &out->detection, err);
     free(zip);
     if (rc == FAAS_ENOTFOUND) {
@@ -172,27 +166,31 @@ faas_err_t faas_job_submit(faas_app_t *app, const char *name, void *zip, size_t 
     if (rc == FAAS_OK)
         faas_log_info("submit %s: %s, image %.19s", out->name, out->detection.reason, out->image_id);
     free(old_image);
-    faas_build_context_dispose(ctx);
+    faas_buildctx_dispose(ctx);
     faas_config_unref(cfg);
-    faas_services_release(app->services, out->name);
+    faas_fnlock_release(app->locks, out->name);
     return rc;
 }
 
-faas_err_t faas_job_delete(faas_app_t *app, const char *function_id, faas_error_t *err)
+faas_err_t faas_job_delete(faas_app_t *app, const char *name, faas_error_t *err)
 {
+    faas_err_t rc = faas_fnlock_take(app->locks, name, NULL, err);
+    if (rc != FAAS_OK)
+        return rc;
     faas_function_t fn = {0};
-    faas_err_t rc = faas_store_function_get_by_id(app->store, function_id, &fn, err);
+    rc = faas_store_function_get(app->store, name, &fn, err);
     if (rc == FAAS_ENOTFOUND)
-        rc = faas_error_set(err, FAAS_ENOTFOUND, "function not found: %s", function_id);
-    if (rc == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
-        rc = faas_service_delete(app->services, fn.name, err);
-    else if (rc == FAAS_OK && (rc = faas_services_claim(app->services, fn.name, err)) == FAAS_OK) {
+        rc = faas_error_set(err, FAAS_ENOTFOUND, "function not found: %s", name);
+    else if (rc == FAAS_OK && fn.kind != FAAS_KIND_JOB)
+        rc = faas_error_set(err, FAAS_EINVAL, "'%s' is a service function", name);
+    if (rc == FAAS_OK)
         rc = faas_store_function_delete(app->store, fn.name, err); /* its invocations go with it */
+    if (rc == FAAS_OK) {
         faas_job__warm_drop(app->warm, fn.name);
-        if (rc == FAAS_OK && fn.image_id != NULL && faas_docker_image_remove(app->docker, fn.image_id, 1, NULL) != FAAS_OK)
-            faas_log_warn("delete %s: image %.19s stays for the cleanup job", fn.name, fn.image_id);
-        faas_services_release(app->services, fn.name);
+        if (fn.image_id != NULL && faas_docker_image_remove(app->docker, fn.image_id, 1, NULL) != FAAS_OK)
+            faas_log_warn("delete %s: image %.19s stays for the cleanup task", fn.name, fn.image_id);
     }
+    faas_fnlock_release(app->locks, name);
     faas_function_free(&fn);
     return rc;
 }
@@ -200,7 +198,7 @@ faas_err_t faas_job_delete(faas_app_t *app, const char *function_id, faas_error_
 void faas_job_remove_leftovers(faas_app_t *app)
 {
     cJSON *list = NULL;
-    if (faas_docker_container_list(app->docker, "faas.kind=job", 1, &list, NULL) != FAAS_OK)
+    if (faas_docker_container_list(app->docker, FAAS_LABEL_KIND "=job", 1, &list, NULL) != FAAS_OK)
         return;
     cJSON *c;
     cJSON_ArrayForEach(c, list) {

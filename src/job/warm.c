@@ -1,5 +1,5 @@
 /*
- * job_warm.c: pre-started execution containers (see job.h). Creating and
+ * warm.c: execution containers started ahead (see warm.h). Creating and
  * starting a container is most of a short call's time; here that happens
  * before the call, and the call only hands its input over.
  *
@@ -22,6 +22,8 @@
  * - The list is guarded by one mutex, never held across a Docker call.
  */
 #include "internal.h"
+#include "faas/core/labels.h"
+#include "faas/core/uuid.h"
 #include "faas/core/clock.h"
 #include "faas/core/fs.h"
 #include "faas/core/log.h"
@@ -38,7 +40,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #define HELPER_NAME "faas-start"
 #define HELPER_MOUNT "/.faas-start"
@@ -61,7 +62,7 @@ typedef struct pool_fn {
     waiting_t *waiting;        /* newest first */
 } pool_fn_t;
 
-struct faas_job_warm {
+struct faas_warm {
     faas_app_t *app;
     pthread_mutex_t mu;
     pool_fn_t *fns;
@@ -73,7 +74,7 @@ struct faas_job_warm {
 
 /* ---- the list (mu held) ------------------------------------------------------------------ */
 
-static pool_fn_t *find(faas_job_warm_t *w, const char *name, int create)
+static pool_fn_t *find(faas_warm_t *w, const char *name, int create)
 {
     for (pool_fn_t *f = w->fns; f != NULL; f = f->next)
         if (strcmp(f->name, name) == 0)
@@ -88,7 +89,7 @@ static pool_fn_t *find(faas_job_warm_t *w, const char *name, int create)
 }
 
 /* Unlinks f's waiting containers older than before_ms (all: INT64_MAX) onto *out. */
-static int take_older(faas_job_warm_t *w, pool_fn_t *f, int64_t before_ms, waiting_t **out)
+static int take_older(faas_warm_t *w, pool_fn_t *f, int64_t before_ms, waiting_t **out)
 {
     int n = 0;
     for (waiting_t **p = &f->waiting; *p != NULL;) {
@@ -107,7 +108,7 @@ static int take_older(faas_job_warm_t *w, pool_fn_t *f, int64_t before_ms, waiti
 }
 
 /* Makes room: unlinks the longest-waiting container of another function onto *out; 0 if none. */
-static int evict_oldest(faas_job_warm_t *w, const pool_fn_t *keep, waiting_t **out)
+static int evict_oldest(faas_warm_t *w, const pool_fn_t *keep, waiting_t **out)
 {
     waiting_t **oldest = NULL;
     pool_fn_t *owner = NULL;
@@ -129,7 +130,7 @@ static int evict_oldest(faas_job_warm_t *w, const pool_fn_t *keep, waiting_t **o
 }
 
 /* Frees functions with nothing waiting, starting or wanted. */
-static void forget_idle(faas_job_warm_t *w)
+static void forget_idle(faas_warm_t *w)
 {
     for (pool_fn_t **p = &w->fns; *p != NULL;) {
         pool_fn_t *f = *p;
@@ -152,7 +153,7 @@ void faas_job__warm_release(const faas_job__slot_t *slot)
     rmdir(slot->dir);
 }
 
-static void remove_all(faas_job_warm_t *w, waiting_t *list)
+static void remove_all(faas_warm_t *w, waiting_t *list)
 {
     while (list != NULL) {
         waiting_t *next = list->next;
@@ -166,12 +167,10 @@ static void remove_all(faas_job_warm_t *w, waiting_t *list)
 }
 
 /* A folder with the FIFO a container will wait on. */
-static faas_err_t make_input(faas_job_warm_t *w, faas_job__slot_t *slot, faas_error_t *err)
+static faas_err_t make_input(faas_warm_t *w, faas_job__slot_t *slot, faas_error_t *err)
 {
-    uuid_t uu;
-    char id[40], path[sizeof(slot->dir) + 8];
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, id);
+    char id[FAAS_UUID_LEN], path[sizeof(slot->dir) + 8];
+    faas_uuid_new(id);
     snprintf(slot->dir, sizeof(slot->dir), "%s/%s", w->dir, id);
     snprintf(path, sizeof(path), "%s/input", slot->dir);
     /* chmod after: the process umask must not decide whether nobody can read it */
@@ -184,7 +183,7 @@ static faas_err_t make_input(faas_job_warm_t *w, faas_job__slot_t *slot, faas_er
 }
 
 /* The image's ENTRYPOINT then CMD, as faas-start's arguments (strings borrowed from *image). */
-static faas_err_t image_command(faas_job_warm_t *w, const char *ref, cJSON **image, const char **argv, size_t max,
+static faas_err_t image_command(faas_warm_t *w, const char *ref, cJSON **image, const char **argv, size_t max,
                                 faas_error_t *err)
 {
     faas_err_t rc = faas_docker_image_inspect(w->app->docker, ref, image, err);
@@ -204,26 +203,26 @@ static faas_err_t image_command(faas_job_warm_t *w, const char *ref, cJSON **ima
 }
 
 typedef struct start {
-    faas_job_warm_t *w;
+    faas_warm_t *w;
     char name[64];
     char image[FAAS_DOCKER_ID_MAX];
 } start_t;
 
 /* Creates and starts one waiting container; fills slot. */
-static faas_err_t start_one(faas_job_warm_t *w, const start_t *s, faas_job__slot_t *slot, faas_error_t *err)
+static faas_err_t start_one(faas_warm_t *w, const start_t *s, faas_job__slot_t *slot, faas_error_t *err)
 {
     faas_config_t *cfg = faas_app_config(w->app);
     cJSON *image = NULL;
     const char *argv[64], *entry[] = {HELPER_MOUNT, NULL};
     char helper_bind[1200], input_bind[1100], suffix[12];
     const char *binds[] = {helper_bind, input_bind, NULL};
-    faas_job__spec_t spec;
+    faas_job__sandbox_t spec;
     faas_err_t rc = image_command(w, s->image, &image, argv, sizeof(argv) / sizeof(argv[0]), err);
     if (rc == FAAS_OK)
         rc = make_input(w, slot, err);
     if (rc == FAAS_OK) {
         snprintf(suffix, sizeof(suffix), "w%.8s", slot->dir + strlen(w->dir) + 1);
-        rc = faas_job__spec_init(&spec, cfg, s->name, s->image, suffix, "faas.warm=1", NULL, 0, err);
+        rc = faas_job__sandbox_init(&spec, cfg, s->name, s->image, suffix, FAAS_LABEL_WARM "=1", NULL, 0, err);
         snprintf(helper_bind, sizeof(helper_bind), "%s:%s:ro", w->helper, HELPER_MOUNT);
         snprintf(input_bind, sizeof(input_bind), "%s:%s:ro", slot->dir, INPUT_MOUNT);
         spec.docker.entrypoint = entry;
@@ -235,7 +234,7 @@ static faas_err_t start_one(faas_job_warm_t *w, const start_t *s, faas_job__slot
             faas_docker_container_remove(w->app->docker, slot->id, 1, NULL);
         if (rc != FAAS_OK)
             faas_job__warm_release(slot);
-        faas_job__spec_free(&spec);
+        faas_job__sandbox_free(&spec);
     }
     cJSON_Delete(image);
     faas_config_unref(cfg);
@@ -245,7 +244,7 @@ static faas_err_t start_one(faas_job_warm_t *w, const start_t *s, faas_job__slot
 static void on_start(void *data)
 {
     start_t *s = data;
-    faas_job_warm_t *w = s->w;
+    faas_warm_t *w = s->w;
     waiting_t *c = calloc(1, sizeof(*c));
     faas_error_t err = {0};
     faas_err_t rc = c != NULL ? start_one(w, s, &c->slot, &err) : faas_error_set(&err, FAAS_ENOMEM, "out of memory");
@@ -277,7 +276,7 @@ static void on_start(void *data)
 
 /* ---- what an execution calls -------------------------------------------------------------- */
 
-int faas_job__warm_take(faas_job_warm_t *w, const char *function, const char *image, faas_job__slot_t *slot)
+int faas_job__warm_take(faas_warm_t *w, const char *function, const char *image, faas_job__slot_t *slot)
 {
     if (w == NULL)
         return -1;
@@ -346,7 +345,7 @@ faas_err_t faas_job__warm_deliver(const faas_job__slot_t *slot, const faas_env_v
     return rc;
 }
 
-void faas_job__warm_refill(faas_job_warm_t *w, const char *function, const char *image, int missed)
+void faas_job__warm_refill(faas_warm_t *w, const char *function, const char *image, int missed)
 {
     if (w == NULL || atomic_load(&w->closing))
         return;
@@ -386,7 +385,7 @@ void faas_job__warm_refill(faas_job_warm_t *w, const char *function, const char 
     }
     pthread_mutex_unlock(&w->mu);
     for (int i = 0; i < nstarts; i++)
-        if (faas_jobs_submit(w->app->jobs, NULL, on_start, NULL, starts[i]) != 0) {
+        if (faas_pool_submit(w->app->pool, NULL, on_start, NULL, starts[i]) != 0) {
             pthread_mutex_lock(&w->mu); /* the pool is stopping */
             if ((f = find(w, function, 0)) != NULL)
                 f->starting--;
@@ -397,7 +396,7 @@ void faas_job__warm_refill(faas_job_warm_t *w, const char *function, const char 
     remove_all(w, stale);
 }
 
-void faas_job__warm_drop(faas_job_warm_t *w, const char *function)
+void faas_job__warm_drop(faas_warm_t *w, const char *function)
 {
     if (w == NULL)
         return;
@@ -419,7 +418,7 @@ void faas_job__warm_drop(faas_job_warm_t *w, const char *function)
 /* Often enough that a container goes within half its idle time of expiring. */
 static int64_t expire_every(void *data)
 {
-    faas_job_warm_t *w = data;
+    faas_warm_t *w = data;
     faas_config_t *cfg = faas_app_config(w->app);
     int64_t every = cfg->limits.warm_idle_ms / 2;
     faas_config_unref(cfg);
@@ -428,7 +427,7 @@ static int64_t expire_every(void *data)
 
 static void on_expire(void *data)
 {
-    faas_job_warm_t *w = data;
+    faas_warm_t *w = data;
     faas_config_t *cfg = faas_app_config(w->app);
     int64_t before = faas_clock_mono_ms() - cfg->limits.warm_idle_ms;
     int max = (int)cfg->limits.warm;
@@ -446,7 +445,7 @@ static void on_expire(void *data)
 }
 
 /* A bind mount keeps its source's noexec: faas-start could not run from there. */
-static faas_err_t check_exec(faas_job_warm_t *w, faas_error_t *err)
+static faas_err_t check_exec(faas_warm_t *w, faas_error_t *err)
 {
     struct statvfs st;
     if (statvfs(w->dir, &st) == 0 && (st.f_flag & ST_NOEXEC))
@@ -456,10 +455,10 @@ static faas_err_t check_exec(faas_job_warm_t *w, faas_error_t *err)
 }
 
 /* Writes the helper program (atomically: a rename) where containers can mount it. */
-static faas_err_t write_helper(faas_job_warm_t *w, faas_error_t *err)
+static faas_err_t write_helper(faas_warm_t *w, faas_error_t *err)
 {
     size_t len;
-    const unsigned char *bytes = faas_helper_program(&len);
+    const unsigned char *bytes = faas_job__helper_program(&len);
     char tmp[sizeof(w->helper) + 8];
     snprintf(tmp, sizeof(tmp), "%s.tmp", w->helper);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
@@ -482,7 +481,7 @@ static faas_err_t write_helper(faas_job_warm_t *w, faas_error_t *err)
 }
 
 /* Removes the FIFO folders an earlier run left (their containers are gone already). */
-static void clear_inputs(faas_job_warm_t *w)
+static void clear_inputs(faas_warm_t *w)
 {
     DIR *d = opendir(w->dir);
     struct dirent *e;
@@ -497,9 +496,9 @@ static void clear_inputs(faas_job_warm_t *w)
         closedir(d);
 }
 
-faas_job_warm_t *faas_job_warm_create(faas_app_t *app, faas_error_t *err)
+faas_warm_t *faas_warm_create(faas_app_t *app, faas_error_t *err)
 {
-    faas_job_warm_t *w = calloc(1, sizeof(*w));
+    faas_warm_t *w = calloc(1, sizeof(*w));
     if (w == NULL) {
         faas_error_set(err, FAAS_ENOMEM, "out of memory");
         return NULL;
@@ -519,11 +518,11 @@ faas_job_warm_t *faas_job_warm_create(faas_app_t *app, faas_error_t *err)
         return NULL;
     }
     clear_inputs(w);
-    faas_jobs_every(app->jobs, EXPIRE_EVERY_MS, expire_every, on_expire, w);
+    faas_pool_every(app->pool, EXPIRE_EVERY_MS, expire_every, on_expire, w);
     return w;
 }
 
-void faas_job_warm_dispose(faas_job_warm_t *w)
+void faas_warm_dispose(faas_warm_t *w)
 {
     if (w == NULL)
         return;

@@ -1,5 +1,5 @@
 /*
- * proxy_forward.c: faas's own HTTP/1.1 client to function containers, on the
+ * forward.c: faas's own HTTP/1.1 client to function containers, on the
  * loop's sockets. One exchange per proxied request: a connection from this
  * loop's idle list for the upstream (or a new one), the request written with
  * one writev, the response head parsed with picohttpparser (shipped inside
@@ -23,6 +23,7 @@
  */
 #include "internal.h"
 #include "faas/http/reply.h"
+#include "faas/core/auth.h"
 #include "faas/core/log.h"
 
 #include <h2o/http1.h>
@@ -187,7 +188,7 @@ static void fail(exchange_t *ex, int status, const char *message, const char *de
     if (ex->started)
         h2o_send(ex->req, NULL, 0, H2O_SEND_STATE_ERROR);
     else
-        faas_api_send_error(ex->req, status, message, details);
+        faas_reply_error(ex->req, status, message, details);
 }
 
 /* A reused connection that failed before any response byte was stale: one more try, on a new one. */
@@ -616,7 +617,7 @@ void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_po
 {
     exchange_t *ex = calloc(1, sizeof(*ex));
     if (ex == NULL) {
-        faas_api_send_error(req, 500, "Internal server error", NULL);
+        faas_reply_error(req, 500, "Internal server error", NULL);
         return;
     }
     *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool,

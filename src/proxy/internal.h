@@ -1,12 +1,15 @@
 /*
- * proxy_internal.h: what proxy_control.c (ports, publishing) and proxy.c
- * (one loop's side) share. Not a public header.
+ * internal.h: what the files of src/proxy/ share, and nothing outside it:
+ * proxy.c (control side: ports, publishing), loop.c (one loop's side:
+ * snapshots, listeners, finding a request's function) and forward.c (the
+ * HTTP/1.1 client to containers). Names: faas_proxy__*.
  */
 #ifndef FAAS_PROXY_INTERNAL_H
 #define FAAS_PROXY_INTERNAL_H
 
 #include <pthread.h>
 
+#include "faas/proxy/loop.h"
 #include "faas/proxy/proxy.h"
 
 /* A loopback port held for a function: faas's own listening socket. */
@@ -85,7 +88,7 @@ faas_upstream_pool_t *faas_proxy__pool_create(faas_upstream_t *upstream);
 /** Retires a pool: idle connections close now, the pool goes when its last lent one returns. */
 void faas_proxy__pool_retire(faas_upstream_pool_t *pool);
 
-/** Proxies req to pool's upstream (see proxy_forward.c); answers errors itself. Loop thread. */
+/** Proxies req to pool's upstream (see forward.c); answers errors itself. Loop thread. */
 void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool);
 
 #endif

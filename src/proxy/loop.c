@@ -1,8 +1,8 @@
 /*
- * proxy.c: the loop side of the proxy, run on one loop's thread. Applies
+ * loop.c: the loop side of the proxy, run on one loop's thread. Applies
  * routing snapshots (one socket pool per upstream container, one listener
  * per function port) and forwards function traffic to the containers
- * (proxy_forward.c).
+ * (forward.c).
  *
  * DESIGN
  * - A request finds its function by the port it arrived on (each function
@@ -13,10 +13,11 @@
  *   its inflight until the request is freed, so a deploy knows when the old
  *   container's last request is done.
  * - Each route has this loop's pool of connections to its upstream
- *   (proxy_forward.c); a pool whose upstream left the snapshot is retired.
+ *   (forward.c); a pool whose upstream left the snapshot is retired.
  */
 #include "internal.h"
 #include "faas/http/reply.h"
+#include "faas/http/request.h"
 #include "faas/core/log.h"
 
 #include <ctype.h>
@@ -171,30 +172,6 @@ faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop)
 
 /* ---- requests ------------------------------------------------------------------ */
 
-/* The function name in a Host: its first label, if the host has a dot and is not an IP literal. */
-size_t faas_proxy_host_label(h2o_iovec_t authority, char *out, size_t size)
-{
-    const char *s = authority.base, *end = s + authority.len;
-    if (authority.len == 0 || s[0] == '[')
-        return 0;
-    const char *colon = memchr(s, ':', authority.len);
-    if (colon != NULL)
-        end = colon;
-    const char *dot = memchr(s, '.', (size_t)(end - s));
-    if (dot == NULL || (size_t)(dot - s) >= size || dot == s)
-        return 0;
-    int all_digits = 1;
-    for (const char *c = s; c < end; c++)
-        all_digits &= isdigit((unsigned char)*c) || *c == '.';
-    if (all_digits)
-        return 0; /* 127.0.0.1 */
-    size_t n = (size_t)(dot - s);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)tolower((unsigned char)s[i]);
-    out[n] = '\0';
-    return n;
-}
-
 static void on_request_done(void *p)
 {
     faas_upstream_t **held = p;
@@ -211,7 +188,7 @@ static int answer_unavailable(h2o_req_t *req, const faas_route_t *route)
     };
     if (route->state != FAAS_ROUTE_FAILED)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER_SECONDS));
-    return faas_api_send_error(req, 503, "Function unavailable", details[route->state]);
+    return faas_reply_error(req, 503, "Function unavailable", details[route->state]);
 }
 
 static int forward(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route)
@@ -227,24 +204,25 @@ static int forward(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *ro
     return 0;
 }
 
-int faas_proxy_on_req(faas_proxy_loop_t *pl, h2o_req_t *req)
+int faas_proxy_loop_on_req(faas_loop_t *loop, h2o_req_t *req)
 {
+    faas_proxy_loop_t *pl = loop->proxy;
     const faas_route_t *route = NULL;
     char name[64];
     if (req->conn->hosts != pl->loop->ctx.globalconf->hosts) {
         /* It came in on a function's own port: that function, whatever the Host says. */
         port_listener_t *l = (port_listener_t *)req->conn->hosts;
         if ((route = faas_routes_find_port(pl->routes, l->port)) == NULL)
-            return faas_api_send_error(req, 404, "Function not found", "no function uses this port any more");
+            return faas_reply_error(req, 404, "Function not found", "no function uses this port any more");
         return forward(pl, req, route);
     }
     if (faas_policy_route(pl->loop->policy, req->authority.base, req->authority.len, req->path_normalized.base,
                           req->path_normalized.len, req->method.base, req->method.len, name, sizeof(name))) {
         if ((route = faas_routes_find(pl->routes, name, strlen(name))) == NULL)
-            return faas_api_send_error(req, 404, "Function not found", "the route hook named an unknown function");
+            return faas_reply_error(req, 404, "Function not found", "the route hook named an unknown function");
         return forward(pl, req, route);
     }
-    size_t len = faas_proxy_host_label(req->authority, name, sizeof(name));
+    size_t len = faas_request_host_label(req->authority, name, sizeof(name));
     if (len == 0 || (route = faas_routes_find(pl->routes, name, len)) == NULL)
         return -1;
     return forward(pl, req, route);

@@ -1,6 +1,8 @@
 /*
- * server_internal.h: what server.c (process lifecycle) and server_loop.c
- * (one event-loop thread) share. Not a public header.
+ * internal.h: what the files of src/server/ share, and nothing outside it:
+ * server.c (process life), threads.c (the loop threads), tls_accept.c
+ * (HTTPS accept in ACME mode) and redirect.c (the ACME plain-HTTP port).
+ * Names: faas_server__*.
  */
 #ifndef FAAS_SERVER_INTERNAL_H
 #define FAAS_SERVER_INTERNAL_H
@@ -8,6 +10,9 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 
+#include "faas/core/app.h"
+#include "faas/http/loop.h"
+#include "faas/http/router.h"
 #include "faas/server/server.h"
 
 #define FAAS_MAX_LISTENERS 2
@@ -42,6 +47,7 @@ struct faas_server {
     faas_app_t app;
     h2o_globalconf_t globalconf;
     h2o_globalconf_t redirect_conf; /* ACME mode: the plain-HTTP listener's one handler */
+    faas_router_config_t router;    /* front handlers and route tables of the main handler */
     server_listener_t listeners[FAAS_MAX_LISTENERS];
     size_t nlisteners;
     server_thread_t *threads;
@@ -63,5 +69,14 @@ int faas_server__wait_drained(faas_server_t *srv, int64_t deadline_ms);
 
 /** Hands a loop its new policy (it disposes the old one on its own thread). */
 void faas_server__post_policy(server_thread_t *t, faas_policy_t *policy);
+
+/** Accepts on the HTTPS listener in ACME mode: reads the ClientHello first (tls_accept.c). Loop thread. */
+void faas_server__on_tls_accept(h2o_socket_t *listener, const char *err);
+
+/** on_req of the plain-HTTP listener in ACME mode (redirect.c). Loop thread. */
+int faas_server__redirect_on_req(h2o_handler_t *self, h2o_req_t *req);
+
+/** Front handler: answers an HTTP-01 challenge the ACME client waits on; 0 when answered, -1 when req is none. */
+int faas_server__acme_challenge(faas_loop_t *loop, h2o_req_t *req);
 
 #endif

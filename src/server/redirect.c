@@ -4,8 +4,9 @@
  * other request to the same URL over HTTPS with 308, so methods and bodies
  * survive the move. Loop thread.
  */
+#include "internal.h"
+#include "faas/http/reply.h"
 #include "faas/tls/acme.h"
-#include "faas/http/router.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static int is_challenge_path(h2o_iovec_t path)
     return path.len >= sizeof(CHALLENGE_PREFIX) - 1 && memcmp(path.base, CHALLENGE_PREFIX, sizeof(CHALLENGE_PREFIX) - 1) == 0;
 }
 
-int faas_router_acme_challenge(faas_loop_t *loop, h2o_req_t *req)
+int faas_server__acme_challenge(faas_loop_t *loop, h2o_req_t *req)
 {
     faas_acme_t *acme = loop->app->acme;
     h2o_iovec_t path = req->path_normalized;
@@ -27,7 +28,7 @@ int faas_router_acme_challenge(faas_loop_t *loop, h2o_req_t *req)
     char key_auth[256];
     if (!faas_acme_challenge(acme, path.base + plen, path.len - plen, key_auth, sizeof(key_auth)))
         return -1;
-    return faas_api_send_text(req, 200, key_auth, strlen(key_auth));
+    return faas_reply_text(req, 200, key_auth, strlen(key_auth));
 }
 
 /* The host of an authority ("h:80", "[::1]:80", "h"), without its port. */
@@ -41,18 +42,18 @@ static h2o_iovec_t authority_host(h2o_iovec_t authority)
     return h2o_iovec_init(authority.base, colon != NULL ? (size_t)(colon - authority.base) : authority.len);
 }
 
-int faas_redirect_on_req(h2o_handler_t *self, h2o_req_t *req)
+int faas_server__redirect_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     faas_loop_t *loop = faas_loop_of(req);
-    if (faas_router_acme_challenge(loop, req) == 0)
+    if (faas_server__acme_challenge(loop, req) == 0)
         return 0;
     h2o_iovec_t host = authority_host(req->authority);
     if (is_challenge_path(req->path_normalized))
-        return faas_api_send_error(req, 404, "Not found", "no pending ACME challenge with this token");
+        return faas_reply_error(req, 404, "Not found", "no pending ACME challenge with this token");
     /* libh2o puts its host entry's own name ("default") in place of a missing Host: never redirect there. */
     if (host.len == 0 || req->authority.base == req->hostconf->authority.hostport.base)
-        return faas_api_send_error(req, 400, "Bad request", "a Host header is needed to redirect to HTTPS");
+        return faas_reply_error(req, 400, "Bad request", "a Host header is needed to redirect to HTTPS");
     char port[8] = "";
     if (loop->app->https_port != 443)
         snprintf(port, sizeof(port), ":%d", loop->app->https_port);

@@ -7,16 +7,20 @@
  * requests finish until server.shutdown_timeout, and exit 0.
  */
 #include "internal.h"
-#include "faas/tls/acme.h"
-#include "faas/tls/certs.h"
+#include "faas/api/api.h"
 #include "faas/core/clock.h"
 #include "faas/core/fs.h"
-#include "faas/job/job.h"
 #include "faas/core/log.h"
+#include "faas/docker/docker.h"
+#include "faas/job/job.h"
+#include "faas/job/warm.h"
+#include "faas/proxy/loop.h"
 #include "faas/proxy/proxy.h"
-#include "faas/http/router.h"
-#include "faas/service/service.h"
 #include "faas/service/runtimes.h"
+#include "faas/service/service.h"
+#include "faas/store/store.h"
+#include "faas/tls/acme.h"
+#include "faas/tls/certs.h"
 #include "faas/tls/tls.h"
 
 #include <arpa/inet.h>
@@ -32,23 +36,6 @@
 
 #define EXIT_CONFIG 2
 #define STORE_MAP_SIZE ((size_t)1 << 30)
-
-faas_config_t *faas_app_config(faas_app_t *app)
-{
-    pthread_mutex_lock(&app->_cfg_mutex);
-    faas_config_t *cfg = faas_config_ref(app->_cfg);
-    pthread_mutex_unlock(&app->_cfg_mutex);
-    return cfg;
-}
-
-static void app_set_config(faas_app_t *app, faas_config_t *cfg)
-{
-    pthread_mutex_lock(&app->_cfg_mutex);
-    faas_config_t *old = app->_cfg;
-    app->_cfg = cfg;
-    pthread_mutex_unlock(&app->_cfg_mutex);
-    faas_config_unref(old);
-}
 
 static const char *env_get(const char *name)
 {
@@ -87,15 +74,15 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
         fflush(stdout);
     }
     srv->app.docker = faas_docker_create(cfg->docker.socket);
-    srv->app.jobs = faas_jobs_create("workers", (size_t)cfg->server.workers);
-    if (srv->app.docker == NULL || srv->app.jobs == NULL) {
+    srv->app.pool = faas_pool_create("workers", (size_t)cfg->server.workers);
+    if (srv->app.docker == NULL || srv->app.pool == NULL) {
         faas_log_error("cannot start the Docker client or the worker pool");
         return 1;
     }
     if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
     faas_job_remove_leftovers(&srv->app); /* executions of a faas that stopped mid-run */
-    if ((srv->app.warm = faas_job_warm_create(&srv->app, &err)) == NULL)
+    if ((srv->app.warm = faas_warm_create(&srv->app, &err)) == NULL)
         faas_log_warn("%s (each execution makes its own container)", err.msg);
     srv->app.proxy = faas_proxy_create();
     srv->app.services = faas_services_create(&srv->app);
@@ -118,22 +105,22 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     gc->http1.req_timeout = (uint64_t)cfg->server.read_timeout_ms;
     gc->http2.idle_timeout = (uint64_t)cfg->server.write_timeout_ms;
     gc->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;
-    gc->proxy.io_timeout = (uint64_t)cfg->limits.upstream_timeout_ms;
-    gc->proxy.emit_x_forwarded_headers = 1;
-    gc->proxy.emit_via_header = 0;
-    gc->proxy.preserve_server_header = 1;
     h2o_hostconf_t *host = h2o_config_register_host(gc, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     host->http2.push_preload = 0; /* tenant functions must not trigger server push */
-    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
-    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
-    handler->on_req = faas_router_on_req;
+    /* ACME challenges first (the CA asks on a function's own name), then function traffic, then the API. */
+    static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes,
+                                                         faas_api_jobs_routes, faas_api_runtimes_routes,
+                                                         faas_api_tls_routes};
+    srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
+                                         .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
+    faas_router_register(h2o_config_register_path(host, "/", 0), &srv->router);
     if (faas_config_acme_mode(cfg)) {
         /* The plain-HTTP listener of ACME mode has hosts of its own: challenges, else 308 to HTTPS. */
         h2o_config_init(&srv->redirect_conf);
         srv->redirect_conf.server_name = h2o_iovec_init(NULL, 0);
         h2o_hostconf_t *rhost = h2o_config_register_host(&srv->redirect_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
         h2o_pathconf_t *rpath = h2o_config_register_path(rhost, "/", 0);
-        h2o_create_handler(rpath, sizeof(h2o_handler_t))->on_req = faas_redirect_on_req;
+        h2o_create_handler(rpath, sizeof(h2o_handler_t))->on_req = faas_server__redirect_on_req;
     }
     /* Request bodies past 32 MB spill to a file: keep those under temp_dir, not /tmp. */
     snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
@@ -158,14 +145,14 @@ static int open_tls(faas_server_t *srv, const faas_config_t *cfg)
                                          .ca_bundle = cfg->tls.acme.ca_bundle, .store = app->store,
                                          .timeout_ms = 120000};
         app->acme = faas_acme_create(&settings);
-        app->acme_jobs = faas_jobs_create("acme", 2);
-        if (app->acme == NULL || app->acme_jobs == NULL) {
+        app->acme_pool = faas_pool_create("acme", 2);
+        if (app->acme == NULL || app->acme_pool == NULL) {
             SSL_CTX_free(fallback);
             faas_log_error("cannot start the ACME client");
             return 1;
         }
     }
-    app->certs = faas_certs_create(app->store, app->acme, app->acme_jobs, fallback, &err);
+    app->certs = faas_certs_create(app->store, app->acme, app->acme_pool, fallback, &err);
     if (app->certs == NULL) {
         faas_log_error("certificates: %s", err.msg);
         return 1;
@@ -289,7 +276,7 @@ static void reload(faas_server_t *srv)
     for (size_t i = 0; i < srv->nthreads; i++)
         faas_server__post_policy(&srv->threads[i], clones[i]);
     free(clones);
-    app_set_config(&srv->app, next);
+    faas_app_set_config(&srv->app, next);
     faas_config_unref(cur);
     faas_log_info("reloaded %s", next->path ? next->path : "(built-in defaults)");
 }
@@ -327,13 +314,13 @@ static int stop(faas_server_t *srv)
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
     faas_services_stop(srv->app.services);
-    /* Workers may still hold a job whose request is gone; wait for them until the deadline. */
-    if (faas_jobs_dispose(srv->app.acme_jobs, deadline) == 0) {
+    /* Workers may still hold a task whose request is gone; wait for them until the deadline. */
+    if (faas_pool_dispose(srv->app.acme_pool, deadline) == 0) {
         faas_certs_dispose(srv->app.certs);
         faas_acme_dispose(srv->app.acme);
     }
-    if (faas_jobs_dispose(srv->app.jobs, deadline) == 0) {
-        faas_job_warm_dispose(srv->app.warm);
+    if (faas_pool_dispose(srv->app.pool, deadline) == 0) {
+        faas_warm_dispose(srv->app.warm);
         faas_store_close(srv->app.store);
         faas_docker_dispose(srv->app.docker);
     }
@@ -353,7 +340,9 @@ static int start(faas_server_t *srv, const char *config_path)
         fprintf(stderr, "faas: config: %s\n", err.msg);
         return EXIT_CONFIG;
     }
-    srv->app._cfg = cfg;
+    faas_app_init(&srv->app, cfg);
+    srv->app.started_ms = faas_clock_now_ms();
+    srv->app.locks = faas_fnlock_create();
     faas_log_set_level(cfg->log_level);
     if (faas_log_open_file(cfg->log_file, &err) != FAAS_OK) {
         fprintf(stderr, "faas: config: log_file: %s\n", err.msg);
@@ -418,10 +407,8 @@ int faas_server_run(const char *config_path)
     signal(SIGPIPE, SIG_IGN);
 
     static faas_server_t srv; /* lives until exit: loop threads and workers point into it */
-    pthread_mutex_init(&srv.app._cfg_mutex, NULL);
     pthread_mutex_init(&srv.ready_mutex, NULL);
     pthread_cond_init(&srv.ready_cond, NULL);
-    srv.app.started_ms = faas_clock_now_ms();
     int rc = start(&srv, config_path);
     if (rc != 0)
         return rc;

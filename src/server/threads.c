@@ -1,19 +1,17 @@
 /*
- * server_loop.c: one event-loop thread: its h2o context, its accept loop on
+ * threads.c: the event-loop threads: each one's h2o context, its accept on
  * the shared listeners, the control messages from the main thread (stop,
  * new policy), and the graceful drain on stop. Each function runs on the
  * loop thread it belongs to, except the two post functions (main thread).
  */
 #include "internal.h"
-#include "faas/proxy/proxy.h"
+#include "faas/proxy/loop.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-#define ACCEPTS_PER_WAKEUP 16
 
 enum { MSG_STOP, MSG_POLICY };
 
@@ -23,18 +21,6 @@ typedef struct control_msg {
     faas_policy_t *policy;
     int64_t deadline_ms;
 } control_msg_t;
-
-void faas_loop_on_accept(h2o_socket_t *listener, const char *err)
-{
-    if (err != NULL)
-        return;
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
-            break;
-        h2o_accept(listener->data, sock);
-    }
-}
 
 /* A request is in flight once its headers are parsed; an HTTP/1 connection
  * also while unparsed bytes of its next request sit in its input buffer. */
@@ -159,7 +145,7 @@ static int open_listeners(server_thread_t *t)
                                           .ssl_ctx = l->ssl_ctx};
         h2o_socket_t *sock = h2o_evloop_socket_create(t->loop.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
         sock->data = &t->accept[i];
-        h2o_socket_read_start(sock, l->peek_sni ? faas_loop_on_tls_accept : faas_loop_on_accept);
+        h2o_socket_read_start(sock, l->peek_sni ? faas_server__on_tls_accept : faas_loop_on_accept);
         t->listeners[t->nlisteners++] = sock;
     }
     return 0;
@@ -170,10 +156,10 @@ static void *thread_main(void *arg)
     server_thread_t *t = arg;
     faas_server_t *srv = t->server;
     h2o_context_init(&t->loop.ctx, h2o_evloop_create(), &srv->globalconf);
-    t->loop.jobs = faas_jobs_loop_create(t->loop.ctx.queue);
+    t->loop.inbox = faas_loop_inbox_create(t->loop.ctx.queue);
     h2o_multithread_register_receiver(t->loop.ctx.queue, &t->control, on_control);
     t->loop.proxy = faas_proxy_loop_create(srv->app.proxy, &t->loop);
-    int ok = t->loop.jobs != NULL && t->loop.proxy != NULL && open_listeners(t) == 0;
+    int ok = t->loop.inbox != NULL && t->loop.proxy != NULL && open_listeners(t) == 0;
 
     pthread_mutex_lock(&srv->ready_mutex);
     if (ok)

@@ -1,14 +1,14 @@
 /*
- * server_tls.c: accepting on the HTTPS listener when certificates are
+ * tls_accept.c: accepting on the HTTPS listener when certificates are
  * obtained on demand. Before libh2o starts the handshake, the loop reads the
  * ClientHello itself and finds the server name; a name the policy allows and
  * that has no certificate yet waits here (the loop goes on serving others)
  * until its one issuance ends, then the handshake proceeds with the bytes
  * already read. Loop thread.
  */
-#include "faas/tls/certs.h"
+#include "internal.h"
 #include "faas/core/log.h"
-#include "faas/server/server.h"
+#include "faas/tls/certs.h"
 #include "faas/tls/tls.h"
 
 #include <stdlib.h>
@@ -83,12 +83,12 @@ static void on_hello(h2o_socket_t *sock, const char *err)
     h2o_timeout_unlink(&w->timeout);
     faas_loop_t *loop = loop_of_accept(w->accept);
     if (found == FAAS_TLS_HELLO_SNI && should_wait(loop, host) &&
-        faas_certs_wait(loop->app->certs, host, loop->jobs, on_cert_ready, w))
+        faas_certs_wait(loop->app->certs, host, loop->inbox, on_cert_ready, w))
         return;
     proceed(w); /* OpenSSL answers whatever it was: a certificate, the fallback, or an alert */
 }
 
-void faas_loop_on_tls_accept(h2o_socket_t *listener, const char *err)
+void faas_server__on_tls_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;

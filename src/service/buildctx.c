@@ -1,11 +1,11 @@
 /*
- * build.c: Docker build contexts: files kept in memory (with a path index for lookups and
+ * buildctx.c: Docker build contexts: files kept in memory (with a path index for lookups and
  * clash checks), then written as a deterministic tar over libarchive. The zip reader that feeds
- * contexts from uploads is in build_zip.c.
+ * contexts from uploads is in buildctx_zip.c.
  *
  * Threads: worker thread only; one context per thread at a time. No shared state.
  */
-#include "buildctx_internal.h"
+#include "internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faas/core/buf.h"
 #include "faas/core/log.h"
 
 /* ---- memory ---- */
 
-void *faas_build__realloc(void *p, size_t n)
+void *faas_service__realloc(void *p, size_t n)
 {
     void *q = realloc(p, n != 0 ? n : 1);
     if (q == NULL) {
@@ -27,9 +28,9 @@ void *faas_build__realloc(void *p, size_t n)
     return q;
 }
 
-char *faas_build__strndup(const char *s, size_t n)
+char *faas_service__strndup(const char *s, size_t n)
 {
-    char *d = faas_build__realloc(NULL, n + 1);
+    char *d = faas_service__realloc(NULL, n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -48,28 +49,28 @@ static uint64_t hash(const char *s, size_t n)
 }
 
 /* The slot of key (len bytes): the one holding it, or the empty one where it would go. */
-static faas_build__slot_t *find_slot(const faas_build__pathset_t *set, const char *key, size_t len)
+static faas_service__slot_t *find_slot(const faas_service__pathset_t *set, const char *key, size_t len)
 {
     size_t mask = set->cap - 1;
     for (size_t i = (size_t)hash(key, len) & mask;; i = (i + 1) & mask) {
-        faas_build__slot_t *s = &set->slots[i];
+        faas_service__slot_t *s = &set->slots[i];
         if (s->key == NULL || (strncmp(s->key, key, len) == 0 && s->key[len] == '\0'))
             return s;
     }
 }
 
-const faas_build__slot_t *faas_build__pathset_get(const faas_build__pathset_t *set, const char *key, size_t len)
+const faas_service__slot_t *faas_service__pathset_get(const faas_service__pathset_t *set, const char *key, size_t len)
 {
     if (set->cap == 0)
         return NULL;
-    const faas_build__slot_t *s = find_slot(set, key, len);
+    const faas_service__slot_t *s = find_slot(set, key, len);
     return s->key != NULL ? s : NULL;
 }
 
-static void grow(faas_build__pathset_t *set)
+static void grow(faas_service__pathset_t *set)
 {
-    faas_build__pathset_t bigger = {.cap = set->cap != 0 ? set->cap * 2 : 64};
-    bigger.slots = faas_build__realloc(NULL, bigger.cap * sizeof(*bigger.slots));
+    faas_service__pathset_t bigger = {.cap = set->cap != 0 ? set->cap * 2 : 64};
+    bigger.slots = faas_service__realloc(NULL, bigger.cap * sizeof(*bigger.slots));
     memset(bigger.slots, 0, bigger.cap * sizeof(*bigger.slots));
     for (size_t i = 0; i < set->cap; i++)
         if (set->slots[i].key != NULL)
@@ -80,49 +81,49 @@ static void grow(faas_build__pathset_t *set)
 }
 
 /* Adds key with kind (or, for a folder, upgrades an implied folder to an explicit one). */
-static void put(faas_build__pathset_t *set, const char *key, size_t len, int kind, size_t index)
+static void put(faas_service__pathset_t *set, const char *key, size_t len, int kind, size_t index)
 {
     if (2 * (set->used + 1) > set->cap)
         grow(set);
-    faas_build__slot_t *s = find_slot(set, key, len);
+    faas_service__slot_t *s = find_slot(set, key, len);
     if (s->key == NULL) {
-        s->key = faas_build__strndup(key, len);
+        s->key = faas_service__strndup(key, len);
         s->kind = kind;
         s->index = index;
         set->used++;
-    } else if (kind == FAAS_BUILD__DIR_EXPLICIT && s->kind == FAAS_BUILD__DIR) {
+    } else if (kind == FAAS_SERVICE__DIR_EXPLICIT && s->kind == FAAS_SERVICE__DIR) {
         s->kind = kind;
     }
 }
 
-void faas_build__pathset_record(faas_build__pathset_t *set, const char *path, int kind, size_t index)
+void faas_service__pathset_record(faas_service__pathset_t *set, const char *path, int kind, size_t index)
 {
     for (const char *slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/'))
-        put(set, path, (size_t)(slash - path), FAAS_BUILD__DIR, 0);
+        put(set, path, (size_t)(slash - path), FAAS_SERVICE__DIR, 0);
     put(set, path, strlen(path), kind, index);
 }
 
-int faas_build__pathset_clash(const faas_build__pathset_t *set, const char *path, int kind, size_t *at)
+int faas_service__pathset_clash(const faas_service__pathset_t *set, const char *path, int kind, size_t *at)
 {
     for (const char *slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        const faas_build__slot_t *s = faas_build__pathset_get(set, path, (size_t)(slash - path));
-        if (s != NULL && s->kind == FAAS_BUILD__FILE) {
+        const faas_service__slot_t *s = faas_service__pathset_get(set, path, (size_t)(slash - path));
+        if (s != NULL && s->kind == FAAS_SERVICE__FILE) {
             *at = (size_t)(slash - path);
-            return FAAS_BUILD__CLASH_KIND; /* a folder of path is a file */
+            return FAAS_SERVICE__CLASH_KIND; /* a folder of path is a file */
         }
     }
     *at = strlen(path);
-    const faas_build__slot_t *s = faas_build__pathset_get(set, path, *at);
+    const faas_service__slot_t *s = faas_service__pathset_get(set, path, *at);
     if (s == NULL)
-        return FAAS_BUILD__CLASH_NONE;
-    if (s->kind == FAAS_BUILD__FILE && kind == FAAS_BUILD__FILE)
-        return FAAS_BUILD__CLASH_SAME;
-    if (s->kind != FAAS_BUILD__FILE && kind != FAAS_BUILD__FILE)
-        return FAAS_BUILD__CLASH_NONE; /* a folder named twice is still one folder */
-    return FAAS_BUILD__CLASH_KIND;
+        return FAAS_SERVICE__CLASH_NONE;
+    if (s->kind == FAAS_SERVICE__FILE && kind == FAAS_SERVICE__FILE)
+        return FAAS_SERVICE__CLASH_SAME;
+    if (s->kind != FAAS_SERVICE__FILE && kind != FAAS_SERVICE__FILE)
+        return FAAS_SERVICE__CLASH_NONE; /* a folder named twice is still one folder */
+    return FAAS_SERVICE__CLASH_KIND;
 }
 
-void faas_build__pathset_free(faas_build__pathset_t *set)
+void faas_service__pathset_free(faas_service__pathset_t *set)
 {
     for (size_t i = 0; i < set->cap; i++)
         free(set->slots[i].key);
@@ -132,7 +133,7 @@ void faas_build__pathset_free(faas_build__pathset_t *set)
 
 /* ---- paths ---- */
 
-char *faas_build__clean_path(const char *path, size_t len, const char **why)
+char *faas_service__clean_path(const char *path, size_t len, const char **why)
 {
     if (len == 0) {
         *why = "is empty";
@@ -142,7 +143,7 @@ char *faas_build__clean_path(const char *path, size_t len, const char **why)
         *why = "is absolute";
         return NULL;
     }
-    char *out = faas_build__realloc(NULL, len + 1);
+    char *out = faas_service__realloc(NULL, len + 1);
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         size_t j = i;
@@ -173,46 +174,46 @@ char *faas_build__clean_path(const char *path, size_t len, const char **why)
 
 /* ---- the context ---- */
 
-faas_build_context_t *faas_build_context_create(void)
+faas_buildctx_t *faas_buildctx_create(void)
 {
-    faas_build_context_t *ctx = faas_build__realloc(NULL, sizeof(*ctx));
+    faas_buildctx_t *ctx = faas_service__realloc(NULL, sizeof(*ctx));
     memset(ctx, 0, sizeof(*ctx));
     return ctx;
 }
 
-void faas_build__append_file(faas_build_context_t *ctx, char *path, char *data, size_t len, int mode)
+void faas_service__append_file(faas_buildctx_t *ctx, char *path, char *data, size_t len, int mode)
 {
     if (ctx->nfiles == ctx->files_cap) {
         ctx->files_cap = ctx->files_cap != 0 ? ctx->files_cap * 2 : 16;
-        ctx->files = faas_build__realloc(ctx->files, ctx->files_cap * sizeof(*ctx->files));
+        ctx->files = faas_service__realloc(ctx->files, ctx->files_cap * sizeof(*ctx->files));
     }
-    faas_build__pathset_record(&ctx->paths, path, FAAS_BUILD__FILE, ctx->nfiles);
-    ctx->files[ctx->nfiles++] = (faas_build__file_t){.path = path, .data = data, .len = len, .mode = mode};
+    faas_service__pathset_record(&ctx->paths, path, FAAS_SERVICE__FILE, ctx->nfiles);
+    ctx->files[ctx->nfiles++] = (faas_service__file_t){.path = path, .data = data, .len = len, .mode = mode};
 }
 
-void faas_build__append_dir(faas_build_context_t *ctx, char *path)
+void faas_service__append_dir(faas_buildctx_t *ctx, char *path)
 {
-    const faas_build__slot_t *s = faas_build__pathset_get(&ctx->paths, path, strlen(path));
-    if (s != NULL && s->kind == FAAS_BUILD__DIR_EXPLICIT) {
+    const faas_service__slot_t *s = faas_service__pathset_get(&ctx->paths, path, strlen(path));
+    if (s != NULL && s->kind == FAAS_SERVICE__DIR_EXPLICIT) {
         free(path); /* already listed */
         return;
     }
     if (ctx->ndirs == ctx->dirs_cap) {
         ctx->dirs_cap = ctx->dirs_cap != 0 ? ctx->dirs_cap * 2 : 16;
-        ctx->dirs = faas_build__realloc(ctx->dirs, ctx->dirs_cap * sizeof(*ctx->dirs));
+        ctx->dirs = faas_service__realloc(ctx->dirs, ctx->dirs_cap * sizeof(*ctx->dirs));
     }
-    faas_build__pathset_record(&ctx->paths, path, FAAS_BUILD__DIR_EXPLICIT, 0);
+    faas_service__pathset_record(&ctx->paths, path, FAAS_SERVICE__DIR_EXPLICIT, 0);
     ctx->dirs[ctx->ndirs++] = path;
 }
 
-faas_err_t faas_build_context_add(faas_build_context_t *ctx, const char *path, const void *data, size_t len, int mode,
+faas_err_t faas_buildctx_add(faas_buildctx_t *ctx, const char *path, const void *data, size_t len, int mode,
                                   faas_error_t *err)
 {
     if (ctx->finished)
         return faas_error_set(err, FAAS_EINVAL, "build context: add after finish");
     const char *why = "ends in '/'";
     size_t plen = path != NULL ? strlen(path) : 0;
-    char *clean = plen > 0 && path[plen - 1] == '/' ? NULL : faas_build__clean_path(path, plen, &why);
+    char *clean = plen > 0 && path[plen - 1] == '/' ? NULL : faas_service__clean_path(path, plen, &why);
     if (clean == NULL)
         return faas_error_set(err, FAAS_EINVAL, "build context: path \"%s\" %s", path != NULL ? path : "", why);
     if (len > 0 && data == NULL) {
@@ -220,11 +221,11 @@ faas_err_t faas_build_context_add(faas_build_context_t *ctx, const char *path, c
         return faas_error_set(err, FAAS_EINVAL, "build context: %s has no data", path);
     }
     size_t at = 0;
-    int clash = faas_build__pathset_clash(&ctx->paths, clean, FAAS_BUILD__FILE, &at);
-    if (clash != FAAS_BUILD__CLASH_NONE) {
+    int clash = faas_service__pathset_clash(&ctx->paths, clean, FAAS_SERVICE__FILE, &at);
+    if (clash != FAAS_SERVICE__CLASH_NONE) {
         faas_err_t code =
             faas_error_set(err, FAAS_ECONFLICT, "build context: %.*s %s", (int)at, clean,
-                           clash == FAAS_BUILD__CLASH_SAME ? "is already there" : "would be both a file and a folder");
+                           clash == FAAS_SERVICE__CLASH_SAME ? "is already there" : "would be both a file and a folder");
         free(clean);
         return code;
     }
@@ -237,72 +238,52 @@ faas_err_t faas_build_context_add(faas_build_context_t *ctx, const char *path, c
         }
         memcpy(copy, data, len);
     }
-    faas_build__append_file(ctx, clean, copy, len, (mode & 07777) != 0 ? (mode & 07777) : 0644);
+    faas_service__append_file(ctx, clean, copy, len, (mode & 07777) != 0 ? (mode & 07777) : 0644);
     return FAAS_OK;
 }
 
-const void *faas_build_context_file(const faas_build_context_t *ctx, const char *path, size_t *len)
+const void *faas_buildctx_file(const faas_buildctx_t *ctx, const char *path, size_t *len)
 {
     if (len != NULL)
         *len = 0;
     if (ctx->finished || path == NULL)
         return NULL;
     const char *why;
-    char *clean = faas_build__clean_path(path, strlen(path), &why);
+    char *clean = faas_service__clean_path(path, strlen(path), &why);
     if (clean == NULL)
         return NULL;
-    const faas_build__slot_t *s = faas_build__pathset_get(&ctx->paths, clean, strlen(clean));
+    const faas_service__slot_t *s = faas_service__pathset_get(&ctx->paths, clean, strlen(clean));
     free(clean);
-    if (s == NULL || s->kind != FAAS_BUILD__FILE)
+    if (s == NULL || s->kind != FAAS_SERVICE__FILE)
         return NULL;
-    const faas_build__file_t *f = &ctx->files[s->index];
+    const faas_service__file_t *f = &ctx->files[s->index];
     if (len != NULL)
         *len = f->len;
     return f->data != NULL ? f->data : ""; /* an empty file is there all the same */
 }
 
-size_t faas_build_context_count(const faas_build_context_t *ctx)
+size_t faas_buildctx_count(const faas_buildctx_t *ctx)
 {
     return ctx->nfiles;
 }
 
-const char *faas_build_context_path(const faas_build_context_t *ctx, size_t i)
+const char *faas_buildctx_path(const faas_buildctx_t *ctx, size_t i)
 {
     return i < ctx->nfiles ? ctx->files[i].path : NULL;
 }
 
 /* ---- the tar ---- */
 
-typedef struct sink {
-    char *buf;
-    size_t len, cap;
-} sink_t;
-
 static la_ssize_t on_write(struct archive *a, void *arg, const void *data, size_t n)
 {
-    sink_t *s = arg;
-    if (n > SIZE_MAX / 4 - s->len) {
-        archive_set_error(a, ENOMEM, "tar too large");
+    if (faas_buf_add(arg, data, n) != 0) {
+        archive_set_error(a, ENOMEM, "out of memory");
         return -1;
     }
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap != 0 ? s->cap : 16384;
-        while (cap < s->len + n)
-            cap *= 2;
-        char *buf = realloc(s->buf, cap);
-        if (buf == NULL) {
-            archive_set_error(a, ENOMEM, "out of memory");
-            return -1;
-        }
-        s->buf = buf;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
     return (la_ssize_t)n;
 }
 
-static struct archive *tar_open(sink_t *sink)
+static struct archive *tar_open(faas_buf_t *sink)
 {
     struct archive *a = archive_write_new();
     /* pax_restricted writes plain ustar headers and adds a pax header only when a name or size
@@ -323,7 +304,7 @@ static struct archive *tar_open(sink_t *sink)
 /* One tar member: a file (f set) or a folder. */
 typedef struct member {
     const char *path;
-    faas_build__file_t *f;
+    faas_service__file_t *f;
 } member_t;
 
 static int member_cmp(const void *x, const void *y)
@@ -353,7 +334,7 @@ static faas_err_t tar_member(struct archive *a, struct archive_entry *e, member_
     return FAAS_OK;
 }
 
-faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size_t *len, faas_error_t *err)
+faas_err_t faas_buildctx_finish(faas_buildctx_t *ctx, void **tar, size_t *len, faas_error_t *err)
 {
     *tar = NULL;
     *len = 0;
@@ -362,7 +343,7 @@ faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size
     ctx->finished = 1;
     /* Sorted by path, so the order files came in does not change a byte. Paths are unique. */
     size_t n = ctx->nfiles + ctx->ndirs;
-    member_t *members = faas_build__realloc(NULL, n * sizeof(*members));
+    member_t *members = faas_service__realloc(NULL, n * sizeof(*members));
     size_t estimate = 1024;
     for (size_t i = 0; i < ctx->nfiles; i++) {
         members[i] = (member_t){ctx->files[i].path, &ctx->files[i]};
@@ -371,10 +352,8 @@ faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size
     for (size_t i = 0; i < ctx->ndirs; i++)
         members[ctx->nfiles + i] = (member_t){ctx->dirs[i], NULL};
     qsort(members, n, sizeof(*members), member_cmp);
-    sink_t sink = {.cap = estimate + 1024 * ctx->ndirs};
-    sink.buf = malloc(sink.cap);
-    if (sink.buf == NULL)
-        sink.cap = 0;
+    faas_buf_t sink = {0};
+    faas_buf_reserve(&sink, estimate + 1024 * ctx->ndirs); /* a failure shows in on_write */
     struct archive *a = tar_open(&sink);
     struct archive_entry *e = archive_entry_new();
     faas_err_t code = e != NULL ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "build context: out of memory");
@@ -390,15 +369,14 @@ faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size
         ctx->files[i].data = NULL;
     }
     if (code != FAAS_OK) {
-        free(sink.buf);
+        faas_buf_free(&sink);
         return code;
     }
-    *tar = sink.buf;
-    *len = sink.len;
+    *tar = faas_buf_take(&sink, len);
     return FAAS_OK;
 }
 
-void faas_build_context_dispose(faas_build_context_t *ctx)
+void faas_buildctx_dispose(faas_buildctx_t *ctx)
 {
     if (ctx == NULL)
         return;
@@ -410,6 +388,6 @@ void faas_build_context_dispose(faas_build_context_t *ctx)
         free(ctx->dirs[i]);
     free(ctx->files);
     free(ctx->dirs);
-    faas_build__pathset_free(&ctx->paths);
+    faas_service__pathset_free(&ctx->paths);
     free(ctx);
 }

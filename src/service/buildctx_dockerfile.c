@@ -1,5 +1,5 @@
 /*
- * build_dockerfile.c: the Dockerfile a build runs: the runtime's, with
+ * buildctx_dockerfile.c: the Dockerfile a build runs: the runtime's, with
  * faas's labels put in so that every image the build leaves is findable.
  *
  * Why after every FROM: Docker's classic builder keeps the last image of each
@@ -9,6 +9,7 @@
  * build of a function, so it does not defeat the build cache). The build id,
  * which changes every time, goes into one LABEL at the end.
  */
+#include "faas/core/labels.h"
 #include "faas/service/buildctx.h"
 
 #include <ctype.h>
@@ -60,12 +61,13 @@ static int starts_with_from(const char *p, const char *eol)
     return eol - p > 4 && strncasecmp(p, "FROM", 4) == 0 && isspace((unsigned char)p[4]);
 }
 
-char *faas_build_label_dockerfile(const char *text, size_t len, const faas_build_labels_t *l, size_t *out_len)
+char *faas_buildctx_label_dockerfile(const char *text, size_t len, const faas_buildctx_labels_t *l, size_t *out_len)
 {
     char stage[512], last[128];
-    int sn = snprintf(stage, sizeof(stage), "LABEL faas.managed=\"1\" faas.kind=\"%s\" faas.function=\"%s\"\n",
+    int sn = snprintf(stage, sizeof(stage),
+                      "LABEL " FAAS_LABEL_MANAGED "=\"1\" " FAAS_LABEL_KIND "=\"%s\" " FAAS_LABEL_FUNCTION "=\"%s\"\n",
                       l->kind, l->function);
-    int ln = snprintf(last, sizeof(last), "LABEL faas.build=\"%s\"\n", l->build_id);
+    int ln = snprintf(last, sizeof(last), "LABEL " FAAS_LABEL_BUILD "=\"%s\"\n", l->build_id);
     if (sn < 0 || (size_t)sn >= sizeof(stage) || ln < 0 || (size_t)ln >= sizeof(last))
         return NULL;
     size_t froms = 0;
@@ -105,17 +107,17 @@ char *faas_build_label_dockerfile(const char *text, size_t len, const faas_build
     return out;
 }
 
-faas_err_t faas_build_context_add_dockerfile(faas_build_context_t *ctx, const char *text, size_t len,
-                                             const faas_build_labels_t *labels, faas_error_t *err)
+faas_err_t faas_buildctx_add_dockerfile(faas_buildctx_t *ctx, const char *text, size_t len,
+                                             const faas_buildctx_labels_t *labels, faas_error_t *err)
 {
     size_t n = 0;
-    char *labelled = faas_build_label_dockerfile(text, len, labels, &n);
+    char *labelled = faas_buildctx_label_dockerfile(text, len, labels, &n);
     if (labelled == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory labelling the Dockerfile");
-    faas_err_t rc = faas_build_context_add(ctx, FAAS_BUILD_DOCKERFILE, labelled, n, 0644, err);
+    faas_err_t rc = faas_buildctx_add(ctx, FAAS_BUILDCTX_DOCKERFILE, labelled, n, 0644, err);
     free(labelled);
     if (rc == FAAS_ECONFLICT)
         rc = faas_error_set(err, FAAS_EINVAL, "the zip must not contain %s (faas puts the runtime's Dockerfile there)",
-                            FAAS_BUILD_DOCKERFILE);
+                            FAAS_BUILDCTX_DOCKERFILE);
     return rc;
 }

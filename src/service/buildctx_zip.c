@@ -1,5 +1,5 @@
 /*
- * build_zip.c: an uploaded zip -> files of a build context, checked on the way in.
+ * buildctx_zip.c: an uploaded zip -> files of a build context, checked on the way in.
  *
  * DESIGN. libarchive's seekable zip reader is used on purpose (only it: not the streaming one,
  * and no other format): it walks the central directory, which is where the Unix mode lives
@@ -18,7 +18,7 @@
  *
  * Threads: worker thread only (CPU and memory grow with the zip); one context per thread.
  */
-#include "buildctx_internal.h"
+#include "internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -111,7 +111,7 @@ static char *entry_path(reader_t *r, const char *name)
         faas_error_set(r->err, FAAS_EINVAL, "zip entry %s has a name that is not UTF-8", shown(name, show));
         return NULL;
     }
-    char *slashed = faas_build__strndup(name, len);
+    char *slashed = faas_service__strndup(name, len);
     for (size_t i = 0; i < len; i++)
         if (slashed[i] == '\\')
             slashed[i] = '/'; /* Windows tools write "dir\file" */
@@ -122,7 +122,7 @@ static char *entry_path(reader_t *r, const char *name)
     else if (((slashed[0] | 0x20) >= 'a' && (slashed[0] | 0x20) <= 'z') && slashed[1] == ':')
         why = "is an absolute path (a drive letter)";
     else
-        path = faas_build__clean_path(slashed, len, &why);
+        path = faas_service__clean_path(slashed, len, &why);
     free(slashed);
     if (path == NULL)
         faas_error_set(r->err, FAAS_EINVAL, "zip entry %s %s", shown(name, show), why);
@@ -220,7 +220,7 @@ static faas_err_t read_entry(reader_t *r, struct archive_entry *e, int rc)
     }
     if (r->n == r->cap) {
         r->cap = r->cap != 0 ? r->cap * 2 : 32;
-        r->items = faas_build__realloc(r->items, r->cap * sizeof(*r->items));
+        r->items = faas_service__realloc(r->items, r->cap * sizeof(*r->items));
     }
     r->items[r->n++] = p;
     return FAAS_OK;
@@ -278,9 +278,9 @@ static void unwrap(reader_t *r)
 }
 
 /* Checks the pending paths against each other (EINVAL) and against ctx (ECONFLICT). */
-static faas_err_t check_clashes(reader_t *r, const faas_build_context_t *ctx)
+static faas_err_t check_clashes(reader_t *r, const faas_buildctx_t *ctx)
 {
-    faas_build__pathset_t batch = {0};
+    faas_service__pathset_t batch = {0};
     faas_err_t code = FAAS_OK;
     size_t files = 0;
     for (size_t i = 0; i < r->n && code == FAAS_OK; i++) {
@@ -288,35 +288,35 @@ static faas_err_t check_clashes(reader_t *r, const faas_build_context_t *ctx)
         const char *path = p->path + p->skip;
         if (path[0] == '\0')
             continue; /* the unwrapped folder */
-        int kind = p->mode != 0 ? FAAS_BUILD__FILE : FAAS_BUILD__DIR_EXPLICIT;
+        int kind = p->mode != 0 ? FAAS_SERVICE__FILE : FAAS_SERVICE__DIR_EXPLICIT;
         files += p->mode != 0;
         char show[SHOW_MAX + 4];
         size_t at = 0;
-        int clash = faas_build__pathset_clash(&batch, path, kind, &at);
-        if (clash == FAAS_BUILD__CLASH_SAME)
+        int clash = faas_service__pathset_clash(&batch, path, kind, &at);
+        if (clash == FAAS_SERVICE__CLASH_SAME)
             code = faas_error_set(r->err, FAAS_EINVAL, "zip has %s twice", shown(p->path, show));
-        else if (clash == FAAS_BUILD__CLASH_KIND)
+        else if (clash == FAAS_SERVICE__CLASH_KIND)
             code =
                 faas_error_set(r->err, FAAS_EINVAL, "zip entry %s is both a file and a folder", shown(p->path, show));
-        else if (faas_build__pathset_clash(&ctx->paths, path, kind, &at) != FAAS_BUILD__CLASH_NONE)
+        else if (faas_service__pathset_clash(&ctx->paths, path, kind, &at) != FAAS_SERVICE__CLASH_NONE)
             code =
                 faas_error_set(r->err, FAAS_ECONFLICT, "zip entry %s clashes with %.*s, already in the build context",
                                shown(p->path, show), (int)at, path);
         else
-            faas_build__pathset_record(&batch, path, kind, 0);
+            faas_service__pathset_record(&batch, path, kind, 0);
     }
-    faas_build__pathset_free(&batch);
+    faas_service__pathset_free(&batch);
     if (code == FAAS_OK && files == 0)
         code = faas_error_set(r->err, FAAS_EINVAL, "zip has no files");
     return code;
 }
 
-faas_err_t faas_build_context_add_zip(faas_build_context_t *ctx, const void *zip, size_t len,
-                                      const faas_build_zip_limits_t *limits, faas_error_t *err)
+faas_err_t faas_buildctx_add_zip(faas_buildctx_t *ctx, const void *zip, size_t len,
+                                      const faas_buildctx_zip_limits_t *limits, faas_error_t *err)
 {
     if (ctx->finished)
         return faas_error_set(err, FAAS_EINVAL, "build context: add after finish");
-    reader_t r = {.err = err, .max_entries = FAAS_BUILD_ZIP_MAX_ENTRIES, .max_bytes = FAAS_BUILD_ZIP_MAX_BYTES};
+    reader_t r = {.err = err, .max_entries = FAAS_BUILDCTX_ZIP_MAX_ENTRIES, .max_bytes = FAAS_BUILDCTX_ZIP_MAX_BYTES};
     if (limits != NULL && limits->max_entries != 0)
         r.max_entries = limits->max_entries;
     if (limits != NULL && limits->max_bytes != 0)
@@ -342,9 +342,9 @@ faas_err_t faas_build_context_add_zip(faas_build_context_t *ctx, const void *zip
         }
         memmove(p->path, p->path + p->skip, strlen(p->path + p->skip) + 1);
         if (p->mode != 0)
-            faas_build__append_file(ctx, p->path, p->data, p->len, p->mode);
+            faas_service__append_file(ctx, p->path, p->data, p->len, p->mode);
         else
-            faas_build__append_dir(ctx, p->path);
+            faas_service__append_dir(ctx, p->path);
     }
     free(r.items);
     return code;

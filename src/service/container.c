@@ -1,10 +1,12 @@
 /*
- * service_container.c: the Docker side of one version of a service function:
+ * container.c: the Docker side of one version of a service function:
  * create and start its container (labelled, limited, on the functions'
  * network), find its address, wait until it answers HTTP, and retire an old
  * version once traffic has moved off it. Worker threads only.
  */
 #include "internal.h"
+#include "faas/core/labels.h"
+#include "faas/core/uuid.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
@@ -17,7 +19,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #define MAX_ENV 256
 #define MAX_BINDS 32
@@ -71,16 +72,14 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const f
     if (st->env[0] == NULL || (v->binds != NULL && st->binds_buf == NULL))
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     split_list(st->binds_buf, st->binds, MAX_BINDS);
-    snprintf(st->function_label, sizeof(st->function_label), "faas.function=%s", v->name);
-    snprintf(st->build_label, sizeof(st->build_label), "faas.build=%s", v->build_id ? v->build_id : "");
-    st->labels[0] = "faas.managed=1";
-    st->labels[1] = "faas.kind=service";
+    snprintf(st->function_label, sizeof(st->function_label), FAAS_LABEL_FUNCTION "=%s", v->name);
+    snprintf(st->build_label, sizeof(st->build_label), FAAS_LABEL_BUILD "=%s", v->build_id ? v->build_id : "");
+    st->labels[0] = FAAS_LABEL_MANAGED "=1";
+    st->labels[1] = FAAS_LABEL_KIND "=service";
     st->labels[2] = st->function_label;
     st->labels[3] = st->build_label;
-    uuid_t uu;
-    char hex[37];
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, hex);
+    char hex[FAAS_UUID_LEN];
+    faas_uuid_new(hex);
     snprintf(st->name, sizeof(st->name), "%s-%s-%.8s", cfg->docker.image_prefix, v->name, hex);
     *spec = (faas_docker_container_spec_t){
         .name = st->name, .image = v->image, .env = (const char *const *)st->env,

@@ -1,7 +1,7 @@
 /*
- * deploy.c: deploying a service function. faas_service_deploy checks what
- * needs the store or Docker and records the build; the deploy job then runs
- * on the worker pool. Worker threads only.
+ * deploy.c: deploying a service function (see deploy.h). faas_deploy_start
+ * checks what needs the store or Docker and records the build; the build
+ * then runs as a task on the worker pool. Worker threads only.
  *
  * DESIGN
  * - Zero downtime: the version that serves keeps serving until the new one
@@ -18,6 +18,9 @@
  *   always names what serves.
  */
 #include "internal.h"
+#include "faas/core/labels.h"
+#include "faas/core/uuid.h"
+#include "faas/service/deploy.h"
 #include "faas/service/buildctx.h"
 #include "faas/tls/certs.h"
 #include "faas/core/clock.h"
@@ -29,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uuid/uuid.h>
 
 #define ZIP_MAX_ENTRIES 10000
 #define LOG_FLUSH_BYTES 8192
@@ -37,7 +39,7 @@
 
 typedef struct deploy {
     faas_services_t *s;
-    faas_service_spec_t *spec;
+    faas_deploy_spec_t *spec;
     char build_id[40];
     void *tar;
     size_t tar_len;
@@ -49,7 +51,7 @@ typedef struct deploy {
     int64_t log_flushed_ms;
 } deploy_t;
 
-void faas_service_spec_free(faas_service_spec_t *spec)
+void faas_deploy_spec_free(faas_deploy_spec_t *spec)
 {
     if (spec == NULL)
         return;
@@ -63,7 +65,7 @@ void faas_service_spec_free(faas_service_spec_t *spec)
 
 static void deploy_free(deploy_t *d)
 {
-    faas_service_spec_free(d->spec);
+    faas_deploy_spec_free(d->spec);
     free(d->tar);
     free(d->old_container);
     free(d->old_image);
@@ -134,7 +136,7 @@ static faas_err_t set_string(char **slot, const char *value, faas_error_t *err)
 }
 
 /* Copies the uploaded configuration into the record: it becomes what serves. */
-static faas_err_t take_spec(faas_function_t *fn, const faas_service_spec_t *spec, faas_error_t *err)
+static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec, faas_error_t *err)
 {
     faas_err_t rc = FAAS_OK;
     char **slots[] = {&fn->tag, &fn->runtime, &fn->source, &fn->volume, &fn->binds};
@@ -208,7 +210,7 @@ static faas_err_t on_retired_image(faas_function_t *fn, void *cbdata, faas_error
     return set_string(&fn->prev_image, NULL, err);
 }
 
-/* ---- the deploy job ---- */
+/* ---- the build task ---- */
 
 static void fail(deploy_t *d, const char *container, const char *image, const char *error)
 {
@@ -244,8 +246,8 @@ static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[
 {
     char internal[160], leftovers[96];
     snprintf(internal, sizeof(internal), "%s-%s:%.12s", cfg->docker.image_prefix, d->spec->name, d->build_id);
-    snprintf(leftovers, sizeof(leftovers), "faas.function=%s", d->spec->name);
-    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = FAAS_BUILD_DOCKERFILE, /* labels: see make_context */
+    snprintf(leftovers, sizeof(leftovers), FAAS_LABEL_FUNCTION "=%s", d->spec->name);
+    faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = FAAS_BUILDCTX_DOCKERFILE, /* labels: see make_context */
                                      .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
                                      .on_line = on_build_line, .cbdata = d};
     log_say(d, "faas: building %s\n", internal);
@@ -286,7 +288,7 @@ static void deploy_run(void *data)
     apply_tag(d, image);
     /* The new version is what the record serves: the next operation may start. Retiring the old
      * one goes on here; reconcile leaves a container being retired alone. */
-    faas_service__release(s, d->spec->name);
+    faas_fnlock_release(s->app->locks, d->spec->name);
     faas_log_info("deploy %s: build %.8s serves on %s", d->spec->name, d->build_id, address);
     char host[320];
     if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
@@ -297,7 +299,7 @@ static void deploy_run(void *data)
     deploy_free(d);
     return;
 done:
-    faas_service__release(s, d->spec->name);
+    faas_fnlock_release(s->app->locks, d->spec->name);
     faas_config_unref(cfg);
     deploy_free(d);
 }
@@ -313,17 +315,17 @@ static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error
         return faas_error_set(err, FAAS_ENOTFOUND, "Runtime not found: %s", d->spec->runtime);
     if (rc != FAAS_OK)
         return rc;
-    faas_build_context_t *ctx = faas_build_context_create();
-    faas_build_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
+    faas_buildctx_t *ctx = faas_buildctx_create();
+    faas_buildctx_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
                                       .max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
-    rc = faas_build_context_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
+    rc = faas_buildctx_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
     /* Docker's labels= parameter costs one build step (a container) per label: LABEL lines carry them. */
-    faas_build_labels_t labels = {.kind = "service", .function = d->spec->name, .build_id = d->build_id};
+    faas_buildctx_labels_t labels = {.kind = "service", .function = d->spec->name, .build_id = d->build_id};
     if (rc == FAAS_OK)
-        rc = faas_build_context_add_dockerfile(ctx, dockerfile, len, &labels, err);
+        rc = faas_buildctx_add_dockerfile(ctx, dockerfile, len, &labels, err);
     if (rc == FAAS_OK)
-        rc = faas_build_context_finish(ctx, &d->tar, &d->tar_len, err);
-    faas_build_context_dispose(ctx);
+        rc = faas_buildctx_finish(ctx, &d->tar, &d->tar_len, err);
+    faas_buildctx_dispose(ctx);
     free(dockerfile);
     free(d->spec->zip); /* the tar holds it now */
     d->spec->zip = NULL;
@@ -357,7 +359,7 @@ static faas_err_t check_tag(faas_services_t *s, const char *name, const char *ta
     if (rc != FAAS_OK)
         return rc;
     cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(image, "Config"), "Labels");
-    const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(labels, "faas.function"));
+    const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(labels, FAAS_LABEL_FUNCTION));
     if (owner == NULL)
         rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names an image faas does not own", tag);
     else if (strcmp(owner, name) != 0)
@@ -391,10 +393,8 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
     faas_function_t fn = {0};
     faas_err_t rc = faas_store_function_get(store, d->spec->name, &fn, err);
     if (rc == FAAS_ENOTFOUND) {
-        uuid_t uu;
-        char id[37];
-        uuid_generate_random(uu);
-        uuid_unparse_lower(uu, id);
+        char id[FAAS_UUID_LEN];
+        faas_uuid_new(id);
         fn = (faas_function_t){.id = strdup(id), .name = strdup(d->spec->name), .kind = FAAS_KIND_SERVICE,
                                .created_at = faas_clock_now_ms()};
         rc = on_new_build(&fn, d, err);
@@ -418,21 +418,19 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
     return rc;
 }
 
-faas_err_t faas_service_deploy(faas_services_t *s, faas_service_spec_t *spec, faas_function_t *out, faas_error_t *err)
+faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, faas_error_t *err)
 {
     deploy_t *d = calloc(1, sizeof(*d));
     if (d == NULL) {
-        faas_service_spec_free(spec);
+        faas_deploy_spec_free(spec);
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     }
     d->s = s;
     d->spec = spec;
-    uuid_t uu;
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, d->build_id);
+    faas_uuid_new(d->build_id);
     faas_config_t *cfg = faas_service__config(s);
     char owner[64];
-    faas_err_t rc = faas_service__claim(s, spec->name, d->build_id, err);
+    faas_err_t rc = faas_fnlock_take(s->app->locks, spec->name, d->build_id, err);
     if (rc != FAAS_OK) {
         faas_config_unref(cfg);
         deploy_free(d);
@@ -453,7 +451,7 @@ faas_err_t faas_service_deploy(faas_services_t *s, faas_service_spec_t *spec, fa
         rc = record_build(d, out, err);
     if (rc == FAAS_OK && d->old_container == NULL)
         faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL); /* the route appears, answering 503 */
-    if (rc == FAAS_OK && faas_jobs_submit(s->app->jobs, NULL, deploy_run, NULL, d) != 0) {
+    if (rc == FAAS_OK && faas_pool_submit(s->app->pool, NULL, deploy_run, NULL, d) != 0) {
         faas_function_free(out);
         rc = faas_error_set(err, FAAS_EUNAVAIL, "the server is shutting down");
     }
@@ -461,7 +459,7 @@ faas_err_t faas_service_deploy(faas_services_t *s, faas_service_spec_t *spec, fa
     if (rc != FAAS_OK) {
         if (d->claimed_port && (d->old_port != spec->port))
             faas_proxy_release_port(s->app->proxy, spec->port, spec->name);
-        faas_service__release(s, spec->name);
+        faas_fnlock_release(s->app->locks, spec->name);
         deploy_free(d);
         return rc;
     }

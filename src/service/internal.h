@@ -1,8 +1,10 @@
 /*
- * service_internal.h: what the service files share: deploy.c (upload to
- * switch), service.c (start, stop, delete, logs), service_reconcile.c
- * (reconcile, events, cleanup) and service_container.c (Docker containers of
- * a version, readiness, retiring). Worker threads only. Not a public header.
+ * internal.h: what the files of src/service/ share, and nothing outside it:
+ * services.c (the manager), deploy.c (upload to switch), service.c (start,
+ * stop, delete, logs), reconcile.c (reconcile, cleanup) and container.c
+ * (Docker containers of a version, readiness, retiring) share the manager's
+ * struct and the container helpers; buildctx*.c share the build context's
+ * path index. Names: faas_service__*. Worker threads only.
  */
 #ifndef FAAS_SERVICE_INTERNAL_H
 #define FAAS_SERVICE_INTERNAL_H
@@ -12,17 +14,10 @@
 
 #include "faas/docker/docker.h"
 #include "faas/proxy/proxy.h"
+#include "faas/service/buildctx.h"
 #include "faas/service/service.h"
 
 #define FAAS_SERVICE_ADDRESS_MAX 32
-
-/* A function with an operation in progress (deploy, start, stop, delete). */
-typedef struct busy {
-    char name[64];
-    char build_id[40]; /* the deploy's build, "" for other operations */
-    int background;    /* reconcile: operators' requests wait for it instead of failing */
-    struct busy *next;
-} busy_t;
 
 /* A container being retired: traffic moved off it, its last requests are finishing. */
 typedef struct retiring {
@@ -32,9 +27,7 @@ typedef struct retiring {
 
 struct faas_services {
     faas_app_t *app;
-    pthread_mutex_t mutex; /* busy, retiring */
-    pthread_cond_t released; /* a busy entry went away */
-    busy_t *busy;
+    pthread_mutex_t mutex; /* retiring */
     retiring_t *retiring;  /* reconcile must not remove these under their requests */
     char network[64];      /* the Docker network service containers join */
     pthread_t events_thread;
@@ -53,17 +46,14 @@ typedef struct faas_version {
     const char *binds;     /* "host:ctr[:ro],..." resolved, or NULL */
 } faas_version_t;
 
-/**
- * Marks name busy for an operator's operation (with its build id for a deploy). Waits for a
- * background reconcile of name to end; FAAS_ECONFLICT if another operation holds it.
- */
-faas_err_t faas_service__claim(faas_services_t *s, const char *name, const char *build_id, faas_error_t *err);
+/** Brings one function back in line with its record (reconcile.c); 1 if the routes may have changed. */
+int faas_service__reconcile_one(faas_services_t *s, const char *name);
 
-/** Marks name busy for background work; 0 on success, -1 (no wait) if anything holds it. */
-int faas_service__claim_background(faas_services_t *s, const char *name);
-void faas_service__release(faas_services_t *s, const char *name);
-/** 1 if name is busy; when build_id is not NULL, 1 only if that build is the one running. */
-int faas_service__busy(faas_services_t *s, const char *name, const char *build_id);
+/** One reconcile pass over every function (what the periodic task runs). */
+void faas_service__reconcile_all(faas_services_t *s);
+
+/** One cleanup pass (orphan runtime files, stale temp files, unused images). */
+void faas_service__cleanup(faas_services_t *s);
 
 /** 1 if container id is being retired by a switch (reconcile leaves it alone). */
 int faas_service__retiring(faas_services_t *s, const char *id);
@@ -109,5 +99,73 @@ faas_config_t *faas_service__config(faas_services_t *s);
 
 /** The HTTPS name of function name, <name>.<domain>, into out; 0 when faas serves no HTTPS or has no domain. */
 int faas_service__tls_host(faas_services_t *s, const faas_config_t *cfg, const char *name, char *out, size_t size);
+
+/* ---- build contexts (buildctx.c, buildctx_zip.c) ---- */
+
+/* Kinds of path in an index. */
+enum {
+    FAAS_SERVICE__FILE = 1,
+    FAAS_SERVICE__DIR = 2,          /* implied by a file or folder below it */
+    FAAS_SERVICE__DIR_EXPLICIT = 3, /* listed as a folder of its own (a zip's "x/" entry) */
+};
+
+/* What a new path would clash with (faas_service__pathset_clash). */
+enum {
+    FAAS_SERVICE__CLASH_NONE = 0,
+    FAAS_SERVICE__CLASH_SAME = 1, /* the same file again */
+    FAAS_SERVICE__CLASH_KIND = 2, /* a file where a folder is, or the other way round */
+};
+
+typedef struct faas_service__slot {
+    char *key; /* owned; NULL: empty slot */
+    int kind;
+    size_t index; /* files: index in faas_buildctx.files */
+} faas_service__slot_t;
+
+/* A set of paths (files and every folder they imply): open addressing, never shrinks. */
+typedef struct faas_service__pathset {
+    faas_service__slot_t *slots;
+    size_t cap, used;
+} faas_service__pathset_t;
+
+typedef struct faas_service__file {
+    char *path; /* normalised */
+    char *data; /* NULL when empty, and after finish */
+    size_t len;
+    int mode;
+} faas_service__file_t;
+
+struct faas_buildctx {
+    faas_service__file_t *files;
+    size_t nfiles, files_cap;
+    char **dirs; /* explicit folders (from zips): written to the tar even when empty */
+    size_t ndirs, dirs_cap;
+    faas_service__pathset_t paths;
+    int finished;
+};
+
+/** realloc that aborts on OOM (bookkeeping only; file data fails softly). n 0 is fine. */
+void *faas_service__realloc(void *p, size_t n);
+char *faas_service__strndup(const char *s, size_t n);
+
+/**
+ * A normalised copy of path (len bytes): empty and "." components dropped, so "./a//b/" is "a/b".
+ * NULL with *why ("is absolute", "has a \"..\" component", ...) when it is empty, starts with '/',
+ * has a ".." component, or names nothing ("./"). Backslashes are not separators here.
+ */
+char *faas_service__clean_path(const char *path, size_t len, const char **why);
+
+/** The entry of key (len bytes) in set, or NULL. */
+const faas_service__slot_t *faas_service__pathset_get(const faas_service__pathset_t *set, const char *key, size_t len);
+/** Records path (kind FILE or DIR_EXPLICIT, index for files) and every folder it implies. */
+void faas_service__pathset_record(faas_service__pathset_t *set, const char *path, int kind, size_t index);
+/** FAAS_SERVICE__CLASH_*: what adding path as kind would clash with; *at is the length of the clashing prefix. */
+int faas_service__pathset_clash(const faas_service__pathset_t *set, const char *path, int kind, size_t *at);
+void faas_service__pathset_free(faas_service__pathset_t *set);
+
+/** Appends a file to ctx (taking path and data) and indexes it. The caller checked for clashes. */
+void faas_service__append_file(faas_buildctx_t *ctx, char *path, char *data, size_t len, int mode);
+/** Appends an explicit folder to ctx (taking path), once. The caller checked for clashes. */
+void faas_service__append_dir(faas_buildctx_t *ctx, char *path);
 
 #endif

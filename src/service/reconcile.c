@@ -1,9 +1,8 @@
 /*
- * service_reconcile.c: keeping Docker in line with the records. Reconcile
- * runs at start-up, every restart_interval and when the engine reports a
- * service container died or started; cleanup runs every cleanup_interval.
- * A thread follows the engine's event stream. Worker threads (the events
- * thread only queues work).
+ * reconcile.c: keeping Docker in line with the records, and cleaning up.
+ * Reconcile runs at start-up, every restart_interval and when the engine
+ * reports a service container died or started; cleanup runs every
+ * cleanup_interval (both scheduled by services.c). Worker threads.
  *
  * DESIGN
  * - The record is the truth. A labelled container no record names (left by
@@ -14,6 +13,7 @@
  *   operation owns its containers until it ends.
  */
 #include "internal.h"
+#include "faas/core/labels.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 #include "faas/service/runtimes.h"
@@ -95,16 +95,16 @@ static int reconcile_function(faas_services_t *s, const faas_function_t *fn)
     return 1;
 }
 
-static int reconcile_name(faas_services_t *s, const char *name)
+int faas_service__reconcile_one(faas_services_t *s, const char *name)
 {
-    if (faas_service__claim_background(s, name) != 0)
+    if (faas_fnlock_try(s->app->locks, name) != 0)
         return 0; /* an operation in progress owns it */
     faas_function_t fn = {0};
     int changed = 0;
     if (faas_store_function_get(s->app->store, name, &fn, NULL) == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
         changed = reconcile_function(s, &fn);
     faas_function_free(&fn);
-    faas_service__release(s, name);
+    faas_fnlock_release(s->app->locks, name);
     return changed;
 }
 
@@ -128,16 +128,16 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
 {
     cJSON *list = NULL;
     faas_error_t err = {0};
-    if (faas_docker_container_list(s->app->docker, "faas.kind=service", 1, &list, &err) != FAAS_OK) {
+    if (faas_docker_container_list(s->app->docker, FAAS_LABEL_KIND "=service", 1, &list, &err) != FAAS_OK) {
         faas_log_warn("reconcile: %s", err.msg);
         return;
     }
     cJSON *c;
     cJSON_ArrayForEach(c, list) {
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), *fn = label(c, "faas.function");
-        if (id == NULL || named_by_a_record(fns, n, id) || label(c, "faas.managed") == NULL)
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), *fn = label(c, FAAS_LABEL_FUNCTION);
+        if (id == NULL || named_by_a_record(fns, n, id) || label(c, FAAS_LABEL_MANAGED) == NULL)
             continue;
-        if ((fn != NULL && faas_service__busy(s, fn, NULL)) || faas_service__retiring(s, id))
+        if ((fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)) || faas_service__retiring(s, id))
             continue;
         faas_log_info("reconcile: removing container %.12s of %s: no record names it", id, fn ? fn : "?");
         faas_service__remove(s, id, NULL);
@@ -145,7 +145,7 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
     cJSON_Delete(list);
 }
 
-void faas_services_reconcile(faas_services_t *s)
+void faas_service__reconcile_all(faas_services_t *s)
 {
     faas_error_t err = {0};
     if (faas_docker_network_ensure(s->app->docker, s->network, 0, &err) != FAAS_OK) {
@@ -161,7 +161,7 @@ void faas_services_reconcile(faas_services_t *s)
     int changed = 0;
     for (size_t i = 0; i < n; i++)
         if (fns[i].kind == FAAS_KIND_SERVICE)
-            changed |= reconcile_name(s, fns[i].name);
+            changed |= faas_service__reconcile_one(s, fns[i].name);
     faas_function_array_free(fns, n);
     /* Orphans against the records as they are now (bringing functions back replaced containers). */
     if (faas_store_function_list(s->app->store, &fns, &n, &err) == FAAS_OK) {
@@ -176,8 +176,8 @@ void faas_services_reconcile(faas_services_t *s)
 
 static int image_in_use(faas_services_t *s, const cJSON *image, const faas_function_t *fns, size_t n)
 {
-    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id")), *fn = label(image, "faas.function");
-    if (id == NULL || (fn != NULL && faas_service__busy(s, fn, NULL)))
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id")), *fn = label(image, FAAS_LABEL_FUNCTION);
+    if (id == NULL || (fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)))
         return 1;
     for (size_t i = 0; i < n; i++)
         if ((fns[i].image_id && strcmp(fns[i].image_id, id) == 0) || (fns[i].prev_image && strcmp(fns[i].prev_image, id) == 0))
@@ -192,7 +192,7 @@ static void remove_unused_images(faas_services_t *s)
     cJSON *images = NULL;
     faas_error_t err = {0};
     if (faas_store_function_list(s->app->store, &fns, &n, &err) != FAAS_OK ||
-        faas_docker_image_list(s->app->docker, "faas.managed=1", &images, &err) != FAAS_OK) {
+        faas_docker_image_list(s->app->docker, FAAS_LABEL_MANAGED "=1", &images, &err) != FAAS_OK) {
         faas_log_warn("cleanup: %s", err.msg);
         faas_function_array_free(fns, n);
         return;
@@ -232,7 +232,7 @@ static void remove_stale_files(const char *dir, int64_t max_age_s)
     closedir(d);
 }
 
-void faas_services_cleanup(faas_services_t *s)
+void faas_service__cleanup(faas_services_t *s)
 {
     faas_config_t *cfg = faas_service__config(s);
     faas_error_t err = {0};
@@ -244,129 +244,4 @@ void faas_services_cleanup(faas_services_t *s)
     remove_stale_files(cfg->temp_dir, TEMP_MAX_AGE_S);
     remove_unused_images(s);
     faas_config_unref(cfg);
-}
-
-/* ---- the periodic jobs and the events thread ---- */
-
-static int64_t restart_interval(void *data)
-{
-    faas_config_t *cfg = faas_service__config(data);
-    int64_t ms = cfg->restart_interval_ms;
-    faas_config_unref(cfg);
-    return ms;
-}
-
-static int64_t cleanup_interval(void *data)
-{
-    faas_config_t *cfg = faas_service__config(data);
-    int64_t ms = cfg->cleanup_interval_ms;
-    faas_config_unref(cfg);
-    return ms;
-}
-
-static void on_reconcile_job(void *data)
-{
-    faas_services_reconcile(data);
-}
-
-static void on_cleanup_job(void *data)
-{
-    faas_services_cleanup(data);
-}
-
-typedef struct named_job {
-    faas_services_t *s;
-    char name[64];
-} named_job_t;
-
-static void on_reconcile_one(void *data)
-{
-    named_job_t *j = data;
-    if (reconcile_name(j->s, j->name))
-        faas_proxy_publish(j->s->app->proxy, j->s->app->store, NULL, NULL);
-    free(j);
-}
-
-static int on_event(void *cbdata, const cJSON *event)
-{
-    faas_services_t *s = cbdata;
-    const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(event, "Action"));
-    cJSON *attrs = cJSON_GetObjectItem(cJSON_GetObjectItem(event, "Actor"), "Attributes");
-    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.kind"));
-    const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "faas.function"));
-    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(event, "id"));
-    if (id != NULL && faas_service__retiring(s, id))
-        return atomic_load(&s->stopping); /* faas is removing it: its death is expected */
-    if (action != NULL && kind != NULL && fn != NULL && strcmp(kind, "service") == 0 &&
-        (strcmp(action, "die") == 0 || strcmp(action, "start") == 0)) {
-        named_job_t *j = calloc(1, sizeof(*j));
-        if (j != NULL) {
-            j->s = s;
-            snprintf(j->name, sizeof(j->name), "%s", fn);
-            if (faas_jobs_submit(s->app->jobs, NULL, on_reconcile_one, NULL, j) != 0)
-                free(j);
-        }
-    }
-    return atomic_load(&s->stopping);
-}
-
-static void *events_main(void *arg)
-{
-    faas_services_t *s = arg;
-    int64_t since = 0;
-    while (!atomic_load(&s->stopping)) {
-        faas_error_t err = {0};
-        int64_t started = time(NULL);
-        faas_docker_events(s->app->docker, "faas.managed=1", since, on_event, s, &s->stopping, &err);
-        if (atomic_load(&s->stopping))
-            break;
-        /* The stream ended: the engine restarted or went away. Look at everything once it answers. */
-        if (since != 0)
-            faas_log_warn("events: %s; reconnecting", err.msg[0] ? err.msg : "stream ended");
-        since = started;
-        for (int i = 0; i < 10 && !atomic_load(&s->stopping); i++) {
-            struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
-            nanosleep(&ts, NULL);
-        }
-        if (faas_docker_ping(s->app->docker, 1000, NULL) == FAAS_OK)
-            faas_jobs_submit(s->app->jobs, NULL, on_reconcile_job, NULL, s);
-    }
-    return NULL;
-}
-
-faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
-{
-    faas_function_t *fns = NULL;
-    size_t n = 0;
-    faas_err_t rc = faas_store_function_list(s->app->store, &fns, &n, err);
-    if (rc != FAAS_OK)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        faas_error_t perr = {0};
-        if (fns[i].kind == FAAS_KIND_SERVICE && fns[i].port > 0 &&
-            faas_proxy_reserve_port(s->app->proxy, fns[i].port, fns[i].name, &perr) != FAAS_OK)
-            faas_log_error("service %s: %s; it is reachable by name only", fns[i].name, perr.msg);
-    }
-    faas_function_array_free(fns, n);
-    rc = faas_proxy_publish(s->app->proxy, s->app->store, NULL, err);
-    if (rc != FAAS_OK)
-        return rc;
-    faas_config_t *cfg = faas_service__config(s);
-    int64_t first_cleanup = cfg->cleanup_interval_ms;
-    faas_config_unref(cfg);
-    if (faas_jobs_every(s->app->jobs, 0, restart_interval, on_reconcile_job, s) != 0 ||
-        faas_jobs_every(s->app->jobs, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0)
-        return faas_error_set(err, FAAS_ENOMEM, "cannot schedule the reconcile and cleanup jobs");
-    if (pthread_create(&s->events_thread, NULL, events_main, s) != 0)
-        return faas_error_set(err, FAAS_EIO, "cannot start the Docker events thread");
-    s->events_started = 1;
-    return FAAS_OK;
-}
-
-void faas_services_stop(faas_services_t *s)
-{
-    atomic_store(&s->stopping, 1);
-    if (s->events_started)
-        pthread_join(s->events_thread, NULL);
-    s->events_started = 0;
 }

@@ -24,10 +24,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <uuid/uuid.h>
 
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/uuid.h"
 
 #define FILE_SUFFIX ".dockerfile"
 #define TEMP_SUFFIX ".dockerfile.tmp"
@@ -405,10 +405,8 @@ faas_err_t faas_runtimes_put(faas_store_t *store, const char *data_dir, const ch
         rc = make_folder(data_dir, dir, err);
     if (rc != FAAS_OK)
         return rc;
-    uuid_t uu;
-    char id[37], file[FILE_NAME_MAX], temp[FILE_NAME_MAX];
-    uuid_generate_random(uu);
-    uuid_unparse_lower(uu, id);
+    char id[FAAS_UUID_LEN], file[FILE_NAME_MAX], temp[FILE_NAME_MAX];
+    faas_uuid_new(id);
     snprintf(file, sizeof(file), "%s%s", id, FILE_SUFFIX);
     snprintf(temp, sizeof(temp), ".%s%s", id, TEMP_SUFFIX);
     rc = write_durably(dir, temp, file, content, len, err);

@@ -1,10 +1,11 @@
 /*
- * service.c: operations on one service function: start, stop, delete, logs,
- * and the busy set that keeps two operations on one function from running at
- * once (a deploy holds it from upload to switch). Worker threads only.
+ * service.c: operations on one service function: start, stop, delete, logs.
+ * Each holds the function's name in the app's function locks while it runs.
+ * Worker threads only.
  */
 #include "internal.h"
 #include "faas/tls/certs.h"
+#include "faas/core/buf.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
@@ -12,122 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-faas_services_t *faas_services_create(faas_app_t *app)
-{
-    faas_services_t *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        abort();
-    s->app = app;
-    pthread_mutex_init(&s->mutex, NULL);
-    pthread_cond_init(&s->released, NULL);
-    faas_config_t *cfg = faas_app_config(app);
-    snprintf(s->network, sizeof(s->network), "%s-functions", cfg->docker.image_prefix);
-    faas_config_unref(cfg);
-    return s;
-}
-
-/* ---- the busy set ---- */
-
-#define BACKGROUND_WAIT_MS 60000 /* a reconcile bringing a container back waits for its start */
-
-static busy_t *find_busy(faas_services_t *s, const char *name)
-{
-    for (busy_t *b = s->busy; b != NULL; b = b->next)
-        if (strcmp(b->name, name) == 0)
-            return b;
-    return NULL;
-}
-
-/* Adds an entry; s->mutex held. */
-static int add_busy(faas_services_t *s, const char *name, const char *build_id, int background)
-{
-    busy_t *b = calloc(1, sizeof(*b));
-    if (b == NULL)
-        return -1;
-    snprintf(b->name, sizeof(b->name), "%s", name);
-    snprintf(b->build_id, sizeof(b->build_id), "%s", build_id != NULL ? build_id : "");
-    b->background = background;
-    b->next = s->busy;
-    s->busy = b;
-    return 0;
-}
-
-faas_err_t faas_service__claim(faas_services_t *s, const char *name, const char *build_id, faas_error_t *err)
-{
-    int64_t deadline = faas_clock_now_ms() + BACKGROUND_WAIT_MS;
-    pthread_mutex_lock(&s->mutex);
-    busy_t *b;
-    while ((b = find_busy(s, name)) != NULL && b->background && faas_clock_now_ms() < deadline) {
-        struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000};
-        pthread_cond_timedwait(&s->released, &s->mutex, &ts);
-    }
-    faas_err_t rc = FAAS_OK;
-    if (b != NULL)
-        rc = faas_error_set(err, FAAS_ECONFLICT, b->build_id[0] ? "a deploy of '%s' is in progress"
-                                                              : "another operation on '%s' is in progress", name);
-    else if (add_busy(s, name, build_id, 0) != 0)
-        rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    pthread_mutex_unlock(&s->mutex);
-    return rc;
-}
-
-int faas_service__claim_background(faas_services_t *s, const char *name)
-{
-    pthread_mutex_lock(&s->mutex);
-    int rc = find_busy(s, name) == NULL ? add_busy(s, name, NULL, 1) : -1;
-    pthread_mutex_unlock(&s->mutex);
-    return rc;
-}
-
-void faas_service__release(faas_services_t *s, const char *name)
-{
-    pthread_mutex_lock(&s->mutex);
-    for (busy_t **p = &s->busy; *p != NULL; p = &(*p)->next) {
-        if (strcmp((*p)->name, name) == 0) {
-            busy_t *b = *p;
-            *p = b->next;
-            free(b);
-            break;
-        }
-    }
-    pthread_cond_broadcast(&s->released);
-    pthread_mutex_unlock(&s->mutex);
-}
-
-int faas_service__busy(faas_services_t *s, const char *name, const char *build_id)
-{
-    int found = 0;
-    pthread_mutex_lock(&s->mutex);
-    for (busy_t *b = s->busy; b != NULL && !found; b = b->next)
-        found = (name == NULL || strcmp(b->name, name) == 0) &&
-                (build_id == NULL || strcmp(b->build_id, build_id) == 0);
-    pthread_mutex_unlock(&s->mutex);
-    return found;
-}
-
-faas_err_t faas_services_claim(faas_services_t *s, const char *name, faas_error_t *err)
-{
-    return faas_service__claim(s, name, NULL, err);
-}
-
-void faas_services_release(faas_services_t *s, const char *name)
-{
-    faas_service__release(s, name);
-}
-
 /* ---- start / stop / delete ---- */
 
 /* Claims name and reads its record; on failure nothing stays claimed. */
 static faas_err_t begin(faas_services_t *s, const char *name, faas_function_t *fn, faas_error_t *err)
 {
-    faas_err_t rc = faas_service__claim(s, name, NULL, err);
+    faas_err_t rc = faas_fnlock_take(s->app->locks, name, NULL, err);
     if (rc != FAAS_OK)
         return rc;
     rc = faas_store_function_get(s->app->store, name, fn, err);
     if (rc == FAAS_ENOTFOUND)
         rc = faas_error_set(err, FAAS_ENOTFOUND, "Function not found");
     if (rc != FAAS_OK)
-        faas_service__release(s, name);
+        faas_fnlock_release(s->app->locks, name);
     return rc;
 }
 
@@ -209,7 +107,7 @@ faas_err_t faas_service_start(faas_services_t *s, const char *name, faas_error_t
         rc = faas_service__bring_up(s, &fn, err);
     if (rc == FAAS_OK)
         faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL);
-    faas_service__release(s, name);
+    faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
     return rc;
 }
@@ -233,7 +131,7 @@ faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t 
         if (stopped != FAAS_OK && stopped != FAAS_ENOTFOUND) /* a container already gone is stopped enough */
             rc = stopped;
     }
-    faas_service__release(s, name);
+    faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
     return rc;
 }
@@ -262,38 +160,17 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
         faas_config_unref(cfg);
         faas_log_info("service %s: deleted", name);
     }
-    faas_service__release(s, name);
+    faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
     return rc;
 }
 
 /* ---- logs ---- */
 
-typedef struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-} text_t;
-
 static void on_log(void *cbdata, int stream, const char *data, size_t len)
 {
     (void)stream;
-    text_t *t = cbdata;
-    if (t->oom || len == 0)
-        return;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = (t->len + len + 1) * 2;
-        char *p = realloc(t->p, cap);
-        if (p == NULL) {
-            t->oom = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-    memcpy(t->p + t->len, data, len);
-    t->len += len;
-    t->p[t->len] = '\0';
+    faas_buf_add(cbdata, data, len);
 }
 
 faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, int tail, char **text, size_t *len,
@@ -303,7 +180,7 @@ faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, in
     faas_err_t rc = faas_store_function_get(s->app->store, name, &fn, err);
     if (rc == FAAS_ENOTFOUND)
         rc = faas_error_set(err, FAAS_ENOTFOUND, "Function not found");
-    text_t t = {0};
+    faas_buf_t t = {0};
     if (rc == FAAS_OK && build) {
         rc = fn.build.id != NULL ? faas_store_build_log_read(s->app->store, fn.build.id, 0, &t.p, &t.len, err)
                                  : faas_error_set(err, FAAS_ENOTFOUND, "'%s' has no build", name);

@@ -1,5 +1,5 @@
 /*
- * store_build.c: build records and build logs. A log is a run of chunks stored beside its record
+ * build.c: build records and build logs. A log is a run of chunks stored beside its record
  * in `builds` under "<build id>\0<8-byte big-endian sequence>", so an append writes one new key
  * (O(chunk)) and a tail read walks back from the last chunk. `builds_by_function` holds
  * "<function name>\0<build id>" so deleting a function finds its builds by a range scan.

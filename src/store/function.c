@@ -1,5 +1,5 @@
 /*
- * store_function.c: function records (name -> JSON) with the functionId -> name index, and
+ * function.c: function records (name -> JSON) with the functionId -> name index, and
  * runtime records (name -> JSON).
  * Threads: get/list from any thread (read transactions); put/create/delete/update on worker
  * threads only (they commit, which fsyncs).

@@ -1,6 +1,6 @@
 /*
- * store_internal.h: what the store_*.c files share: the store struct, transaction helpers,
- * LMDB error translation and JSON value helpers. Only the store files include it; they are the
+ * internal.h: what the files of src/store/ share (names: faas_store__*): the
+ * store struct, transaction helpers, LMDB error translation and JSON value helpers. Only the store files include it; they are the
  * only code that names MDB_*. Threads: as store.h (helpers taking a write txn run on workers).
  */
 #ifndef FAAS_STORE_INTERNAL_H

@@ -1,5 +1,5 @@
 /*
- * store_invocation.c: invocation records (id -> JSON) and their index
+ * invocation.c: invocation records (id -> JSON) and their index
  * `invocations_by_function`: "<functionId>\0<8-byte big-endian started_at><invocation id>" -> "",
  * so "newest first" is a backward range scan and retention deletes from the front of the range.
  * Threads: get and list from any thread; put (and the delete used by function delete) on

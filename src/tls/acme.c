@@ -6,7 +6,7 @@
  * takes milliseconds, so a fixed long sleep would dominate issuance time.
  * Worker threads, except faas_acme_challenge (any thread).
  */
-#include "acme_internal.h"
+#include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/tls/jws.h"
 #include "faas/core/log.h"
@@ -114,7 +114,7 @@ static void withdraw_token(faas_acme_t *acme, const char *token)
 
 static cJSON *parse_body(const acme_resp_t *r, const char *what, faas_error_t *err)
 {
-    cJSON *doc = r->body != NULL ? cJSON_Parse(r->body) : NULL;
+    cJSON *doc = r->body.p != NULL ? cJSON_Parse(r->body.p) : NULL;
     if (!cJSON_IsObject(doc)) {
         cJSON_Delete(doc);
         faas_error_set(err, FAAS_EUNAVAIL, "ACME CA: %s: answer %ld is not a JSON object", what, r->status);
@@ -135,7 +135,7 @@ static int copy_string(cJSON *obj, const char *name, char *out, size_t size)
 static faas_err_t load_directory(faas_acme_t *acme, CURL *h, faas_error_t *err)
 {
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = acme_http(acme, h, acme->directory, NULL, 0, &r, err);
+    faas_err_t rc = faas_tls__acme_http(acme, h, acme->directory, NULL, 0, &r, err);
     if (rc == FAAS_OK && r.status != 200)
         rc = faas_error_set(err, FAAS_EUNAVAIL, "ACME directory %s answered %ld", acme->directory, r.status);
     cJSON *dir = rc == FAAS_OK ? parse_body(&r, "directory", err) : NULL;
@@ -146,7 +146,7 @@ static faas_err_t load_directory(faas_acme_t *acme, CURL *h, faas_error_t *err)
                         copy_string(dir, "newOrder", acme->new_order, ACME_URL_MAX)))
         rc = faas_error_set(err, FAAS_EUNAVAIL, "ACME directory %s lacks newNonce/newAccount/newOrder", acme->directory);
     cJSON_Delete(dir);
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     return rc;
 }
 
@@ -188,7 +188,7 @@ static faas_err_t register_account(faas_acme_t *acme, CURL *h, const char *kid_k
     char *text = cJSON_PrintUnformatted(payload);
     cJSON_Delete(payload);
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = text != NULL ? acme_post(acme, h, acme->new_account, text, 1, &r, err)
+    faas_err_t rc = text != NULL ? faas_tls__acme_post(acme, h, acme->new_account, text, 1, &r, err)
                                  : faas_error_set(err, FAAS_ENOMEM, "out of memory");
     free(text);
     if (rc == FAAS_OK && r.location[0] == '\0')
@@ -198,7 +198,7 @@ static faas_err_t register_account(faas_acme_t *acme, CURL *h, const char *kid_k
         rc = faas_store_blob_put(acme->store, FAAS_STORE_ACME, kid_key, acme->kid, strlen(acme->kid), err);
         faas_log_info("acme: account %s at %s", acme->kid, acme->directory);
     }
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     return rc;
 }
 
@@ -260,21 +260,21 @@ static faas_err_t poll_status(faas_acme_t *acme, CURL *h, const char *url, const
     int64_t wait_ms = POLL_FIRST_MS;
     acme_resp_t r = {.retry_after_s = -1};
     for (;;) {
-        faas_err_t rc = acme_post(acme, h, url, "", 0, &r, err);
+        faas_err_t rc = faas_tls__acme_post(acme, h, url, "", 0, &r, err);
         cJSON *d = rc == FAAS_OK ? parse_body(&r, url, err) : NULL;
         if (d == NULL) {
-            acme_resp_reset(&r);
+            faas_tls__acme_resp_reset(&r);
             return rc != FAAS_OK ? rc : FAAS_EUNAVAIL;
         }
         const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "status"));
         if (status == NULL || (strcmp(status, waiting[0]) != 0 && strcmp(status, waiting[1]) != 0)) {
             *doc = d;
-            acme_resp_reset(&r);
+            faas_tls__acme_resp_reset(&r);
             return FAAS_OK;
         }
         cJSON_Delete(d);
         if (poll_wait(&r, &wait_ms, deadline) != 0) {
-            acme_resp_reset(&r);
+            faas_tls__acme_resp_reset(&r);
             return faas_error_set(err, FAAS_ETIMEOUT, "ACME: %s still %s at the deadline", url, status);
         }
     }
@@ -300,9 +300,9 @@ static faas_err_t authorize(faas_acme_t *acme, CURL *h, const char *url, const c
                             faas_error_t *err)
 {
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = acme_post(acme, h, url, "", 0, &r, err);
+    faas_err_t rc = faas_tls__acme_post(acme, h, url, "", 0, &r, err);
     cJSON *authz = rc == FAAS_OK ? parse_body(&r, "authorization", err) : NULL;
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     if (authz == NULL)
         return rc != FAAS_OK ? rc : FAAS_EUNAVAIL;
     const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(authz, "status"));
@@ -326,8 +326,8 @@ static faas_err_t authorize(faas_acme_t *acme, CURL *h, const char *url, const c
     if (publish_token(acme, token) != 0)
         return faas_error_set(err, FAAS_EINVAL, "ACME: unusable challenge token for %s", host);
     /* The responder is ready before the CA is told so. */
-    rc = acme_post(acme, h, ch_url, "{}", 0, &r, err);
-    acme_resp_reset(&r);
+    rc = faas_tls__acme_post(acme, h, ch_url, "{}", 0, &r, err);
+    faas_tls__acme_resp_reset(&r);
     static const char *const waiting[2] = {"pending", "processing"};
     if (rc == FAAS_OK)
         rc = poll_status(acme, h, url, waiting, deadline, &authz, err);
@@ -352,14 +352,14 @@ static faas_err_t new_order(faas_acme_t *acme, CURL *h, const char *host, char *
     char *text = cJSON_PrintUnformatted(payload);
     cJSON_Delete(payload);
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = text != NULL ? acme_post(acme, h, acme->new_order, text, 0, &r, err)
+    faas_err_t rc = text != NULL ? faas_tls__acme_post(acme, h, acme->new_order, text, 0, &r, err)
                                  : faas_error_set(err, FAAS_ENOMEM, "out of memory");
     free(text);
     if (rc == FAAS_OK && (r.location[0] == '\0' || (*order = parse_body(&r, "newOrder", err)) == NULL))
         rc = faas_error_set(err, FAAS_EUNAVAIL, "ACME CA: newOrder answered %ld without an order", r.status);
     if (rc == FAAS_OK)
         snprintf(order_url, ACME_URL_MAX, "%s", r.location);
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     return rc;
 }
 
@@ -378,10 +378,10 @@ static faas_err_t finalize(faas_acme_t *acme, CURL *h, cJSON *order, const char 
         sprintf(payload, "{\"csr\":\"%s\"}", csr); /* base64url needs no escaping */
     free(csr);
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = payload != NULL ? acme_post(acme, h, fin_url, payload, 0, &r, err)
+    faas_err_t rc = payload != NULL ? faas_tls__acme_post(acme, h, fin_url, payload, 0, &r, err)
                                     : faas_error_set(err, FAAS_ENOMEM, "out of memory");
     free(payload);
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     static const char *const waiting[2] = {"processing", "ready"};
     cJSON *done = NULL;
     if (rc == FAAS_OK)
@@ -414,14 +414,13 @@ static faas_err_t run_order(faas_acme_t *acme, CURL *h, const char *host, EVP_PK
     cJSON_Delete(order);
     acme_resp_t r = {.retry_after_s = -1};
     if (rc == FAAS_OK)
-        rc = acme_post(acme, h, cert_url, "", 0, &r, err);
-    if (rc == FAAS_OK && (r.body == NULL || strstr(r.body, "-----BEGIN CERTIFICATE-----") == NULL))
+        rc = faas_tls__acme_post(acme, h, cert_url, "", 0, &r, err);
+    if (rc == FAAS_OK && (r.body.p == NULL || strstr(r.body.p, "-----BEGIN CERTIFICATE-----") == NULL))
         rc = faas_error_set(err, FAAS_EUNAVAIL, "ACME CA: the certificate download is not PEM");
     if (rc == FAAS_OK) {
-        *chain_pem = r.body;
-        r.body = NULL;
+        *chain_pem = faas_buf_take(&r.body, NULL);
     }
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     return rc;
 }
 
@@ -441,7 +440,7 @@ faas_err_t faas_acme_issue(faas_acme_t *acme, const char *host, char **key_pem, 
                            faas_error_t *err)
 {
     *key_pem = *chain_pem = NULL;
-    CURL *h = acme_http_handle(acme);
+    CURL *h = faas_tls__acme_handle(acme);
     if (h == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     faas_error_t e = {0};

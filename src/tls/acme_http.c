@@ -1,10 +1,10 @@
 /*
- * acme_http.c: the ACME client's transport. Plain requests over libcurl, the
+ * faas_tls__acme_http.c: the ACME client's transport. Plain requests over libcurl, the
  * Replay-Nonce every response carries (kept for the next signed request),
  * signed POSTs retried on badNonce, and CA problem documents turned into
  * faas errors. Worker threads only.
  */
-#include "acme_internal.h"
+#include "internal.h"
 #include "faas/tls/jws.h"
 #include "faas/core/log.h"
 
@@ -20,7 +20,7 @@
 #define MAX_BODY (4 << 20)
 #define BAD_NONCE_RETRIES 10
 
-CURL *acme_http_handle(faas_acme_t *acme)
+CURL *faas_tls__acme_handle(faas_acme_t *acme)
 {
     CURL *h = curl_easy_init();
     if (h == NULL)
@@ -35,9 +35,9 @@ CURL *acme_http_handle(faas_acme_t *acme)
     return h;
 }
 
-void acme_resp_reset(acme_resp_t *r)
+void faas_tls__acme_resp_reset(acme_resp_t *r)
 {
-    free(r->body);
+    faas_buf_free(&r->body);
     *r = (acme_resp_t){.retry_after_s = -1};
 }
 
@@ -45,15 +45,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     acme_resp_t *r = arg;
     size_t len = size * n;
-    if (r->len + len > MAX_BODY)
+    if (r->body.len + len > MAX_BODY || faas_buf_add(&r->body, data, len) != 0)
         return 0; /* a CA never sends this much: abort the transfer */
-    char *grown = realloc(r->body, r->len + len + 1);
-    if (grown == NULL)
-        return 0;
-    memcpy(grown + r->len, data, len);
-    r->body = grown;
-    r->len += len;
-    r->body[r->len] = '\0';
     return len;
 }
 
@@ -88,10 +81,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-faas_err_t acme_http(faas_acme_t *acme, CURL *h, const char *url, const char *body, int head, acme_resp_t *r,
+faas_err_t faas_tls__acme_http(faas_acme_t *acme, CURL *h, const char *url, const char *body, int head, acme_resp_t *r,
                      faas_error_t *err)
 {
-    acme_resp_reset(r);
+    faas_tls__acme_resp_reset(r);
     struct curl_slist *headers = NULL;
     if (body != NULL)
         headers = curl_slist_append(headers, "Content-Type: application/jose+json");
@@ -132,7 +125,7 @@ static faas_err_t take_nonce(faas_acme_t *acme, CURL *h, char *out, size_t size,
     if (out[0] != '\0')
         return FAAS_OK;
     acme_resp_t r = {.retry_after_s = -1};
-    faas_err_t rc = acme_http(acme, h, acme->new_nonce, NULL, 1, &r, err);
+    faas_err_t rc = faas_tls__acme_http(acme, h, acme->new_nonce, NULL, 1, &r, err);
     if (rc == FAAS_OK && r.nonce[0] == '\0')
         rc = faas_error_set(err, FAAS_EUNAVAIL, "ACME CA: newNonce answered %ld without a Replay-Nonce", r.status);
     if (rc == FAAS_OK) {
@@ -142,14 +135,14 @@ static faas_err_t take_nonce(faas_acme_t *acme, CURL *h, char *out, size_t size,
             acme->nonce[0] = '\0';
         pthread_mutex_unlock(&acme->mutex);
     }
-    acme_resp_reset(&r);
+    faas_tls__acme_resp_reset(&r);
     return rc;
 }
 
 /* Reads a problem document ("type", "detail") into err; returns 1 when its type is badNonce. */
 static int problem(const acme_resp_t *r, const char *url, faas_error_t *err)
 {
-    cJSON *doc = r->body != NULL ? cJSON_Parse(r->body) : NULL;
+    cJSON *doc = r->body.p != NULL ? cJSON_Parse(r->body.p) : NULL;
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "type"));
     const char *detail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "detail"));
     int bad_nonce = type != NULL && strcmp(type, "urn:ietf:params:acme:error:badNonce") == 0;
@@ -161,7 +154,7 @@ static int problem(const acme_resp_t *r, const char *url, faas_error_t *err)
     return bad_nonce;
 }
 
-faas_err_t acme_post(faas_acme_t *acme, CURL *h, const char *url, const char *payload, int use_jwk, acme_resp_t *r,
+faas_err_t faas_tls__acme_post(faas_acme_t *acme, CURL *h, const char *url, const char *payload, int use_jwk, acme_resp_t *r,
                      faas_error_t *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -172,13 +165,13 @@ faas_err_t acme_post(faas_acme_t *acme, CURL *h, const char *url, const char *pa
         char *jws = faas_jws_sign(acme->key, use_jwk ? NULL : acme->kid, nonce, url, payload, err);
         if (jws == NULL)
             return err != NULL ? err->code : FAAS_ENOMEM;
-        rc = acme_http(acme, h, url, jws, 0, r, err);
+        rc = faas_tls__acme_http(acme, h, url, jws, 0, r, err);
         free(jws);
         if (rc != FAAS_OK)
             return rc;
         if (r->status < 400)
             return FAAS_OK;
-        /* A badNonce answer carries a fresh nonce (kept by acme_http): sign again with it. */
+        /* A badNonce answer carries a fresh nonce (kept by faas_tls__acme_http): sign again with it. */
         if (!problem(r, url, err) || attempt >= BAD_NONCE_RETRIES)
             return err != NULL ? err->code : FAAS_EFORBIDDEN;
         faas_log_debug("acme: badNonce from %s; signing again with the new nonce", url);

@@ -4,7 +4,7 @@
  * callback, and listed for GET /tls/certs. Reads take a read lock (every
  * handshake); installs take the write lock for a pointer swap only.
  */
-#include "certs_internal.h"
+#include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
@@ -30,13 +30,13 @@ static size_t lower_bound(faas_certs_t *certs, const char *host)
     return lo;
 }
 
-certs_entry_t *certs__find(faas_certs_t *certs, const char *host)
+certs_entry_t *faas_tls__certs_find(faas_certs_t *certs, const char *host)
 {
     size_t i = lower_bound(certs, host);
     return i < certs->n && strcmp(certs->entries[i]->host, host) == 0 ? certs->entries[i] : NULL;
 }
 
-certs_entry_t *certs__find_or_add(faas_certs_t *certs, const char *host)
+certs_entry_t *faas_tls__certs_find_or_add(faas_certs_t *certs, const char *host)
 {
     size_t i = lower_bound(certs, host);
     if (i < certs->n && strcmp(certs->entries[i]->host, host) == 0)
@@ -61,7 +61,7 @@ certs_entry_t *certs__find_or_add(faas_certs_t *certs, const char *host)
     return e;
 }
 
-int64_t certs__renew_at(const certs_entry_t *e)
+int64_t faas_tls__certs_renew_at(const certs_entry_t *e)
 {
     return e->info.not_after_ms - (e->info.not_after_ms - e->info.not_before_ms) / 3;
 }
@@ -69,7 +69,7 @@ int64_t certs__renew_at(const certs_entry_t *e)
 int faas_certs_has(faas_certs_t *certs, const char *host)
 {
     pthread_rwlock_rdlock(&certs->lock);
-    certs_entry_t *e = certs__find(certs, host);
+    certs_entry_t *e = faas_tls__certs_find(certs, host);
     int has = e != NULL && e->ctx != NULL;
     pthread_rwlock_unlock(&certs->lock);
     return has;
@@ -90,7 +90,7 @@ static int on_servername(SSL *ssl, int *alert, void *arg)
             host[i] = (char)tolower((unsigned char)name[i]);
         host[i] = '\0';
         pthread_rwlock_rdlock(&certs->lock);
-        certs_entry_t *e = certs__find(certs, host);
+        certs_entry_t *e = faas_tls__certs_find(certs, host);
         if (e != NULL && e->ctx != NULL) {
             SSL_set_SSL_CTX(ssl, e->ctx); /* takes its own reference */
             found = 1;
@@ -112,7 +112,7 @@ SSL_CTX *faas_certs_listener_ctx(faas_certs_t *certs)
 static void serve(faas_certs_t *certs, const char *host, SSL_CTX *ctx, const faas_tls_cert_info_t *info)
 {
     pthread_rwlock_wrlock(&certs->lock);
-    certs_entry_t *e = certs__find_or_add(certs, host);
+    certs_entry_t *e = faas_tls__certs_find_or_add(certs, host);
     SSL_CTX *old = NULL;
     if (e != NULL) {
         old = e->ctx;
@@ -135,7 +135,7 @@ static char *stored_json(const char *key_pem, const char *chain_pem)
     return text;
 }
 
-faas_err_t certs__install(faas_certs_t *certs, const char *host, const char *key_pem, const char *chain_pem,
+faas_err_t faas_tls__certs_install(faas_certs_t *certs, const char *host, const char *key_pem, const char *chain_pem,
                           faas_error_t *err)
 {
     faas_tls_cert_info_t info;
@@ -160,7 +160,7 @@ void faas_certs_forget(faas_certs_t *certs, const char *host)
 {
     faas_error_t err = {0};
     pthread_rwlock_wrlock(&certs->lock);
-    certs_entry_t *e = certs__find(certs, host);
+    certs_entry_t *e = faas_tls__certs_find(certs, host);
     SSL_CTX *old = NULL;
     if (e != NULL && !e->issuing) { /* one being issued stays: its waiters hold the entry */
         size_t i = 0;
@@ -210,7 +210,7 @@ static void load_one(faas_certs_t *certs, const char *host)
 
 /* ---- life ---------------------------------------------------------------------- */
 
-faas_certs_t *faas_certs_create(faas_store_t *store, faas_acme_t *acme, faas_jobs_t *workers, SSL_CTX *fallback,
+faas_certs_t *faas_certs_create(faas_store_t *store, faas_acme_t *acme, faas_pool_t *workers, SSL_CTX *fallback,
                                 faas_error_t *err)
 {
     faas_certs_t *certs = calloc(1, sizeof(*certs));
@@ -287,7 +287,7 @@ static const char *entry_status(const certs_entry_t *e, int64_t now)
         return "failed";
     if (now >= e->info.not_after_ms)
         return "expired";
-    return now >= certs__renew_at(e) ? "renewal due" : "valid";
+    return now >= faas_tls__certs_renew_at(e) ? "renewal due" : "valid";
 }
 
 cJSON *faas_certs_list(faas_certs_t *certs)
@@ -308,7 +308,7 @@ cJSON *faas_certs_list(faas_certs_t *certs)
             cJSON_AddNullToObject(o, "issuer");
         add_time(o, "notBefore", e->ctx != NULL ? e->info.not_before_ms : 0);
         add_time(o, "notAfter", e->ctx != NULL ? e->info.not_after_ms : 0);
-        add_time(o, "renewAt", e->ctx != NULL ? certs__renew_at(e) : 0);
+        add_time(o, "renewAt", e->ctx != NULL ? faas_tls__certs_renew_at(e) : 0);
         if (e->last_error[0] != '\0')
             cJSON_AddStringToObject(o, "lastError", e->last_error);
         else

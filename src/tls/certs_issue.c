@@ -6,7 +6,7 @@
  * capped per window so a flood of allowed names cannot exhaust the CA's
  * limits. The renewal check runs when the earliest certificate is due.
  */
-#include "certs_internal.h"
+#include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
 
@@ -20,11 +20,11 @@
 #define RENEW_CHECK_MAX_MS (10 * 60 * 1000)
 #define RENEW_CHECK_MIN_MS 1000
 
-typedef struct issue_job {
+typedef struct issue_task {
     faas_certs_t *certs;
     char host[CERTS_HOST_MAX];
     int check_policy; /* asked by a deploy or renewal: the worker-side policy decides */
-} issue_job_t;
+} issue_task_t;
 
 /* Whether the policy allows host now (the table's own policy: workers have no loop). */
 static int policy_allows(faas_certs_t *certs, const char *host)
@@ -44,7 +44,7 @@ static int policy_allows(faas_certs_t *certs, const char *host)
 static void finish(faas_certs_t *certs, const char *host, const faas_error_t *failed)
 {
     pthread_rwlock_wrlock(&certs->lock);
-    certs_entry_t *e = certs__find(certs, host);
+    certs_entry_t *e = faas_tls__certs_find(certs, host);
     certs_waiter_t *waiters = NULL;
     if (e != NULL) {
         e->issuing = 0;
@@ -62,42 +62,41 @@ static void finish(faas_certs_t *certs, const char *host, const faas_error_t *fa
         }
     }
     pthread_rwlock_unlock(&certs->lock);
-    faas_jobs_reschedule(certs->workers, certs); /* a new lifetime may make the next check due sooner */
+    faas_pool_reschedule(certs->workers, certs); /* a new lifetime may make the next check due sooner */
     for (certs_waiter_t *w = waiters, *next; w != NULL; w = next) {
         next = w->next;
-        if (faas_jobs_post(w->loop, w->ready, w->data) != 0)
-            faas_log_error("certs: cannot wake a handshake waiting for %s", host);
+        faas_pool_post(w->inbox, w->ready, w->data);
         free(w);
     }
 }
 
 static void on_issue(void *data)
 {
-    issue_job_t *job = data;
-    faas_certs_t *certs = job->certs;
+    issue_task_t *task = data;
+    faas_certs_t *certs = task->certs;
     faas_error_t err = {0};
     int64_t started = faas_clock_mono_ms();
-    if (job->check_policy && !policy_allows(certs, job->host)) {
-        faas_log_info("certs: %s is not allowed by the policy; no order", job->host);
-        finish(certs, job->host, NULL);
-        free(job);
+    if (task->check_policy && !policy_allows(certs, task->host)) {
+        faas_log_info("certs: %s is not allowed by the policy; no order", task->host);
+        finish(certs, task->host, NULL);
+        free(task);
         return;
     }
     char *key = NULL, *chain = NULL;
-    faas_err_t rc = faas_acme_issue(certs->acme, job->host, &key, &chain, &err);
+    faas_err_t rc = faas_acme_issue(certs->acme, task->host, &key, &chain, &err);
     if (rc == FAAS_OK)
-        rc = certs__install(certs, job->host, key, chain, &err);
+        rc = faas_tls__certs_install(certs, task->host, key, chain, &err);
     if (key != NULL)
         OPENSSL_cleanse(key, strlen(key));
     free(key);
     free(chain);
     if (rc == FAAS_OK)
-        faas_log_info("certs: %s: certificate issued in %lld ms", job->host,
+        faas_log_info("certs: %s: certificate issued in %lld ms", task->host,
                       (long long)(faas_clock_mono_ms() - started));
     else
-        faas_log_warn("certs: %s: no certificate: %s", job->host, err.msg);
-    finish(certs, job->host, rc == FAAS_OK ? NULL : &err);
-    free(job);
+        faas_log_warn("certs: %s: no certificate: %s", task->host, err.msg);
+    finish(certs, task->host, rc == FAAS_OK ? NULL : &err);
+    free(task);
 }
 
 /* Whether one more order fits in the current window; write lock held. */
@@ -117,20 +116,20 @@ static int start_issue(faas_certs_t *certs, certs_entry_t *e, int check_policy)
     int64_t now = faas_clock_now_ms();
     if (e->issuing)
         return 1;
-    if (certs->acme == NULL || now < e->rest_until_ms || (e->ctx != NULL && now < certs__renew_at(e)))
+    if (certs->acme == NULL || now < e->rest_until_ms || (e->ctx != NULL && now < faas_tls__certs_renew_at(e)))
         return 0;
     if (!order_allowed(certs)) {
         snprintf(e->last_error, sizeof(e->last_error), "too many new orders at once; try again shortly");
         e->last_error_ms = now;
         return 0;
     }
-    issue_job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL)
+    issue_task_t *task = calloc(1, sizeof(*task));
+    if (task == NULL)
         return 0;
-    *job = (issue_job_t){.certs = certs, .check_policy = check_policy};
-    snprintf(job->host, sizeof(job->host), "%s", e->host);
-    if (faas_jobs_submit(certs->workers, NULL, on_issue, NULL, job) != 0) {
-        free(job);
+    *task = (issue_task_t){.certs = certs, .check_policy = check_policy};
+    snprintf(task->host, sizeof(task->host), "%s", e->host);
+    if (faas_pool_submit(certs->workers, NULL, on_issue, NULL, task) != 0) {
+        free(task);
         return 0;
     }
     e->issuing = 1;
@@ -142,13 +141,13 @@ void faas_certs_request(faas_certs_t *certs, const char *host)
     if (certs == NULL || certs->acme == NULL || faas_tls_is_ip_literal(host))
         return;
     pthread_rwlock_wrlock(&certs->lock);
-    certs_entry_t *e = certs__find_or_add(certs, host);
+    certs_entry_t *e = faas_tls__certs_find_or_add(certs, host);
     if (e != NULL)
         start_issue(certs, e, 1);
     pthread_rwlock_unlock(&certs->lock);
 }
 
-int faas_certs_wait(faas_certs_t *certs, const char *host, faas_jobs_loop_t *loop, faas_certs_ready_cb ready,
+int faas_certs_wait(faas_certs_t *certs, const char *host, faas_pool_inbox_t *inbox, faas_certs_ready_cb ready,
                     void *data)
 {
     if (certs->acme == NULL || faas_tls_is_ip_literal(host))
@@ -156,10 +155,10 @@ int faas_certs_wait(faas_certs_t *certs, const char *host, faas_jobs_loop_t *loo
     certs_waiter_t *w = calloc(1, sizeof(*w));
     if (w == NULL)
         return 0;
-    *w = (certs_waiter_t){.loop = loop, .ready = ready, .data = data};
+    *w = (certs_waiter_t){.inbox = inbox, .ready = ready, .data = data};
     int waiting = 0;
     pthread_rwlock_wrlock(&certs->lock);
-    certs_entry_t *e = certs__find_or_add(certs, host);
+    certs_entry_t *e = faas_tls__certs_find_or_add(certs, host);
     if (e != NULL && e->ctx == NULL && start_issue(certs, e, 0)) {
         w->next = e->waiters;
         e->waiters = w;
@@ -196,7 +195,7 @@ static int64_t renew_interval(void *data)
         const certs_entry_t *e = certs->entries[i];
         if (e->ctx == NULL)
             continue;
-        int64_t due = certs__renew_at(e) - now;
+        int64_t due = faas_tls__certs_renew_at(e) - now;
         if (e->rest_until_ms > now && e->rest_until_ms - now > due)
             due = e->rest_until_ms - now;
         if (due < next)
@@ -210,5 +209,5 @@ int faas_certs_start_renewals(faas_certs_t *certs)
 {
     if (certs->acme == NULL)
         return 0;
-    return faas_jobs_every(certs->workers, RENEW_CHECK_MIN_MS, renew_interval, on_renew_check, certs);
+    return faas_pool_every(certs->workers, RENEW_CHECK_MIN_MS, renew_interval, on_renew_check, certs);
 }

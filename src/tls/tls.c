@@ -6,9 +6,6 @@
  */
 #include "faas/tls/tls.h"
 
-#define H2O_USE_LIBUV 0
-#include <h2o.h>
-
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <openssl/err.h>
@@ -17,6 +14,22 @@
 #include <string.h>
 
 #define HELLO_MAX 16384 /* one record's worth: a ClientHello beyond it is not one we serve */
+
+/* ALPN, in the server's order of preference: what libh2o serves (it reads the choice back after
+ * the handshake). "h2-16" and "h2-14" are the drafts older clients still offer. */
+static const unsigned char alpn_protocols[] = "\x02h2\x05h2-16\x05h2-14\x08http/1.1";
+
+static int on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                          unsigned int inlen, void *arg)
+{
+    (void)ssl, (void)arg;
+    unsigned char *chosen = NULL;
+    if (SSL_select_next_proto(&chosen, outlen, alpn_protocols, sizeof(alpn_protocols) - 1, in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK; /* no protocol in common: the client may still speak HTTP/1.1 */
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
 
 static void openssl_reason(char *out, size_t size)
 {
@@ -40,7 +53,7 @@ SSL_CTX *faas_tls_ctx_new(faas_error_t *err)
     /* Resumption rides on session tickets (stateless); OpenSSL's own server cache would keep up to
      * 20480 sessions per context and sweep them in the handshake path. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
-    h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
+    SSL_CTX_set_alpn_select_cb(ctx, on_alpn_select, NULL);
     return ctx;
 }
 

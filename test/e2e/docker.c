@@ -68,13 +68,13 @@ static void on_log(void *arg, int stream, const char *s, size_t n)
 /* A tar holding Dockerfile plus the given extra files (name, content pairs, NULL-ended). */
 static void make_context(const char *dockerfile, const char *const *files, void **tar, size_t *len)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add(ctx, "Dockerfile", dockerfile, strlen(dockerfile), 0644, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "Dockerfile", dockerfile, strlen(dockerfile), 0644, &err), FAAS_OK);
     for (size_t i = 0; files != NULL && files[i] != NULL; i += 2)
-        CHECK_INT(faas_build_context_add(ctx, files[i], files[i + 1], strlen(files[i + 1]), 0644, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_finish(ctx, tar, len, &err), FAAS_OK);
-    faas_build_context_dispose(ctx);
+        CHECK_INT(faas_buildctx_add(ctx, files[i], files[i + 1], strlen(files[i + 1]), 0644, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_finish(ctx, tar, len, &err), FAAS_OK);
+    faas_buildctx_dispose(ctx);
 }
 
 /* Builds dockerfile (+ files) labelled for this run; returns the code and fills id, err, progress. */

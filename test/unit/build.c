@@ -1,5 +1,5 @@
 /*
- * build.c: unit tests of the build context (src/build.c): the deterministic tar writer (sorted,
+ * build.c: unit tests of the build context (src/service/buildctx.c): the deterministic tar writer (sorted,
  * same bytes whatever the order files came in), path normalisation and clashes, lookups, and
  * zips read back through the tar with their names and modes. The zip reader's checks and
  * limits are tested in build_zip.c. Single-threaded.
@@ -18,40 +18,40 @@
 
 TEST(tar_refuses_unsafe_paths)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     const char *bad[] = {"/abs", "a/../b", "..", "../x", "x/..", "", "a/", ".", "./", NULL};
     for (size_t i = 0; bad[i] != NULL; i++)
-        CHECK_INT(faas_build_context_add(ctx, bad[i], "x", 1, 0644, &err), FAAS_EINVAL);
-    CHECK_INT(faas_build_context_add(ctx, NULL, "x", 1, 0644, &err), FAAS_EINVAL);
-    CHECK_INT(faas_build_context_add(ctx, "nodata", NULL, 1, 0644, &err), FAAS_EINVAL);
+        CHECK_INT(faas_buildctx_add(ctx, bad[i], "x", 1, 0644, &err), FAAS_EINVAL);
+    CHECK_INT(faas_buildctx_add(ctx, NULL, "x", 1, 0644, &err), FAAS_EINVAL);
+    CHECK_INT(faas_buildctx_add(ctx, "nodata", NULL, 1, 0644, &err), FAAS_EINVAL);
     const char *good[] = {"a..b", "...", "./x", "a/b/c", "d//e/./f", "back\\slash", NULL};
     for (size_t i = 0; good[i] != NULL; i++)
-        CHECK_INT(faas_build_context_add(ctx, good[i], "x", 1, 0644, &err), FAAS_OK);
-    CHECK_STR(faas_build_context_path(ctx, 2), "x");
-    CHECK_STR(faas_build_context_path(ctx, 4), "d/e/f");
-    CHECK_STR(faas_build_context_path(ctx, 5), "back\\slash"); /* only zips treat it as a separator */
-    CHECK_INT(faas_build_context_count(ctx), 6);
-    faas_build_context_dispose(ctx);
+        CHECK_INT(faas_buildctx_add(ctx, good[i], "x", 1, 0644, &err), FAAS_OK);
+    CHECK_STR(faas_buildctx_path(ctx, 2), "x");
+    CHECK_STR(faas_buildctx_path(ctx, 4), "d/e/f");
+    CHECK_STR(faas_buildctx_path(ctx, 5), "back\\slash"); /* only zips treat it as a separator */
+    CHECK_INT(faas_buildctx_count(ctx), 6);
+    faas_buildctx_dispose(ctx);
 }
 
 TEST(tar_same_path_twice_conflicts)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add(ctx, "x", "1", 1, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, "./x", "2", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "x", "1", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "./x", "2", 1, 0, &err), FAAS_ECONFLICT);
     CHECK_CONTAINS(err.msg, "x is already there");
-    CHECK_INT(faas_build_context_add(ctx, "x/y", "2", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "x/y", "2", 1, 0, &err), FAAS_ECONFLICT);
     CHECK_CONTAINS(err.msg, "both a file and a folder");
-    CHECK_INT(faas_build_context_add(ctx, "a/b/c", "3", 1, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, "a/b", "4", 1, 0, &err), FAAS_ECONFLICT);
-    CHECK_INT(faas_build_context_add(ctx, "a", "4", 1, 0, &err), FAAS_ECONFLICT);
-    CHECK_INT(faas_build_context_add(ctx, "a/b/d", "5", 1, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 3);
+    CHECK_INT(faas_buildctx_add(ctx, "a/b/c", "3", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "a/b", "4", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "a", "4", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "a/b/d", "5", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_count(ctx), 3);
     size_t len = 9;
-    CHECK(memcmp(faas_build_context_file(ctx, "x", &len), "1", 1) == 0 && len == 1);
-    faas_build_context_dispose(ctx);
+    CHECK(memcmp(faas_buildctx_file(ctx, "x", &len), "1", 1) == 0 && len == 1);
+    faas_buildctx_dispose(ctx);
 }
 
 static const char long_name[] = "deep/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
@@ -67,23 +67,23 @@ static void make_tar(const int order[4], void **tar, size_t *len)
                  {"app/run.sh", "#!/bin/sh\necho hi\n", 0755},
                  {"empty", NULL, 0600},
                  {long_name, "print(1)\n", 0644}};
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     for (int i = 0; i < 4; i++) {
         const char *data = files[order[i]].data;
-        CHECK_INT(faas_build_context_add(ctx, files[order[i]].path, data, data != NULL ? strlen(data) : 0,
+        CHECK_INT(faas_buildctx_add(ctx, files[order[i]].path, data, data != NULL ? strlen(data) : 0,
                                          files[order[i]].mode, &err),
                   FAAS_OK);
     }
-    CHECK_INT(faas_build_context_finish(ctx, tar, len, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_finish(ctx, tar, len, &err), FAAS_OK);
     void *again = NULL;
     size_t again_len = 1;
-    CHECK_INT(faas_build_context_finish(ctx, &again, &again_len, &err), FAAS_EINVAL);
+    CHECK_INT(faas_buildctx_finish(ctx, &again, &again_len, &err), FAAS_EINVAL);
     CHECK(again == NULL && again_len == 0);
-    CHECK_INT(faas_build_context_add(ctx, "late", "x", 1, 0, &err), FAAS_EINVAL);
-    CHECK(faas_build_context_file(ctx, "Dockerfile", NULL) == NULL);  /* contents went into the tar */
-    CHECK_STR(faas_build_context_path(ctx, 0), files[order[0]].path); /* paths stay */
-    faas_build_context_dispose(ctx);
+    CHECK_INT(faas_buildctx_add(ctx, "late", "x", 1, 0, &err), FAAS_EINVAL);
+    CHECK(faas_buildctx_file(ctx, "Dockerfile", NULL) == NULL);  /* contents went into the tar */
+    CHECK_STR(faas_buildctx_path(ctx, 0), files[order[0]].path); /* paths stay */
+    faas_buildctx_dispose(ctx);
 }
 
 TEST(tar_reads_back_sorted_and_deterministic)
@@ -119,27 +119,27 @@ TEST(tar_reads_back_sorted_and_deterministic)
 
 TEST(lookups)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_count(ctx), 0);
-    CHECK(faas_build_context_path(ctx, 0) == NULL);
-    CHECK_INT(faas_build_context_add(ctx, "main.py", "print(1)\n", 9, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_add(ctx, "pkg/__init__.py", NULL, 0, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_count(ctx), 0);
+    CHECK(faas_buildctx_path(ctx, 0) == NULL);
+    CHECK_INT(faas_buildctx_add(ctx, "main.py", "print(1)\n", 9, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "pkg/__init__.py", NULL, 0, 0, &err), FAAS_OK);
     size_t len = 99;
-    const char *data = faas_build_context_file(ctx, "main.py", &len);
+    const char *data = faas_buildctx_file(ctx, "main.py", &len);
     CHECK(data != NULL && len == 9 && memcmp(data, "print(1)\n", 9) == 0);
-    data = faas_build_context_file(ctx, "./pkg//__init__.py", &len);
+    data = faas_buildctx_file(ctx, "./pkg//__init__.py", &len);
     CHECK(data != NULL && len == 0);                                      /* empty, but there */
-    CHECK(faas_build_context_file(ctx, "pkg", &len) == NULL && len == 0); /* a folder */
-    CHECK(faas_build_context_file(ctx, "go.mod", NULL) == NULL);
-    CHECK(faas_build_context_file(ctx, "../main.py", NULL) == NULL);
-    CHECK(faas_build_context_file(ctx, NULL, NULL) == NULL);
-    CHECK_INT(faas_build_context_count(ctx), 2);
-    CHECK_STR(faas_build_context_path(ctx, 0), "main.py");
-    CHECK_STR(faas_build_context_path(ctx, 1), "pkg/__init__.py");
-    CHECK(faas_build_context_path(ctx, 2) == NULL);
-    faas_build_context_dispose(ctx);
-    faas_build_context_dispose(NULL);
+    CHECK(faas_buildctx_file(ctx, "pkg", &len) == NULL && len == 0); /* a folder */
+    CHECK(faas_buildctx_file(ctx, "go.mod", NULL) == NULL);
+    CHECK(faas_buildctx_file(ctx, "../main.py", NULL) == NULL);
+    CHECK(faas_buildctx_file(ctx, NULL, NULL) == NULL);
+    CHECK_INT(faas_buildctx_count(ctx), 2);
+    CHECK_STR(faas_buildctx_path(ctx, 0), "main.py");
+    CHECK_STR(faas_buildctx_path(ctx, 1), "pkg/__init__.py");
+    CHECK(faas_buildctx_path(ctx, 2) == NULL);
+    faas_buildctx_dispose(ctx);
+    faas_buildctx_dispose(NULL);
 }
 
 /* ---- zips: what is accepted ---- */
@@ -156,15 +156,15 @@ TEST(zip_plain_nested_and_modes)
     };
     size_t len = 0;
     unsigned char *zip = la_zip(ents, 6, NULL, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add(ctx, "Dockerfile", "FROM x\n", 7, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "Dockerfile", "FROM x\n", 7, 0, &err), FAAS_OK);
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 5);
+    CHECK_INT(faas_buildctx_count(ctx), 5);
     size_t n = 0;
-    const char *py = faas_build_context_file(ctx, "lib/deep/mod.py", &n);
+    const char *py = faas_buildctx_file(ctx, "lib/deep/mod.py", &n);
     CHECK(py != NULL && n == 6 && memcmp(py, "X = 1\n", 6) == 0);
-    CHECK(faas_build_context_file(ctx, "data", NULL) == NULL);
+    CHECK(faas_buildctx_file(ctx, "data", NULL) == NULL);
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);
@@ -202,7 +202,7 @@ TEST(zip_order_does_not_change_the_tar)
     for (int i = 0; i < 2; i++) {
         size_t zl = 0;
         unsigned char *zip = i == 0 ? la_zip(a, 4, NULL, &zl) : la_zip(b, 3, NULL, &zl);
-        faas_build_context_t *ctx = faas_build_context_create();
+        faas_buildctx_t *ctx = faas_buildctx_create();
         faas_error_t err = {0};
         CHECK_INT(add_zip(ctx, zip, zl, 0, 0, &err), FAAS_OK);
         finish(ctx, &tars[i], &lens[i]);
@@ -217,14 +217,14 @@ TEST(zip_order_does_not_change_the_tar)
     free(tars[1]);
 }
 
-static const faas_build_labels_t LABELS = {.kind = "job", .function = "fn", .build_id = "b1"};
+static const faas_buildctx_labels_t LABELS = {.kind = "job", .function = "fn", .build_id = "b1"};
 #define STAGE "LABEL faas.managed=\"1\" faas.kind=\"job\" faas.function=\"fn\"\n"
 #define LAST "LABEL faas.build=\"b1\"\n"
 
 static char *labelled(const char *text)
 {
     size_t n = 0;
-    char *out = faas_build_label_dockerfile(text, strlen(text), &LABELS, &n);
+    char *out = faas_buildctx_label_dockerfile(text, strlen(text), &LABELS, &n);
     CHECK(out != NULL && strlen(out) == n);
     return out;
 }

@@ -1,5 +1,5 @@
 /*
- * build_zip.c: unit tests of zip -> build context (src/build_zip.c): unwrapping, skipped Mac
+ * build_zip.c: unit tests of zip -> build context (src/service/buildctx_zip.c): unwrapping, skipped Mac
  * entries, Windows names, UTF-8 names under the C locale; refusals (zip slip, absolute paths,
  * links, devices, encryption, duplicates, damaged or truncated or corrupted input, not a zip);
  * the entry and byte caps, a real zip bomb (1 GiB of zeros in about 1 MB, with honest and lying
@@ -34,23 +34,23 @@ TEST(zip_single_top_folder_unwraps)
     };
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 8, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 2);
-    CHECK_STR(faas_build_context_path(ctx, 0), "main.py");
-    CHECK_STR(faas_build_context_path(ctx, 1), "lib/util.py");
-    CHECK(faas_build_context_file(ctx, "main.py", NULL) != NULL);
-    faas_build_context_dispose(ctx);
+    CHECK_INT(faas_buildctx_count(ctx), 2);
+    CHECK_STR(faas_buildctx_path(ctx, 0), "main.py");
+    CHECK_STR(faas_buildctx_path(ctx, 1), "lib/util.py");
+    CHECK(faas_buildctx_file(ctx, "main.py", NULL) != NULL);
+    faas_buildctx_dispose(ctx);
     free(zip);
 
     /* only once: fn/fn/x becomes fn/x */
     static const zent_t twice[] = {{.name = "fn/fn/x", .data = "x"}};
     zip = make_zip(twice, 1, &len);
-    ctx = faas_build_context_create();
+    ctx = faas_buildctx_create();
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_STR(faas_build_context_path(ctx, 0), "fn/x");
-    faas_build_context_dispose(ctx);
+    CHECK_STR(faas_buildctx_path(ctx, 0), "fn/x");
+    faas_buildctx_dispose(ctx);
     free(zip);
 }
 
@@ -64,11 +64,11 @@ TEST(zip_no_unwrap_with_two_top_entries)
     for (int i = 0; i < 3; i++) {
         size_t len = 0;
         unsigned char *zip = make_zip(cases[i], 2, &len);
-        faas_build_context_t *ctx = faas_build_context_create();
+        faas_buildctx_t *ctx = faas_buildctx_create();
         faas_error_t err = {0};
         CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-        CHECK_STR(faas_build_context_path(ctx, 0), want[i]);
-        faas_build_context_dispose(ctx);
+        CHECK_STR(faas_buildctx_path(ctx, 0), want[i]);
+        faas_buildctx_dispose(ctx);
         free(zip);
     }
 }
@@ -81,12 +81,12 @@ TEST(zip_backslashes_and_dos_entries)
                                   {.name = "fn\\package.json", .data = "{}", .dos = 1}};
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 3, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 2);
-    CHECK(faas_build_context_file(ctx, "src/app.js", NULL) != NULL);
-    CHECK(faas_build_context_file(ctx, "package.json", NULL) != NULL);
+    CHECK_INT(faas_buildctx_count(ctx), 2);
+    CHECK(faas_buildctx_file(ctx, "src/app.js", NULL) != NULL);
+    CHECK(faas_buildctx_file(ctx, "package.json", NULL) != NULL);
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);
@@ -104,11 +104,11 @@ TEST(zip_utf8_names_under_c_locale)
                                   {.name = "caf\xc3\xa9.txt", .data = "y"}}; /* UTF-8 without the flag (macOS) */
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 2, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_STR(faas_build_context_path(ctx, 0), "h\xc3\xa9llo/\xe6\x97\xa5\xe6\x9c\xac.py");
-    CHECK_STR(faas_build_context_path(ctx, 1), "caf\xc3\xa9.txt");
+    CHECK_STR(faas_buildctx_path(ctx, 0), "h\xc3\xa9llo/\xe6\x97\xa5\xe6\x9c\xac.py");
+    CHECK_STR(faas_buildctx_path(ctx, 1), "caf\xc3\xa9.txt");
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);
@@ -128,11 +128,11 @@ TEST(zip_fifo_mode_reads_as_a_file)
     static const zent_t ents[] = {{.name = "pipe", .data = "data", .mode = S_IFIFO | 0644}};
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 1, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK(faas_build_context_file(ctx, "pipe", NULL) != NULL);
-    faas_build_context_dispose(ctx);
+    CHECK(faas_buildctx_file(ctx, "pipe", NULL) != NULL);
+    faas_buildctx_dispose(ctx);
     free(zip);
 }
 
@@ -205,12 +205,12 @@ TEST(zip_hard_link_is_only_an_empty_file)
     static const lent_t ents[] = {{.name = "a.py", .data = "print(1)\n"}, {.name = "b.py", .link = "a.py"}};
     size_t len = 0;
     unsigned char *zip = la_zip(ents, 2, NULL, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
     size_t n = 9;
-    CHECK(faas_build_context_file(ctx, "b.py", &n) != NULL && n == 0);
-    faas_build_context_dispose(ctx);
+    CHECK(faas_buildctx_file(ctx, "b.py", &n) != NULL && n == 0);
+    faas_buildctx_dispose(ctx);
     free(zip);
 }
 
@@ -231,7 +231,7 @@ TEST(zip_duplicates_and_clashes)
         {.name = "d/"}, {.name = "d/"}, {.name = "d/x", .data = "1"}, {.name = "e", .data = "2"}};
     size_t len = 0;
     unsigned char *zip = make_zip(dir_twice, 4, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
     free(zip);
@@ -241,16 +241,16 @@ TEST(zip_duplicates_and_clashes)
     zip = make_zip(again, 2, &len);
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_ECONFLICT);
     CHECK_CONTAINS(err.msg, "zip entry e clashes with e");
-    CHECK_INT(faas_build_context_count(ctx), 2);
-    CHECK(faas_build_context_file(ctx, "new.py", NULL) == NULL);
+    CHECK_INT(faas_buildctx_count(ctx), 2);
+    CHECK(faas_buildctx_file(ctx, "new.py", NULL) == NULL);
     free(zip);
     static const zent_t under_file[] = {{.name = "e/x", .data = "3"}, {.name = "y", .data = "4"}};
     zip = make_zip(under_file, 2, &len);
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_ECONFLICT);
     free(zip);
-    CHECK_INT(faas_build_context_add(ctx, "d/x", "z", 1, 0, &err), FAAS_ECONFLICT);
-    CHECK_INT(faas_build_context_add(ctx, "d", "z", 1, 0, &err), FAAS_ECONFLICT);
-    CHECK_INT(faas_build_context_add(ctx, "Dockerfile", "z", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "d/x", "z", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "d", "z", 1, 0, &err), FAAS_ECONFLICT);
+    CHECK_INT(faas_buildctx_add(ctx, "Dockerfile", "z", 1, 0, &err), FAAS_OK);
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);
@@ -261,9 +261,9 @@ TEST(zip_duplicates_and_clashes)
 
 TEST(zip_nothing_added_on_failure)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add(ctx, "Dockerfile", "FROM x\n", 7, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "Dockerfile", "FROM x\n", 7, 0, &err), FAAS_OK);
     static const zent_t ents[] = {{.name = "fn/"},
                                   {.name = "fn/a.py", .data = "a"},
                                   {.name = "fn/b/"},
@@ -273,10 +273,10 @@ TEST(zip_nothing_added_on_failure)
     unsigned char *zip = make_zip(ents, 5, &len);
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_EINVAL);
     CHECK_CONTAINS(err.msg, "fn/../evil");
-    CHECK_INT(faas_build_context_count(ctx), 1);
-    CHECK(faas_build_context_file(ctx, "a.py", NULL) == NULL);
-    CHECK_INT(faas_build_context_add(ctx, "a.py", "z", 1, 0, &err), FAAS_OK); /* not taken by the failed zip */
-    CHECK_INT(faas_build_context_add(ctx, "b", "z", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_count(ctx), 1);
+    CHECK(faas_buildctx_file(ctx, "a.py", NULL) == NULL);
+    CHECK_INT(faas_buildctx_add(ctx, "a.py", "z", 1, 0, &err), FAAS_OK); /* not taken by the failed zip */
+    CHECK_INT(faas_buildctx_add(ctx, "b", "z", 1, 0, &err), FAAS_OK);
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);
@@ -291,14 +291,14 @@ TEST(zip_not_a_zip_and_empty)
     CHECK_ZIP_FAILS("", 0, FAAS_EINVAL, "not a zip file");
     CHECK_ZIP_FAILS("hello world", 11, FAAS_EINVAL, "not a zip file");
     CHECK_ZIP_FAILS("PK\x03\x04", 4, FAAS_EINVAL, "not a zip file");
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_add_zip(ctx, NULL, 0, NULL, &err), FAAS_EINVAL);
+    CHECK_INT(faas_buildctx_add_zip(ctx, NULL, 0, NULL, &err), FAAS_EINVAL);
     CHECK_CONTAINS(err.msg, "not a zip file");
-    CHECK_INT(faas_build_context_add(ctx, "f", "x", 1, 0, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_add(ctx, "f", "x", 1, 0, &err), FAAS_OK);
     void *tar = NULL;
     size_t tlen = 0;
-    CHECK_INT(faas_build_context_finish(ctx, &tar, &tlen, &err), FAAS_OK);
+    CHECK_INT(faas_buildctx_finish(ctx, &tar, &tlen, &err), FAAS_OK);
     /* a tar is not a zip (and only zips are read), nor is a zip after finish accepted */
     CHECK_ZIP_FAILS(tar, tlen, FAAS_EINVAL, "not a zip file");
     size_t len = 0;
@@ -306,7 +306,7 @@ TEST(zip_not_a_zip_and_empty)
     unsigned char *zip = make_zip(one, 1, &len);
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_EINVAL);
     CHECK_CONTAINS(err.msg, "after finish");
-    faas_build_context_dispose(ctx);
+    faas_buildctx_dispose(ctx);
     free(tar);
     free(zip);
 
@@ -327,12 +327,12 @@ TEST(zip_truncated_and_corrupted)
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 3, &len);
     for (size_t n = 0; n < len; n++) {
-        faas_build_context_t *ctx = faas_build_context_create();
+        faas_buildctx_t *ctx = faas_buildctx_create();
         faas_error_t err = {0};
         CHECK_INT(add_zip(ctx, zip, n, 0, 0, &err), FAAS_EINVAL);
         CHECK(err.msg[0] != '\0');
-        CHECK_INT(faas_build_context_count(ctx), 0);
-        faas_build_context_dispose(ctx);
+        CHECK_INT(faas_buildctx_count(ctx), 0);
+        faas_buildctx_dispose(ctx);
     }
     unsigned char *bad = malloc(len);
     unsigned x = 1;
@@ -343,14 +343,14 @@ TEST(zip_truncated_and_corrupted)
             x = x * 1103515245u + 12345u;
             bad[(x >> 8) % len] = (unsigned char)(x >> 20);
         }
-        faas_build_context_t *ctx = faas_build_context_create();
+        faas_buildctx_t *ctx = faas_buildctx_create();
         faas_error_t err = {0};
         faas_err_t code = add_zip(ctx, bad, len, 0, 0, &err);
         CHECK(code == FAAS_OK || code == FAAS_EINVAL || code == FAAS_ETOOLARGE);
         if (code != FAAS_OK)
-            CHECK_INT(faas_build_context_count(ctx), 0);
+            CHECK_INT(faas_buildctx_count(ctx), 0);
         accepted += code == FAAS_OK;
-        faas_build_context_dispose(ctx);
+        faas_buildctx_dispose(ctx);
     }
     fprintf(stderr, "  %d of 3000 corrupted zips still read\n", accepted);
     free(bad);
@@ -377,14 +377,14 @@ TEST(zip_entry_limit)
         {.name = "d/"}, {.name = "d/a", .data = "1"}, {.name = "b", .data = "2"}, {.name = "__MACOSX/x", .data = "3"}};
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 4, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 3, 0, &err), FAAS_ETOOLARGE);
     CHECK_STR(err.msg, "zip has more than 3 entries");
-    CHECK_INT(faas_build_context_count(ctx), 0);
+    CHECK_INT(faas_buildctx_count(ctx), 0);
     CHECK_INT(add_zip(ctx, zip, len, 4, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 2);
-    faas_build_context_dispose(ctx);
+    CHECK_INT(faas_buildctx_count(ctx), 2);
+    faas_buildctx_dispose(ctx);
     free(zip);
 }
 
@@ -394,12 +394,12 @@ TEST(zip_byte_limit_over_many_files)
         {.name = "a", .data = "0123456789"}, {.name = "b", .data = "0123456789"}, {.name = "c", .data = "0123456789"}};
     size_t len = 0;
     unsigned char *zip = make_zip(ents, 3, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 29, &err), FAAS_ETOOLARGE);
     CHECK_STR(err.msg, "zip unpacks to more than 29 bytes");
     CHECK_INT(add_zip(ctx, zip, len, 0, 30, &err), FAAS_OK);
-    faas_build_context_dispose(ctx);
+    faas_buildctx_dispose(ctx);
     free(zip);
 }
 
@@ -423,16 +423,16 @@ TEST(zip_bomb)
                          {.name = "zeros", .data = deflated, .len = dlen, .deflated = 1, .usize = claims[i], .crc = 1}};
         size_t len = 0;
         unsigned char *zip = make_zip(ents, 2, &len);
-        faas_build_context_t *ctx = faas_build_context_create();
+        faas_buildctx_t *ctx = faas_buildctx_create();
         faas_error_t err = {0};
         double t0 = now_ms();
         CHECK_INT(add_zip(ctx, zip, len, 0, 8 << 20, &err), FAAS_ETOOLARGE);
         double ms = now_ms() - t0;
         CHECK_STR(err.msg, "zip unpacks to more than 8388608 bytes");
-        CHECK_INT(faas_build_context_count(ctx), 0);
+        CHECK_INT(faas_buildctx_count(ctx), 0);
         fprintf(stderr, "  bomb claiming %lld bytes refused in %.1f ms\n", (long long)claims[i], ms);
         CHECK(ms < 5000);
-        faas_build_context_dispose(ctx);
+        faas_buildctx_dispose(ctx);
         free(zip);
     }
     long grown_mb = (maxrss_kb() - rss0) / 1024;
@@ -453,13 +453,13 @@ TEST(zip_bomb)
     ok[0].crc = crc;
     size_t len = 0;
     unsigned char *zip = make_zip(ok, 1, &len);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 100000, &err), FAAS_OK);
     size_t n = 0;
-    const unsigned char *z = faas_build_context_file(ctx, "z", &n);
+    const unsigned char *z = faas_buildctx_file(ctx, "z", &n);
     CHECK(z != NULL && n == 100000 && z[0] == 0 && z[99999] == 0);
-    faas_build_context_dispose(ctx);
+    faas_buildctx_dispose(ctx);
     free(zip);
     free(d);
 }
@@ -485,12 +485,12 @@ TEST(zip_command_zips)
     snprintf(path, sizeof(path), "%s/plain.zip", dir);
     unsigned char *zip = read_all(path, &len);
     CHECK(zip != NULL);
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     faas_error_t err = {0};
     CHECK_INT(add_zip(ctx, zip, len, 0, 0, &err), FAAS_OK);
-    CHECK_INT(faas_build_context_count(ctx), 3);
-    CHECK(faas_build_context_file(ctx, "main.py", NULL) != NULL);
-    CHECK(faas_build_context_file(ctx, "sub/m.py", NULL) != NULL);
+    CHECK_INT(faas_buildctx_count(ctx), 3);
+    CHECK(faas_buildctx_file(ctx, "main.py", NULL) != NULL);
+    CHECK(faas_buildctx_file(ctx, "sub/m.py", NULL) != NULL);
     void *tar = NULL;
     size_t tlen = 0;
     finish(ctx, &tar, &tlen);

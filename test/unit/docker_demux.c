@@ -268,11 +268,11 @@ TEST(build_parser_drops_overlong_lines)
 
 TEST(escape_and_filters)
 {
-    faas_docker__str_t s = {0};
-    faas_docker__str_add_escaped(&s, "my/img:1 a+b~._-");
+    faas_buf_t s = {0};
+    faas_docker__add_escaped(&s, "my/img:1 a+b~._-");
     CHECK_STR(s.p, "my%2Fimg%3A1%20a%2Bb~._-");
     s.len = 0;
-    faas_docker__str_add_filters(&s, "container", "faas.function=a b\"c");
+    faas_docker__add_filters(&s, "container", "faas.function=a b\"c");
     CHECK_STR(s.p, "%7B%22type%22%3A%5B%22container%22%5D%2C%22label%22%3A%5B%22faas.function%3Da%20b%5C%22c%22%5D%7D");
     free(s.p);
     cJSON *labels = NULL;

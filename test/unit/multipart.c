@@ -19,7 +19,7 @@
 static faas_err_t parse_exact(const char *ct, const void *body, size_t len, faas_multipart_t **form, char **copy_out,
                               faas_error_t *err)
 {
-    char *copy = malloc(len > 0 ? len : 1);
+    char *copy = calloc(1, len > 0 ? len : 1); /* calloc: an empty body is still a defined byte */
     if (len > 0)
         memcpy(copy, body, len);
     faas_err_t code = faas_multipart_parse(ct, ct != NULL ? strlen(ct) : 0, copy, len, form, err);

@@ -2,7 +2,6 @@
  * routes.c (unit): routing snapshots from records: states, lookups by name
  * and port, jobs left out, upstream reuse across snapshots, refcounts.
  */
-#include "faas/proxy/proxy.h"
 #include "faas/proxy/routes.h"
 #include "testlib.h"
 
@@ -90,34 +89,8 @@ TEST(addresses)
     faas_routes_unref(NULL);
 }
 
-static const char *label(const char *host)
-{
-    static char out[64];
-    size_t n = faas_proxy_host_label(h2o_iovec_init(host, strlen(host)), out, sizeof(out));
-    return n > 0 ? out : "";
-}
-
-TEST(host_labels)
-{
-    CHECK_STR(label("fn.example.com"), "fn");
-    CHECK_STR(label("Fn.Example.com:8080"), "fn");
-    CHECK_STR(label("a-b.localhost"), "a-b");
-    CHECK_STR(label("localhost"), "");       /* one label: the API */
-    CHECK_STR(label("localhost:8080"), "");
-    CHECK_STR(label("127.0.0.1"), "");       /* an IP literal names no function */
-    CHECK_STR(label("127.0.0.1:9000"), "");
-    CHECK_STR(label("[::1]:8080"), "");
-    CHECK_STR(label(".example.com"), "");
-    CHECK_STR(label(""), "");
-    char long_label[100];
-    memset(long_label, 'a', 70);
-    strcpy(long_label + 70, ".example.com");
-    CHECK_STR(label(long_label), ""); /* longer than a DNS label */
-}
-
 int main(void)
 {
-    RUN(host_labels);
     RUN(states_and_lookups);
     RUN(upstreams_are_shared_while_the_address_stays);
     RUN(addresses);

@@ -241,14 +241,14 @@ ZM_HELPER unsigned char *la_zip(const lent_t *e, size_t n, const char *options, 
 /* ---- helpers ---- */
 
 /* Adds zip (copied to an exact-size buffer) to ctx. */
-ZM_HELPER faas_err_t add_zip(faas_build_context_t *ctx, const void *zip, size_t len, size_t max_entries,
+ZM_HELPER faas_err_t add_zip(faas_buildctx_t *ctx, const void *zip, size_t len, size_t max_entries,
                              uint64_t max_bytes, faas_error_t *err)
 {
     void *copy = malloc(len > 0 ? len : 1);
     if (len > 0)
         memcpy(copy, zip, len);
-    faas_build_zip_limits_t lim = {.max_entries = max_entries, .max_bytes = max_bytes};
-    faas_err_t code = faas_build_context_add_zip(ctx, copy, len, &lim, err);
+    faas_buildctx_zip_limits_t lim = {.max_entries = max_entries, .max_bytes = max_bytes};
+    faas_err_t code = faas_buildctx_add_zip(ctx, copy, len, &lim, err);
     free(copy);
     return code;
 }
@@ -257,12 +257,12 @@ ZM_HELPER faas_err_t add_zip(faas_build_context_t *ctx, const void *zip, size_t 
    nothing added. */
 #define CHECK_ZIP_FAILS(zip, len, code, want)                                                                          \
     do {                                                                                                               \
-        faas_build_context_t *c_ = faas_build_context_create();                                                        \
+        faas_buildctx_t *c_ = faas_buildctx_create();                                                        \
         faas_error_t e_ = {0};                                                                                         \
         CHECK_INT(add_zip(c_, (zip), (len), 0, 0, &e_), (code));                                                       \
         CHECK_CONTAINS(e_.msg, (want));                                                                                \
-        CHECK_INT(faas_build_context_count(c_), 0);                                                                    \
-        faas_build_context_dispose(c_);                                                                                \
+        CHECK_INT(faas_buildctx_count(c_), 0);                                                                    \
+        faas_buildctx_dispose(c_);                                                                                \
     } while (0)
 
 /* A zip of entries made by make_zip is expected to fail. */
@@ -304,11 +304,11 @@ ZM_HELPER size_t read_tar(const void *tar, size_t len, tar_item_t *out, size_t m
     return n;
 }
 
-ZM_HELPER void finish(faas_build_context_t *ctx, void **tar, size_t *len)
+ZM_HELPER void finish(faas_buildctx_t *ctx, void **tar, size_t *len)
 {
     faas_error_t err = {0};
-    CHECK_INT(faas_build_context_finish(ctx, tar, len, &err), FAAS_OK);
-    faas_build_context_dispose(ctx);
+    CHECK_INT(faas_buildctx_finish(ctx, tar, len, &err), FAAS_OK);
+    faas_buildctx_dispose(ctx);
 }
 
 ZM_HELPER double now_ms(void)

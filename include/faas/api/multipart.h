@@ -16,8 +16,8 @@
  *
  * Pure code: any thread, one form per thread at a time.
  */
-#ifndef FAAS_MULTIPART_H
-#define FAAS_MULTIPART_H
+#ifndef FAAS_API_MULTIPART_H
+#define FAAS_API_MULTIPART_H
 
 #include <stddef.h>
 

@@ -4,8 +4,8 @@
  * no policy): the API handler asks the policy about what these mark as
  * needing permission. Any thread.
  */
-#ifndef FAAS_UPLOAD_H
-#define FAAS_UPLOAD_H
+#ifndef FAAS_API_UPLOAD_H
+#define FAAS_API_UPLOAD_H
 
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * auth.h: the platform passkey. Read (or created) once at start-up; every
  * request is checked against the in-memory copy in constant time.
  */
-#ifndef FAAS_AUTH_H
-#define FAAS_AUTH_H
+#ifndef FAAS_CORE_AUTH_H
+#define FAAS_CORE_AUTH_H
 
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * clock.h: wall and monotonic time in milliseconds, RFC 3339 formatting.
  * Thread-safe.
  */
-#ifndef FAAS_CLOCK_H
-#define FAAS_CLOCK_H
+#ifndef FAAS_CORE_CLOCK_H
+#define FAAS_CORE_CLOCK_H
 
 #include <stdint.h>
 

@@ -11,8 +11,8 @@
  * reference counted so a SIGHUP reload can replace it while requests still
  * read the old one.
  */
-#ifndef FAAS_CONFIG_H
-#define FAAS_CONFIG_H
+#ifndef FAAS_CORE_CONFIG_H
+#define FAAS_CORE_CONFIG_H
 
 #include <stdatomic.h>
 #include <stddef.h>

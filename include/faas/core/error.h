@@ -6,8 +6,8 @@
  * Docker, Lua, errno) are translated into these codes at the adapter that meets
  * them. Codes are numbered explicitly and never reused.
  */
-#ifndef FAAS_ERROR_H
-#define FAAS_ERROR_H
+#ifndef FAAS_CORE_ERROR_H
+#define FAAS_CORE_ERROR_H
 
 #include <stdarg.h>
 

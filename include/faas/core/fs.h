@@ -2,8 +2,8 @@
  * fs.h: file-system helpers shared by the modules that own folders under
  * data_dir. Blocking: worker threads or start-up only.
  */
-#ifndef FAAS_FS_H
-#define FAAS_FS_H
+#ifndef FAAS_CORE_FS_H
+#define FAAS_CORE_FS_H
 
 #include <sys/types.h>
 

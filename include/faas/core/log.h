@@ -2,8 +2,8 @@
  * log.h: leveled, line-atomic logging to stderr or a file.
  * Any thread may log; each line is written with one write(2).
  */
-#ifndef FAAS_LOG_H
-#define FAAS_LOG_H
+#ifndef FAAS_CORE_LOG_H
+#define FAAS_CORE_LOG_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /*
  * policy.h: faas.conf.lua, the operator's configuration and policy hooks.
  *
- * The file is real Lua 5.4, run in a sandbox (base, string, table, math,
+ * The file is real Lua 5.4, run in a restricted state (base, string, table, math,
  * utf8, a read-only os subset, and require() limited to the modules shipped
  * in lua/). Its globals become a faas_config_t; its functions route,
  * port_allowed, tls_allowed and volume_allowed become hooks.
@@ -12,8 +12,8 @@
  * return type, budget) is logged and reported as FAAS_EPOLICY, never
  * as "allowed".
  */
-#ifndef FAAS_POLICY_H
-#define FAAS_POLICY_H
+#ifndef FAAS_CORE_POLICY_H
+#define FAAS_CORE_POLICY_H
 
 #include <stddef.h>
 

@@ -3,7 +3,7 @@
  * socket, with libcurl, plus the pure parsers it uses (log frame demux, build stream).
  *
  * Threads: every call that talks to the engine is marked "worker thread only: blocks". Call
- * them from jobs.c work functions, never from an event loop thread. One faas_docker_t may be
+ * them from worker-pool tasks (core/pool.h), never from an event loop thread. One faas_docker_t may be
  * used by any number of threads at once: each call borrows its own curl handle from a small
  * locked pool. The parsers (demux, build parser) are plain values used by one thread at a time.
  *
@@ -16,14 +16,15 @@
  *   answer not understood (bad JSON, no id)   -> FAAS_EDOCKER
  * Calls without their own timeout parameter give up after FAAS_DOCKER_CALL_TIMEOUT_MS.
  */
-#ifndef FAAS_DOCKER_H
-#define FAAS_DOCKER_H
+#ifndef FAAS_DOCKER_DOCKER_H
+#define FAAS_DOCKER_DOCKER_H
 
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "faas/core/buf.h"
 #include "faas/core/error.h"
 
 /* Room for "sha256:" + 64 hex digits (image ids) or 64 hex digits (container ids), and a NUL. */
@@ -215,8 +216,7 @@ int faas_docker_demux_complete(const faas_docker_demux_t *dmx);
  * with q=1, a {"stream":"sha256:<hex>"} line is accepted when no aux.ID came.
  */
 typedef struct faas_docker_build_parser {
-    char *_line;
-    size_t _len, _cap;
+    faas_buf_t _line;                       /* a line split across chunks */
     int _skipping;                          /* dropping the rest of an overlong line */
     int _failed;
     char _error[FAAS_ERROR_MSG_MAX];        /* the first error message */

@@ -1,29 +1,73 @@
 /*
- * router.h: what happens to every request, in order: the ACME challenge,
- * the function proxy, then the API: CORS preflight, route match, passkey,
- * method, handler; anything else is a JSON 404. In ACME mode the plain-HTTP
- * listener has its own handler: challenges, else a 308 to HTTPS.
+ * router.h: the one catch-all handler every request goes through. First the front handlers the
+ * server registered, in order (ACME challenges, function traffic); a request none of them takes
+ * is an API call: CORS preflight, route match, passkey, method, then the route's handler;
+ * anything else is a JSON 404. The cross-cutting checks run here once, so API handlers hold only
+ * their own logic. The router knows no route or front handler by name: server.c hands it the
+ * tables (src/api/) and the front handlers (src/proxy/, src/server/).
  */
-#ifndef FAAS_ROUTER_H
-#define FAAS_ROUTER_H
+#ifndef FAAS_HTTP_ROUTER_H
+#define FAAS_HTTP_ROUTER_H
 
-#include "faas/http/reply.h"
+#include <stddef.h>
 
-/** on_req of the one catch-all h2o handler. Loop thread. */
-int faas_router_on_req(h2o_handler_t *self, h2o_req_t *req);
+#include <h2o.h>
 
-/** on_req of the plain-HTTP listener in ACME mode (redirect.c). Loop thread. */
-int faas_redirect_on_req(h2o_handler_t *self, h2o_req_t *req);
+#include "faas/http/loop.h"
 
-/** Answers an HTTP-01 challenge the ACME client waits on: 0 when answered, -1 when req is none. Loop thread. */
-int faas_router_acme_challenge(faas_loop_t *loop, h2o_req_t *req);
+/* HTTP methods a route accepts (a bit mask). */
+enum {
+    FAAS_M_GET = 1 << 0,
+    FAAS_M_HEAD = 1 << 1,
+    FAAS_M_POST = 1 << 2,
+    FAAS_M_PUT = 1 << 3,
+    FAAS_M_DELETE = 1 << 4,
+    FAAS_M_PATCH = 1 << 5,
+    FAAS_M_OPTIONS = 1 << 6,
+};
+
+/* Route flags. */
+enum {
+    FAAS_ROUTE_PUBLIC = 1 << 0, /* no passkey needed (/health) */
+};
+
+#define FAAS_ROUTER_MAX_PARAMS 4
+#define FAAS_ROUTER_MAX_FRONT 4
+
+/* Path parameters in pattern order (":name" one segment, "*rest" the remainder). */
+typedef struct faas_router_params {
+    h2o_iovec_t v[FAAS_ROUTER_MAX_PARAMS];
+    size_t n;
+} faas_router_params_t;
+
+/* An API route's handler. Returns 0: the request is answered now or later (never -1). */
+typedef int (*faas_router_handler_cb)(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params);
+
+typedef struct faas_router_route {
+    const char *pattern;     /* "/runtime/show/:name"; "*id" takes the rest */
+    unsigned methods;        /* FAAS_M_* */
+    unsigned flags;          /* FAAS_ROUTE_* */
+    faas_router_handler_cb handler;
+} faas_router_route_t;
+
+/* A handler tried before the API: 0 when it answered req, -1 to pass it on. */
+typedef int (*faas_router_front_cb)(faas_loop_t *loop, h2o_req_t *req);
+
+typedef struct faas_router_config {
+    faas_router_front_cb front[FAAS_ROUTER_MAX_FRONT]; /* tried in order; NULL ends the list */
+    const faas_router_route_t *const *tables;        /* each NULL-pattern terminated; the first match wins */
+    size_t ntables;
+} faas_router_config_t;
+
+/** Registers the router as path's handler; cfg (and the tables) must outlive the server. Main thread. */
+void faas_router_register(h2o_pathconf_t *path, const faas_router_config_t *cfg);
 
 /**
  * Matches path (len bytes, no query) against pattern: literal segments,
  * ":name" for one non-empty segment, "*name" (last) for the rest, possibly
  * empty. Fills params and returns 1 on a match, else 0. Pure.
  */
-int faas_router_match(const char *pattern, const char *path, size_t len, faas_api_params_t *params);
+int faas_router_match(const char *pattern, const char *path, size_t len, faas_router_params_t *params);
 
 /** The FAAS_M_* bit of a method, 0 for an unknown one. Pure. */
 unsigned faas_router_method_bit(const char *method, size_t len);

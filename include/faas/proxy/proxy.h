@@ -1,26 +1,24 @@
 /*
- * proxy.h: function traffic. The control side (any worker) reserves loopback
- * ports and publishes routing snapshots built from the store; the loop side
- * applies each snapshot on its own thread (opening and closing function-port
- * listeners, keeping a socket pool per upstream) and forwards requests to the
- * function's container with libh2o's reverse proxy.
+ * proxy.h: the control side of function traffic, what deploys and the reconcile use. It
+ * reserves the functions' loopback ports and publishes routing snapshots (routes.h) built from
+ * the store; every loop takes each new snapshot on its own thread (loop.h) and forwards requests
+ * by it. No HTTP here: services include this header without seeing libh2o.
  *
- * A deploy switches traffic with faas_proxy_publish, then faas_proxy_wait_switched
- * tells it when every loop uses the new snapshot, and faas_upstream's inflight
- * count when the old container's last request is done.
+ * A deploy switches traffic with faas_proxy_publish; faas_proxy_wait_switched then tells it
+ * when every loop uses the new snapshot, and faas_proxy_wait_drained when the old container's
+ * last request is done. Any thread; publish and the waits block: worker threads.
  */
-#ifndef FAAS_PROXY_H
-#define FAAS_PROXY_H
+#ifndef FAAS_PROXY_PROXY_H
+#define FAAS_PROXY_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "faas/core/error.h"
 #include "faas/proxy/routes.h"
-#include "faas/server/server.h"
 #include "faas/store/store.h"
 
 typedef struct faas_proxy faas_proxy_t;
-typedef struct faas_proxy_loop faas_proxy_loop_t;
-
-/* ---- control side: any thread (publish reads the store; worker threads) ---- */
 
 /** Creates the proxy with an empty snapshot. Aborts on OOM. Main thread. */
 faas_proxy_t *faas_proxy_create(void);
@@ -56,27 +54,5 @@ int faas_proxy_wait_switched(faas_routes_t *old, int64_t deadline_ms);
 
 /** Waits until u has no request in flight or deadline_ms passes; 0 if drained. Worker thread. */
 int faas_proxy_wait_drained(faas_upstream_t *u, int64_t deadline_ms);
-
-/* ---- loop side: each function on its loop's thread ---- */
-
-/** Attaches a loop to the proxy (it gets the current snapshot now and every later one). */
-faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop);
-
-/**
- * The function name a Host names: its first label, lower-cased into out, when the host has a
- * dot and is not an IP literal ("Fn.example.com:8080" -> "fn"). Returns its length, or 0. Pure.
- */
-size_t faas_proxy_host_label(h2o_iovec_t authority, char *out, size_t size);
-
-/** Stops accepting on every function port of this loop (graceful stop). */
-void faas_proxy_loop_close_ports(faas_proxy_loop_t *pl);
-
-/**
- * Serves req if it is function traffic: it arrived on a function's port, or
- * the route hook or its Host's first label names a service function. Returns 0
- * when answered (proxied, or 503/404 JSON), -1 when it is not function traffic
- * (the API takes it).
- */
-int faas_proxy_on_req(faas_proxy_loop_t *pl, h2o_req_t *req);
 
 #endif

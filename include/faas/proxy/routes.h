@@ -9,8 +9,8 @@
  * container's last request before stopping it. Reference counts are atomic:
  * any thread may ref/unref; building runs on a worker.
  */
-#ifndef FAAS_ROUTES_H
-#define FAAS_ROUTES_H
+#ifndef FAAS_PROXY_ROUTES_H
+#define FAAS_PROXY_ROUTES_H
 
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -50,7 +50,7 @@ typedef struct faas_routes {
 } faas_routes_t;
 
 /**
- * Builds a snapshot from the service functions among fns (jobs are skipped),
+ * Builds a snapshot from the service functions among fns (job functions are skipped),
  * reusing prev's upstream objects for unchanged addresses. NULL on allocation
  * failure. Refcount 1. Any thread.
  */

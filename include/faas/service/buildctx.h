@@ -9,27 +9,27 @@
  * Threads: worker thread only (CPU and memory work that grows with the input). A context
  * belongs to one thread at a time.
  */
-#ifndef FAAS_BUILD_H
-#define FAAS_BUILD_H
+#ifndef FAAS_SERVICE_BUILDCTX_H
+#define FAAS_SERVICE_BUILDCTX_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "faas/core/error.h"
 
-typedef struct faas_build_context faas_build_context_t;
+typedef struct faas_buildctx faas_buildctx_t;
 
-/* Defaults for a zero field of faas_build_zip_limits_t (or a NULL limits). */
-#define FAAS_BUILD_ZIP_MAX_ENTRIES 10000
-#define FAAS_BUILD_ZIP_MAX_BYTES ((uint64_t)256 << 20)
+/* Defaults for a zero field of faas_buildctx_zip_limits_t (or a NULL limits). */
+#define FAAS_BUILDCTX_ZIP_MAX_ENTRIES 10000
+#define FAAS_BUILDCTX_ZIP_MAX_BYTES ((uint64_t)256 << 20)
 
-typedef struct faas_build_zip_limits {
+typedef struct faas_buildctx_zip_limits {
     size_t max_entries; /* files and folders in the zip, skipped ones included */
     uint64_t max_bytes; /* total uncompressed size of the files kept */
-} faas_build_zip_limits_t;
+} faas_buildctx_zip_limits_t;
 
 /** Starts an empty context. Aborts on OOM. */
-faas_build_context_t *faas_build_context_create(void);
+faas_buildctx_t *faas_buildctx_create(void);
 
 /**
  * Adds a regular file of len bytes (copied) at path with permission bits mode (0 means 0644;
@@ -39,7 +39,7 @@ faas_build_context_t *faas_build_context_create(void);
  * other way round). Directories are implied. FAAS_ENOMEM when the copy cannot be allocated
  * (bookkeeping aborts on OOM).
  */
-faas_err_t faas_build_context_add(faas_build_context_t *ctx, const char *path, const void *data, size_t len, int mode,
+faas_err_t faas_buildctx_add(faas_buildctx_t *ctx, const char *path, const void *data, size_t len, int mode,
                                   faas_error_t *err);
 
 /**
@@ -59,37 +59,37 @@ faas_err_t faas_build_context_add(faas_build_context_t *ctx, const char *path, c
  * bits, folders 0755). Nothing is added on failure. Allocation failure while holding file data
  * is FAAS_ENOMEM.
  */
-faas_err_t faas_build_context_add_zip(faas_build_context_t *ctx, const void *zip, size_t len,
-                                      const faas_build_zip_limits_t *limits, faas_error_t *err);
+faas_err_t faas_buildctx_add_zip(faas_buildctx_t *ctx, const void *zip, size_t len,
+                                      const faas_buildctx_zip_limits_t *limits, faas_error_t *err);
 
 /**
  * The content of the file at path in ctx (borrowed, valid until finish or dispose; never NULL
  * for an empty file), with its size in *len (len may be NULL). NULL when there is no such file
  * (folders included) or after finish.
  */
-const void *faas_build_context_file(const faas_build_context_t *ctx, const char *path, size_t *len);
+const void *faas_buildctx_file(const faas_buildctx_t *ctx, const char *path, size_t *len);
 
 /** The number of files added so far (folders not counted). */
-size_t faas_build_context_count(const faas_build_context_t *ctx);
+size_t faas_buildctx_count(const faas_buildctx_t *ctx);
 
 /** The normalised path of file i (0-based, in the order added; valid until dispose), or NULL. */
-const char *faas_build_context_path(const faas_build_context_t *ctx, size_t i);
+const char *faas_buildctx_path(const faas_buildctx_t *ctx, size_t i);
 
 /**
  * Writes the tar and hands it over: the caller frees *tar with free(). Only once per context;
  * file contents are released on the way (paths stay readable). Adds after it are FAAS_EINVAL.
  */
-faas_err_t faas_build_context_finish(faas_build_context_t *ctx, void **tar, size_t *len, faas_error_t *err);
+faas_err_t faas_buildctx_finish(faas_buildctx_t *ctx, void **tar, size_t *len, faas_error_t *err);
 
 /* Where a context holds the Dockerfile the build runs (a zip may not hold this path). */
-#define FAAS_BUILD_DOCKERFILE ".faas/Dockerfile"
+#define FAAS_BUILDCTX_DOCKERFILE ".faas/Dockerfile"
 
 /* The labels faas puts on every image of a build (values are plain names and ids, no quotes). */
-typedef struct faas_build_labels {
+typedef struct faas_buildctx_labels {
     const char *kind;      /* "service" or "job" */
     const char *function;
     const char *build_id;
-} faas_build_labels_t;
+} faas_buildctx_labels_t;
 
 /**
  * The Dockerfile text with `LABEL faas.managed faas.kind faas.function` after every FROM
@@ -97,16 +97,16 @@ typedef struct faas_build_labels {
  * `LABEL faas.build` at the end. Continuation lines and the `# escape=` directive are
  * respected. Returns a malloc'd string (*out_len bytes), NULL when out of memory. Pure.
  */
-char *faas_build_label_dockerfile(const char *text, size_t len, const faas_build_labels_t *labels, size_t *out_len);
+char *faas_buildctx_label_dockerfile(const char *text, size_t len, const faas_buildctx_labels_t *labels, size_t *out_len);
 
 /**
- * Adds the labelled Dockerfile at FAAS_BUILD_DOCKERFILE. FAAS_EINVAL when the zip already put
+ * Adds the labelled Dockerfile at FAAS_BUILDCTX_DOCKERFILE. FAAS_EINVAL when the zip already put
  * a file there, FAAS_ENOMEM.
  */
-faas_err_t faas_build_context_add_dockerfile(faas_build_context_t *ctx, const char *text, size_t len,
-                                             const faas_build_labels_t *labels, faas_error_t *err);
+faas_err_t faas_buildctx_add_dockerfile(faas_buildctx_t *ctx, const char *text, size_t len,
+                                             const faas_buildctx_labels_t *labels, faas_error_t *err);
 
 /** Frees the context (and the tar if it was never handed over). NULL is ignored. */
-void faas_build_context_dispose(faas_build_context_t *ctx);
+void faas_buildctx_dispose(faas_buildctx_t *ctx);
 
 #endif

@@ -10,8 +10,8 @@
  * reads only); everything else reads or writes files and the store: worker thread only
  * (or the main thread at start-up), it blocks (fsync).
  */
-#ifndef FAAS_RUNTIMES_H
-#define FAAS_RUNTIMES_H
+#ifndef FAAS_SERVICE_RUNTIMES_H
+#define FAAS_SERVICE_RUNTIMES_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -28,8 +28,8 @@
  * Strings in records are heap-owned (malloc) char *, NULL when absent. Each type's _free frees
  * the members, not the struct itself, and leaves the struct zeroed, so it can be reused.
  */
-#ifndef FAAS_RECORD_H
-#define FAAS_RECORD_H
+#ifndef FAAS_STORE_RECORD_H
+#define FAAS_STORE_RECORD_H
 
 #include <stddef.h>
 #include <stdint.h>

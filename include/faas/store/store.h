@@ -5,7 +5,7 @@
  * Threads: the store is shared by every thread. Reads (get, list, log read) open a read-only
  * transaction, never wait for writers and never fsync, so loop threads may call them. Writes
  * (put, delete, update, append) take LMDB's single writer lock and fsync on commit: they are
- * marked "worker thread only: blocks (fsync)" and must run on a jobs.c worker, never on a loop.
+ * marked "worker thread only: blocks (fsync)" and must run on a worker-pool thread, never on a loop.
  * Any number of threads may write at once; LMDB serialises them.
  *
  * Records are the types of record.h, stored as their JSON. Getters fill a caller's struct
@@ -16,8 +16,8 @@
  * Keys: function names must be DNS labels (faas_record_valid_name); ids (functionId, build id,
  * invocation id) must be 1..128 printable ASCII characters without spaces.
  */
-#ifndef FAAS_STORE_H
-#define FAAS_STORE_H
+#ifndef FAAS_STORE_STORE_H
+#define FAAS_STORE_STORE_H
 
 #include <stddef.h>
 

@@ -5,8 +5,8 @@
  * polling): call it on a worker thread. The challenge responder reads the
  * pending key authorizations from any thread.
  */
-#ifndef FAAS_ACME_H
-#define FAAS_ACME_H
+#ifndef FAAS_TLS_ACME_H
+#define FAAS_TLS_ACME_H
 
 #include <stddef.h>
 #include <stdint.h>

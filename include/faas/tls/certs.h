@@ -10,8 +10,8 @@
  * issuance per name at a time; handshakes for that name wait for it; after
  * a failure the name rests (5 minutes, doubling to an hour).
  */
-#ifndef FAAS_CERTS_H
-#define FAAS_CERTS_H
+#ifndef FAAS_TLS_CERTS_H
+#define FAAS_TLS_CERTS_H
 
 #include <cjson/cJSON.h>
 #include <openssl/ssl.h>
@@ -32,7 +32,7 @@ typedef void (*faas_certs_ready_cb)(void *data);
  * from now on) serves names without a certificate of their own. Loads every
  * stored certificate. NULL on failure. Main thread.
  */
-faas_certs_t *faas_certs_create(faas_store_t *store, faas_acme_t *acme, faas_jobs_t *workers, SSL_CTX *fallback,
+faas_certs_t *faas_certs_create(faas_store_t *store, faas_acme_t *acme, faas_pool_t *workers, SSL_CTX *fallback,
                                 faas_error_t *err);
 
 /** Stops renewals; issuances in flight must have ended (dispose the workers first). NULL-safe. */
@@ -63,10 +63,10 @@ void faas_certs_forget(faas_certs_t *certs, const char *host);
  * For a handshake that asks for host, already allowed by the caller's
  * policy: 0 when there is nothing to wait for (a certificate exists, or the
  * name rests after a failure, or no ACME client), else 1 and ready(data) runs
- * on loop's thread when the issuance for host (started now or in flight) ends.
+ * on inbox's thread (the waiting loop) when the issuance for host (started now or in flight) ends.
  * Loop thread.
  */
-int faas_certs_wait(faas_certs_t *certs, const char *host, faas_jobs_loop_t *loop, faas_certs_ready_cb ready,
+int faas_certs_wait(faas_certs_t *certs, const char *host, faas_pool_inbox_t *inbox, faas_certs_ready_cb ready,
                     void *data);
 
 /** An array of {name, issuer, notBefore, notAfter, renewAt, status, lastError, lastErrorAt}. Any thread. */

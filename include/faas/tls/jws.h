@@ -4,8 +4,8 @@
  * JWS in flattened JSON form, and the PKCS#10 request a finalize carries.
  * Pure functions; every returned string is malloc'd and freed by the caller.
  */
-#ifndef FAAS_JWS_H
-#define FAAS_JWS_H
+#ifndef FAAS_TLS_JWS_H
+#define FAAS_TLS_JWS_H
 
 #include <stddef.h>
 

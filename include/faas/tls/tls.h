@@ -4,8 +4,8 @@
  * certificate chain says about itself, and the server name a client asks for
  * in its ClientHello, read before the handshake starts.
  */
-#ifndef FAAS_TLS_H
-#define FAAS_TLS_H
+#ifndef FAAS_TLS_TLS_H
+#define FAAS_TLS_TLS_H
 
 #include <stddef.h>
 #include <stdint.h>

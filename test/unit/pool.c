@@ -1,9 +1,11 @@
 /*
- * jobs.c (unit): the worker pool with its loop return path (a real h2o
- * evloop and message queue), parallelism, periodic tasks, and dispose.
+ * pool.c (unit): the worker pool with a loop's inbox as its return path (a
+ * real h2o evloop and message queue, as http/loop.c makes it), parallelism,
+ * periodic tasks, and dispose.
  */
 #include "faas/core/clock.h"
 #include "faas/core/pool.h"
+#include "faas/http/loop.h"
 #include "testlib.h"
 
 #include <pthread.h>
@@ -55,27 +57,27 @@ static void run_until(counters_t *c, int n)
 
 TEST(results_come_back_on_the_loop)
 {
-    faas_jobs_t *jobs = faas_jobs_create("test", 4);
-    faas_jobs_loop_t *loop = faas_jobs_loop_create(queue);
+    faas_pool_t *pool = faas_pool_create("test", 4);
+    faas_pool_inbox_t *inbox = faas_loop_inbox_create(queue);
     counters_t c = {0};
     for (int i = 0; i < 200; i++)
-        CHECK_INT(faas_jobs_submit(jobs, loop, on_work, on_done, &c), 0);
+        CHECK_INT(faas_pool_submit(pool, inbox, on_work, on_done, &c), 0);
     run_until(&c, 200);
     CHECK_INT(atomic_load(&c.work_runs), 200);
     CHECK_INT(atomic_load(&c.done_runs), 200);
     CHECK_INT(atomic_load(&c.done_on_main), 200); /* every done on the loop's thread */
     CHECK_INT(atomic_load(&c.work_on_main), 0);   /* no work on it */
-    CHECK_INT(faas_jobs_pending(jobs), 0);
-    faas_jobs_loop_dispose(loop);
-    CHECK_INT(faas_jobs_dispose(jobs, faas_clock_mono_ms() + 5000), 0);
+    CHECK_INT(faas_pool_pending(pool), 0);
+    faas_loop_inbox_dispose(inbox);
+    CHECK_INT(faas_pool_dispose(pool, faas_clock_mono_ms() + 5000), 0);
 }
 
 TEST(workers_run_in_parallel_and_without_a_loop)
 {
-    faas_jobs_t *jobs = faas_jobs_create("test", 4);
+    faas_pool_t *pool = faas_pool_create("test", 4);
     counters_t c = {.sleep_ms = 50};
     for (int i = 0; i < 8; i++)
-        CHECK_INT(faas_jobs_submit(jobs, NULL, on_work, on_done, &c), 0);
+        CHECK_INT(faas_pool_submit(pool, NULL, on_work, on_done, &c), 0);
     int64_t deadline = faas_clock_mono_ms() + 10000;
     while (atomic_load(&c.done_runs) < 8 && faas_clock_mono_ms() < deadline)
         sleep_ms(5);
@@ -83,7 +85,7 @@ TEST(workers_run_in_parallel_and_without_a_loop)
     CHECK_INT(atomic_load(&c.done_on_main), 0); /* without a loop, done runs on the worker */
     CHECK(atomic_load(&c.peak) >= 2);
     CHECK(atomic_load(&c.peak) <= 4);
-    CHECK_INT(faas_jobs_dispose(jobs, faas_clock_mono_ms() + 5000), 0);
+    CHECK_INT(faas_pool_dispose(pool, faas_clock_mono_ms() + 5000), 0);
 }
 
 static int64_t short_interval(void *data)
@@ -94,28 +96,28 @@ static int64_t short_interval(void *data)
 
 TEST(periodic_tasks_never_overlap)
 {
-    faas_jobs_t *jobs = faas_jobs_create("test", 4);
+    faas_pool_t *pool = faas_pool_create("test", 4);
     counters_t c = {.sleep_ms = 30};
-    CHECK_INT(faas_jobs_every(jobs, 0, short_interval, on_work, &c), 0);
+    CHECK_INT(faas_pool_every(pool, 0, short_interval, on_work, &c), 0);
     int64_t deadline = faas_clock_mono_ms() + 10000;
     while (atomic_load(&c.work_runs) < 4 && faas_clock_mono_ms() < deadline)
         sleep_ms(5);
     CHECK(atomic_load(&c.work_runs) >= 4);
     CHECK_INT(atomic_load(&c.peak), 1); /* the next run starts only after the previous one ended */
-    CHECK_INT(faas_jobs_dispose(jobs, faas_clock_mono_ms() + 5000), 0);
+    CHECK_INT(faas_pool_dispose(pool, faas_clock_mono_ms() + 5000), 0);
 }
 
 TEST(dispose_drops_queued_jobs_and_waits_for_running_ones)
 {
-    faas_jobs_t *jobs = faas_jobs_create("test", 1);
+    faas_pool_t *pool = faas_pool_create("test", 1);
     counters_t slow = {.sleep_ms = 200}, queued = {0};
-    CHECK_INT(faas_jobs_submit(jobs, NULL, on_work, on_done, &slow), 0);
+    CHECK_INT(faas_pool_submit(pool, NULL, on_work, on_done, &slow), 0);
     int64_t deadline = faas_clock_mono_ms() + 5000;
     while (atomic_load(&slow.running) == 0 && faas_clock_mono_ms() < deadline)
         sleep_ms(1);
-    CHECK_INT(faas_jobs_submit(jobs, NULL, on_work, on_done, &queued), 0);
-    CHECK_INT(faas_jobs_pending(jobs), 2);
-    CHECK_INT(faas_jobs_dispose(jobs, faas_clock_mono_ms() + 5000), 0);
+    CHECK_INT(faas_pool_submit(pool, NULL, on_work, on_done, &queued), 0);
+    CHECK_INT(faas_pool_pending(pool), 2);
+    CHECK_INT(faas_pool_dispose(pool, faas_clock_mono_ms() + 5000), 0);
     CHECK_INT(atomic_load(&slow.done_runs), 1);   /* the running job finished */
     CHECK_INT(atomic_load(&queued.work_runs), 0); /* the queued one never started */
 }

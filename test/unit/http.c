@@ -1,20 +1,31 @@
 /*
- * api.c (unit): the JSON error body, error codes and their HTTP statuses,
- * message prefixing and truncation, route pattern matching and method bits.
+ * http.c (unit): the pure parts of src/http/: the JSON error body, error
+ * codes and their HTTP statuses, message prefixing and truncation, route
+ * pattern matching and method bits, the function label of a Host.
  */
 #include "faas/http/reply.h"
+#include "faas/http/request.h"
 #include "faas/http/router.h"
 #include "testlib.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The error answer's body, as faas_reply_error writes it. */
+static char *body_of(int status, const char *message, const char *details)
+{
+    cJSON *o = faas_reply_error_json(status, message, details);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
 TEST(error_body)
 {
-    char *b = faas_api_error_body(401, "unauthorized", NULL);
+    char *b = body_of(401, "unauthorized", NULL);
     CHECK_STR(b, "{\"error\":\"unauthorized\",\"code\":401}");
     free(b);
-    b = faas_api_error_body(400, "Bad \"name\"\n", "line1\nline2 \x01 </script>");
+    b = body_of(400, "Bad \"name\"\n", "line1\nline2 \x01 </script>");
     cJSON *o = cJSON_Parse(b);
     CHECK(o != NULL);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "error")), "Bad \"name\"\n");
@@ -23,7 +34,7 @@ TEST(error_body)
     CHECK(strchr(b, '\n') == NULL); /* escaped, never raw */
     cJSON_Delete(o);
     free(b);
-    b = faas_api_error_body(404, "Not found", "");
+    b = body_of(404, "Not found", "");
     CHECK_STR(b, "{\"error\":\"Not found\",\"code\":404}"); /* empty details are left out */
     free(b);
 }
@@ -53,19 +64,19 @@ TEST(error_codes)
     CHECK_INT(faas_error_set(NULL, FAAS_EIO, "ignored"), FAAS_EIO);
 }
 
-static int match(const char *pattern, const char *path, faas_api_params_t *p)
+static int match(const char *pattern, const char *path, faas_router_params_t *p)
 {
     return faas_router_match(pattern, path, strlen(path), p);
 }
 
-static int param_is(const faas_api_params_t *p, size_t i, const char *want)
+static int param_is(const faas_router_params_t *p, size_t i, const char *want)
 {
     return i < p->n && p->v[i].len == strlen(want) && memcmp(p->v[i].base, want, p->v[i].len) == 0;
 }
 
 TEST(route_patterns)
 {
-    faas_api_params_t p;
+    faas_router_params_t p;
     CHECK(match("/health", "/health", &p) && p.n == 0);
     CHECK(!match("/health", "/health/", &p));
     CHECK(!match("/health", "/healthz", &p));
@@ -89,11 +100,38 @@ TEST(method_bits)
     CHECK_INT(faas_router_method_bit("GETX", 3), FAAS_M_GET); /* length-delimited */
 }
 
+static const char *label(const char *host)
+{
+    static char out[64];
+    size_t n = faas_request_host_label(h2o_iovec_init(host, strlen(host)), out, sizeof(out));
+    return n > 0 ? out : "";
+}
+
+TEST(host_labels)
+{
+    CHECK_STR(label("fn.example.com"), "fn");
+    CHECK_STR(label("Fn.Example.com:8080"), "fn");
+    CHECK_STR(label("a-b.localhost"), "a-b");
+    CHECK_STR(label("localhost"), "");       /* one label: the API */
+    CHECK_STR(label("localhost:8080"), "");
+    CHECK_STR(label("127.0.0.1"), "");       /* an IP literal names no function */
+    CHECK_STR(label("127.0.0.1:9000"), "");
+    CHECK_STR(label("[::1]:8080"), "");
+    CHECK_STR(label(".example.com"), "");
+    CHECK_STR(label(""), "");
+    char long_label[100];
+    memset(long_label, 'a', 70);
+    strcpy(long_label + 70, ".example.com");
+    CHECK_STR(label(long_label), ""); /* longer than a DNS label */
+}
+
 int main(void)
 {
     RUN(error_body);
     RUN(error_codes);
     RUN(route_patterns);
     RUN(method_bits);
+    RUN(host_labels);
     return testlib_done();
 }
+

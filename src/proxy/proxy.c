@@ -1,5 +1,5 @@
 /*
- * proxy_control.c: the control side of the proxy. Holds the current routing
+ * proxy.c: the control side of the proxy. Holds the current routing
  * snapshot and the loopback ports reserved for functions, and hands each new
  * snapshot to every attached loop. Any thread; publish reads the store and
  * is meant for workers. A mutex guards everything here; loops never take it

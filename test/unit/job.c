@@ -1,9 +1,11 @@
 /*
- * job_detect.c (unit): the pure parts of job functions: language detection
+ * job.c (unit): the pure parts of job functions: language detection
  * from a build context, an execute input turned into environment variables,
  * and stdout/stderr lines merged back in time order.
  */
-#include "faas/job/job.h"
+#include "faas/job/detect.h"
+#include "faas/job/input.h"
+#include "faas/job/output.h"
 #include "testlib.h"
 
 #include <stdarg.h>
@@ -11,35 +13,35 @@
 #include <stdlib.h>
 
 /* A context holding the given files ("path", "content", ..., NULL). */
-static faas_build_context_t *context(const char *first, ...)
+static faas_buildctx_t *context(const char *first, ...)
 {
-    faas_build_context_t *ctx = faas_build_context_create();
+    faas_buildctx_t *ctx = faas_buildctx_create();
     va_list ap;
     va_start(ap, first);
     for (const char *path = first; path != NULL; path = va_arg(ap, const char *)) {
         const char *content = va_arg(ap, const char *);
-        CHECK(faas_build_context_add(ctx, path, content, strlen(content), 0644, NULL) == FAAS_OK);
+        CHECK(faas_buildctx_add(ctx, path, content, strlen(content), 0644, NULL) == FAAS_OK);
     }
     va_end(ap);
     return ctx;
 }
 
 /* Detects ctx (disposed here); returns the reason, or the error's message prefixed "error: ". */
-static const char *detect(faas_build_context_t *ctx, faas_job_detection_t *d)
+static const char *detect(faas_buildctx_t *ctx, faas_detect_result_t *d)
 {
     static char out[600];
     faas_error_t err = {0};
-    if (faas_job_detect(ctx, d, &err) == FAAS_OK)
+    if (faas_detect_language(ctx, d, &err) == FAAS_OK)
         snprintf(out, sizeof(out), "%s", d->reason);
     else
         snprintf(out, sizeof(out), "error: %s", err.msg);
-    faas_build_context_dispose(ctx);
+    faas_buildctx_dispose(ctx);
     return out;
 }
 
 TEST(detects_by_well_known_files)
 {
-    faas_job_detection_t d;
+    faas_detect_result_t d;
     CHECK_STR(detect(context("main.py", "print(1)", "helpers.py", "", NULL), &d), "python: found main.py");
     CHECK_STR(d.language, "python");
     CHECK_STR(d.handler, "main.py"); /* the seed picked helpers.py, the first in byte order */
@@ -54,7 +56,7 @@ TEST(detects_by_well_known_files)
 
 TEST(falls_back_to_a_lone_source_file)
 {
-    faas_job_detection_t d;
+    faas_detect_result_t d;
     CHECK_STR(detect(context("test.py", "", "requirements.txt", "requests", NULL), &d),
               "python: found test.py and requirements.txt");
     CHECK_STR(d.handler, "test.py");
@@ -68,7 +70,7 @@ TEST(falls_back_to_a_lone_source_file)
 
 TEST(honours_a_valid_manifest)
 {
-    faas_job_detection_t d;
+    faas_detect_result_t d;
     const char *m = "{\"handler\":\"src/app.py\",\"language\":\"python\"}";
     CHECK_STR(detect(context("serverless.json", m, "src/app.py", "", "main.py", "", NULL), &d),
               "python: serverless.json names src/app.py");
@@ -80,7 +82,7 @@ TEST(honours_a_valid_manifest)
 
 TEST(ignores_an_unusable_manifest_and_says_why)
 {
-    faas_job_detection_t d;
+    faas_detect_result_t d;
     CHECK_STR(detect(context("serverless.json", "{", "main.py", "", NULL), &d),
               "python: found main.py (serverless.json ignored: not JSON)");
     CHECK_CONTAINS(detect(context("serverless.json", "{\"handler\":\"x.rb\",\"language\":\"ruby\"}", "x.rb", "", NULL), &d),
@@ -106,7 +108,7 @@ static const char *input(const char *json)
     faas_env_var_t *env = NULL;
     size_t n = 0;
     faas_error_t err = {0};
-    if (faas_job_input_env(in, &env, &n, &err) != FAAS_OK) {
+    if (faas_input_to_env(in, &env, &n, &err) != FAAS_OK) {
         snprintf(out, sizeof(out), "error: %s", err.msg);
         CHECK(env == NULL && n == 0);
     } else {
@@ -162,22 +164,22 @@ TEST(input_refuses_what_would_break_or_escape_the_runtime)
 
 TEST(output_is_merged_in_time_order_stably)
 {
-    faas_job_line_t lines[] = {
+    faas_output_line_t lines[] = {
         {10, 500, 1, "out1\n", 5}, {10, 100, 2, "err1\n", 5}, {11, 0, 1, "out2\n", 5},
         {10, 500, 2, "err2\n", 5}, {9, 999999999, 1, "first\n", 6},
     };
     size_t len;
     int truncated;
-    char *out = faas_job_merge_output(lines, 5, 1024, &len, &truncated);
+    char *out = faas_output_merge(lines, 5, 1024, &len, &truncated);
     CHECK_STR(out, "first\nerr1\nout1\nerr2\nout2\n");
     CHECK_INT(len, strlen(out));
     CHECK_INT(truncated, 0);
     free(out);
-    out = faas_job_merge_output(lines, 5, 12, &len, &truncated);
+    out = faas_output_merge(lines, 5, 12, &len, &truncated);
     CHECK_STR(out, "first\nerr1\no");
     CHECK_INT(truncated, 1);
     free(out);
-    out = faas_job_merge_output(NULL, 0, 10, &len, &truncated);
+    out = faas_output_merge(NULL, 0, 10, &len, &truncated);
     CHECK_STR(out, "");
     CHECK_INT(len, 0);
     free(out);

@@ -1,0 +1,40 @@
+/*
+ * deploy.h: deploying a service function: an upload checked by the API becomes a build that
+ * runs on the worker pool, then a container that must answer HTTP, then the switch of traffic
+ * to it and the retirement of the version that served before (zero downtime; see deploy.c).
+ */
+#ifndef FAAS_SERVICE_DEPLOY_H
+#define FAAS_SERVICE_DEPLOY_H
+
+#include "faas/core/error.h"
+#include "faas/service/service.h"
+#include "faas/store/record.h"
+
+/* A validated upload. Strings are heap-owned; faas_deploy_start takes it over. */
+typedef struct faas_deploy_spec {
+    char *name;
+    char *tag;            /* the operator's image name, e.g. "hello:v2" */
+    char *runtime;
+    char *source;         /* the uploaded file's name */
+    char *volume;         /* as uploaded: "./data:/data,./x:/x:ro" */
+    char *binds;          /* resolved and allowed: "/abs/host:/data,/abs/x:/x:ro" */
+    int port;             /* loopback port faas serves it on */
+    int container_port;   /* port the code listens on inside its container ($PORT) */
+    faas_env_var_t *env;
+    size_t env_len;
+    void *zip;
+    size_t zip_len;
+} faas_deploy_spec_t;
+
+/** Frees a spec's members and the spec. NULL is allowed. Any thread. */
+void faas_deploy_spec_free(faas_deploy_spec_t *spec);
+
+/**
+ * Checks what needs the store or Docker (runtime exists, zip is safe, the tag
+ * is not another image's, the port is free, no deploy of this name is
+ * running), records the build (status building) and queues it. *out gets the
+ * function record as it is now (caller frees). Takes spec over in any case.
+ */
+faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, faas_error_t *err);
+
+#endif

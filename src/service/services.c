@@ -1,0 +1,154 @@
+/*
+ * services.c: the service manager: made at start-up, it claims every
+ * function's loopback port, publishes the first routing snapshot, schedules
+ * the reconcile (now and every restart_interval) and the cleanup (every
+ * cleanup_interval), and follows the engine's event stream on a thread of its
+ * own (which only queues reconciles). Main thread (create, start, stop); the
+ * scheduled work runs on the worker pool.
+ */
+#include "internal.h"
+#include "faas/core/labels.h"
+#include "faas/core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+faas_services_t *faas_services_create(faas_app_t *app)
+{
+    faas_services_t *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        abort();
+    s->app = app;
+    pthread_mutex_init(&s->mutex, NULL);
+    faas_config_t *cfg = faas_app_config(app);
+    snprintf(s->network, sizeof(s->network), "%s-functions", cfg->docker.image_prefix);
+    faas_config_unref(cfg);
+    return s;
+}
+
+/* ---- the periodic tasks and the events thread ---- */
+
+static int64_t restart_interval(void *data)
+{
+    faas_config_t *cfg = faas_service__config(data);
+    int64_t ms = cfg->restart_interval_ms;
+    faas_config_unref(cfg);
+    return ms;
+}
+
+static int64_t cleanup_interval(void *data)
+{
+    faas_config_t *cfg = faas_service__config(data);
+    int64_t ms = cfg->cleanup_interval_ms;
+    faas_config_unref(cfg);
+    return ms;
+}
+
+static void on_reconcile_job(void *data)
+{
+    faas_service__reconcile_all(data);
+}
+
+static void on_cleanup_job(void *data)
+{
+    faas_service__cleanup(data);
+}
+
+typedef struct named_job {
+    faas_services_t *s;
+    char name[64];
+} named_job_t;
+
+static void on_reconcile_one(void *data)
+{
+    named_job_t *j = data;
+    if (faas_service__reconcile_one(j->s, j->name))
+        faas_proxy_publish(j->s->app->proxy, j->s->app->store, NULL, NULL);
+    free(j);
+}
+
+static int on_event(void *cbdata, const cJSON *event)
+{
+    faas_services_t *s = cbdata;
+    const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(event, "Action"));
+    cJSON *attrs = cJSON_GetObjectItem(cJSON_GetObjectItem(event, "Actor"), "Attributes");
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, FAAS_LABEL_KIND));
+    const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, FAAS_LABEL_FUNCTION));
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(event, "id"));
+    if (id != NULL && faas_service__retiring(s, id))
+        return atomic_load(&s->stopping); /* faas is removing it: its death is expected */
+    if (action != NULL && kind != NULL && fn != NULL && strcmp(kind, "service") == 0 &&
+        (strcmp(action, "die") == 0 || strcmp(action, "start") == 0)) {
+        named_job_t *j = calloc(1, sizeof(*j));
+        if (j != NULL) {
+            j->s = s;
+            snprintf(j->name, sizeof(j->name), "%s", fn);
+            if (faas_pool_submit(s->app->pool, NULL, on_reconcile_one, NULL, j) != 0)
+                free(j);
+        }
+    }
+    return atomic_load(&s->stopping);
+}
+
+static void *events_main(void *arg)
+{
+    faas_services_t *s = arg;
+    int64_t since = 0;
+    while (!atomic_load(&s->stopping)) {
+        faas_error_t err = {0};
+        int64_t started = time(NULL);
+        faas_docker_events(s->app->docker, FAAS_LABEL_MANAGED "=1", since, on_event, s, &s->stopping, &err);
+        if (atomic_load(&s->stopping))
+            break;
+        /* The stream ended: the engine restarted or went away. Look at everything once it answers. */
+        if (since != 0)
+            faas_log_warn("events: %s; reconnecting", err.msg[0] ? err.msg : "stream ended");
+        since = started;
+        for (int i = 0; i < 10 && !atomic_load(&s->stopping); i++) {
+            struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        if (faas_docker_ping(s->app->docker, 1000, NULL) == FAAS_OK)
+            faas_pool_submit(s->app->pool, NULL, on_reconcile_job, NULL, s);
+    }
+    return NULL;
+}
+
+faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
+{
+    faas_function_t *fns = NULL;
+    size_t n = 0;
+    faas_err_t rc = faas_store_function_list(s->app->store, &fns, &n, err);
+    if (rc != FAAS_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        faas_error_t perr = {0};
+        if (fns[i].kind == FAAS_KIND_SERVICE && fns[i].port > 0 &&
+            faas_proxy_reserve_port(s->app->proxy, fns[i].port, fns[i].name, &perr) != FAAS_OK)
+            faas_log_error("service %s: %s; it is reachable by name only", fns[i].name, perr.msg);
+    }
+    faas_function_array_free(fns, n);
+    rc = faas_proxy_publish(s->app->proxy, s->app->store, NULL, err);
+    if (rc != FAAS_OK)
+        return rc;
+    faas_config_t *cfg = faas_service__config(s);
+    int64_t first_cleanup = cfg->cleanup_interval_ms;
+    faas_config_unref(cfg);
+    if (faas_pool_every(s->app->pool, 0, restart_interval, on_reconcile_job, s) != 0 ||
+        faas_pool_every(s->app->pool, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0)
+        return faas_error_set(err, FAAS_ENOMEM, "cannot schedule the reconcile and cleanup tasks");
+    if (pthread_create(&s->events_thread, NULL, events_main, s) != 0)
+        return faas_error_set(err, FAAS_EIO, "cannot start the Docker events thread");
+    s->events_started = 1;
+    return FAAS_OK;
+}
+
+void faas_services_stop(faas_services_t *s)
+{
+    atomic_store(&s->stopping, 1);
+    if (s->events_started)
+        pthread_join(s->events_thread, NULL);
+    s->events_started = 0;
+}
