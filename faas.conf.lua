@@ -1,11 +1,19 @@
 -- faas.conf.lua: configuration and policy of the faas server.
 --
 -- This file is Lua 5.4. It is read at start-up and again on SIGHUP
--- (kill -HUP <pid>): a reload that fails keeps the running configuration and
--- logs why. Settings marked "restart" only change when faas restarts.
+-- (kill -HUP <pid>): a reload logs each setting it changes (old -> new); one
+-- that fails keeps the running configuration and logs why. Settings marked
+-- "restart" only change when faas restarts (a reload warns and keeps them).
 -- Check a file without starting the server:  faas check -c faas.conf.lua
+-- (it prints every setting, its value and where it came from: the file, an
+-- environment variable, or the default).
 --
--- Durations are seconds (30) or strings: "500ms", "30s", "2m", "1h".
+-- Every global this file sets must be a setting below or one of the hooks at
+-- the end: any other name stops faas and names the nearest known one, so a
+-- typo is never ignored. Keep your own values and functions local:
+--   local faas = require "faas"      local function helper() ... end
+--
+-- Durations are seconds (30) or strings: "500ms", "30s", "2m", "1h", "7d".
 -- Sizes are bytes (1048576) or strings: "512k", "10m", "1g".
 -- Relative paths are relative to this file's folder; "~/" is $HOME.
 --

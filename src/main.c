@@ -1,7 +1,8 @@
 /*
  * main.c: the faas command line. `faas serve` runs the server; `faas check`
- * validates a configuration and prints what it resolved to. Nothing else
- * lives here: each subcommand calls one module entry point.
+ * validates a configuration and prints every setting it resolved to, with
+ * where each value came from. Nothing else lives here: each subcommand calls
+ * one module entry point.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,10 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: faas serve [-c FILE]   run the server\n"
-            "       faas check [-c FILE]   validate the configuration and print it\n"
+            "       faas check [-c FILE]   validate the configuration and print every setting,\n"
+            "                              its value and where it came from (file, env, default)\n"
             "       faas version\n"
+            "       faas help              this text (also -h, --help, and after any command)\n"
             "The configuration is FILE, else $FAAS_CONFIG, else ./faas.conf.lua if it exists,\n"
             "else /etc/faas/faas.conf.lua if it exists, else the built-in defaults.\n"
             "Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.\n");
@@ -42,23 +45,27 @@ static const char *env_get(const char *name)
     return getenv(name);
 }
 
-static int check(const char *path)
+/* Every setting: its value and where it came from (file, env VARIABLE, default). */
+static void print_settings(const faas_config_t *cfg)
 {
-    faas_policy_env_t env = {.getenv_fn = env_get, .home = getenv("HOME")};
-    faas_config_t *cfg = NULL;
-    faas_policy_t *pol = NULL;
-    faas_error_t err = {0};
-    if (faas_policy_load(path, &env, &cfg, &pol, &err) != FAAS_OK) {
-        fprintf(stderr, "faas: config: %s\n", err.msg);
-        return 2;
-    }
-    char listen[96];
-    printf("config    %s\nlisten    %s%s\ndomain    %s\ndata_dir  %s\npassfile  %s\nmode      %s\n",
-           cfg->path ? cfg->path : "(built-in defaults)", faas_config_format_listen(&cfg->listen, listen, sizeof(listen)),
-           faas_config_acme_mode(cfg) ? " (not opened in ACME mode)" : "", cfg->domain, cfg->data_dir, cfg->passfile,
-           cfg->prod ? "prod" : "dev");
+    faas_config_item_t item;
+    int width = 5;
+    for (size_t i = 0; faas_config_item(cfg, i, &item) == 0; i++)
+        if ((int)strlen(item.value) > width)
+            width = (int)strlen(item.value);
+    width = width > 40 ? 40 : width;
+    printf("%-25s %-*s  %s\n", "setting", width, "value", "from");
+    for (size_t i = 0; faas_config_item(cfg, i, &item) == 0; i++)
+        printf("%-25s %-*s  %s\n", item.name, width, item.value, item.origin);
+    printf("\n");
+}
+
+/* What the settings mean together: ACME mode, the names that get certificates, the hooks. */
+static void print_summary(const faas_config_t *cfg, faas_policy_t *pol)
+{
     if (faas_config_acme_mode(cfg))
-        printf("https     port %lld, certificates from %s\nhttp      port %lld: ACME challenges, else 308 to https\n",
+        printf("https     port %lld, certificates from %s\nhttp      port %lld: ACME challenges, else 308 to https\n"
+               "listen    not opened in ACME mode\n",
                (long long)cfg->tls.https_port, faas_config_acme_directory(cfg), (long long)cfg->tls.http_port);
     else if (cfg->tls.cert != NULL)
         printf("https     port %lld, %s\n", (long long)cfg->tls.https_port, cfg->tls.cert);
@@ -70,9 +77,29 @@ static int check(const char *path)
     static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
     for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
         printf("hook      %-15s %s\n", hooks[h], faas_policy_has_hook(pol, (faas_policy_hook_t)h) ? "defined" : "-");
+}
+
+static int check(const char *path)
+{
+    faas_policy_env_t env = {.getenv_fn = env_get, .home = getenv("HOME")};
+    faas_config_t *cfg = NULL;
+    faas_policy_t *pol = NULL;
+    faas_error_t err = {0};
+    if (faas_policy_load(path, &env, &cfg, &pol, &err) != FAAS_OK) {
+        fprintf(stderr, "faas: config: %s\n", err.msg);
+        return 2;
+    }
+    printf("config    %s\n", cfg->path ? cfg->path : "(built-in defaults)");
+    print_settings(cfg);
+    print_summary(cfg, pol);
     faas_policy_dispose(pol);
     faas_config_unref(cfg);
     return 0;
+}
+
+static int is_help(const char *arg)
+{
+    return strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
 int main(int argc, char **argv)
@@ -83,11 +110,14 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1], *config = NULL;
     int config_given = 0;
-    for (int i = 2; i < argc; i++) {
-        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i > 1 && i + 1 < argc) {
             config = argv[++i];
             config_given = 1;
-        } else {
+        } else if (is_help(argv[i]) && (i == 1 || argv[i][0] == '-')) {
+            usage(stdout); /* asked for: stdout and exit 0, after any command */
+            return 0;
+        } else if (i > 1) {
             fprintf(stderr, "faas: unknown argument '%s'\n", argv[i]);
             usage(stderr);
             return 2;
@@ -101,10 +131,6 @@ int main(int argc, char **argv)
         return check(config);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("faas %s\n", FAAS_VERSION);
-        return 0;
-    }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
         return 0;
     }
     fprintf(stderr, "faas: unknown command '%s'\n", cmd);

@@ -1,13 +1,13 @@
 /*
  * functions.c: the service-function routes of the seed-000 API.
- *   POST   /function/upload            multipart name, tag, runtime, port, file[, volume, container_port, env]
+ *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env]
  *   GET    /function/get/:name         the record
  *   GET    /function/list              {"keys":[names],"functions":[records]}
  *   GET    /function/listrunning       platform containers running (?all=1: every container)
  *   GET    /function/listinstalled     platform images "repo:tag" (?all=1: every image)
  *   DELETE /function/delete/:name      {"message":"Deleted"}
- *   GET    /function/start/:name       {"message":"Started"}  (POST too)
- *   POST   /function/stop/:name        {"message":"Stopped"}
+ *   GET    /function/start/:name       {"message":"Started"}  (POST too; a running one: 200 as well)
+ *   GET    /function/stop/:name        {"message":"Stopped"}  (POST too; a stopped one: 200 as well)
  *   GET    /function/logs/:name        text: the container's output (?tail=N), or ?source=build
  * Validation that needs the policy runs here on the loop (each loop has its
  * own Lua state); Docker and store writes run on the worker pool.
@@ -20,6 +20,7 @@
 #include "faas/api/upload.h"
 #include "faas/core/labels.h"
 #include "faas/docker/docker.h"
+#include "faas/job/job.h"
 #include "faas/service/deploy.h"
 #include "faas/service/service.h"
 #include "faas/store/store.h"
@@ -60,7 +61,7 @@ static int reject(h2o_req_t *req, int status, const char *message, const char *d
 
 static int missing_or_reply(h2o_req_t *req, const faas_multipart_t *form)
 {
-    static const char *const required[] = {"name", "tag", "runtime", "port", "file"};
+    static const char *const required[] = {"name", "tag", "runtime", "file"};
     char missing[80] = "";
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         const faas_multipart_part_t *p = faas_multipart_get(form, required[i]);
@@ -75,14 +76,17 @@ static int missing_or_reply(h2o_req_t *req, const faas_multipart_t *form)
     return reject(req, 400, "Missing required fields", details);
 }
 
-/* The loopback port: a number, allowed by the policy, not one of faas's own. */
+/* The loopback port: none (absent, empty or 0), or a number allowed by the policy, not one of faas's own. */
 static int port_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *text, int *port)
 {
     char reason[256] = "";
     int allowed = 0;
     faas_error_t err = {0};
+    *port = 0;
+    if (text == NULL || text[0] == '\0' || strcmp(text, "0") == 0)
+        return 0; /* served by its subdomain only */
     if ((*port = parse_port(text)) < 0)
-        return reject(req, 400, "Invalid port", "port must be a number from 1 to 65535");
+        return reject(req, 400, "Invalid port", "port must be a number from 1 to 65535, or 0 for none");
     for (size_t i = 0; i < loop->app->n_own_ports; i++)
         if (*port == loop->app->own_ports[i])
             return reject(req, 403, "Port not allowed", "that port is faas's own");
@@ -122,14 +126,8 @@ static int binds_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *name, c
 static int zip_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
 {
     const faas_multipart_part_t *file = faas_multipart_get(form, "file");
-    int64_t max = faas_loop_config(loop)->limits.max_file_size;
-    char details[96];
-    if ((int64_t)file->len > max) {
-        snprintf(details, sizeof(details), "the file is larger than %lld bytes", (long long)max);
-        return reject(req, 413, "File too large", details);
-    }
-    if (file->len < 4 || memcmp(file->data, "PK", 2) != 0)
-        return reject(req, 400, "Invalid file", "the file is not a zip archive");
+    if (faas_form_zip_or_reply(req, file, faas_loop_config(loop)->limits.max_file_size) != 0)
+        return -1;
     spec->source = strdup(file->filename != NULL ? file->filename : "upload.zip");
     if ((spec->zip = malloc(file->len)) == NULL || spec->source == NULL)
         return reject(req, 500, "Internal server error", NULL);
@@ -149,6 +147,7 @@ static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart
     spec->runtime = field(form, "runtime");
     spec->volume = field(form, "volume");
     spec->container_port = DEFAULT_CONTAINER_PORT;
+    spec->env_given = env != NULL; /* an env field, even empty, replaces the function's env */
     if (rc != 0) {
     } else if (!faas_record_valid_name(spec->name)) {
         rc = reject(req, 400, "Invalid function name",
@@ -199,11 +198,11 @@ static void do_upload(void *data, faas_defer_result_t *res)
     faas_function_t fn = {0};
     faas_deploy_spec_t *spec = u->spec;
     u->spec = NULL; /* faas_deploy_start takes it over whatever happens */
-    res->rc = faas_deploy_start(u->services, spec, &fn, &res->err);
+    res->rc = faas_deploy_start(u->services, spec, &fn, &res->message, &res->err);
     if (res->rc != FAAS_OK)
         return;
     res->json = message("Code uploaded, build process started");
-    cJSON_AddItemToObject(res->json, "data", faas_function_to_json(&fn));
+    cJSON_AddItemToObject(res->json, "data", faas_function_to_json(&fn, FAAS_RECORD_API));
     cJSON_AddStringToObject(res->json, "buildId", fn.build.id);
     faas_function_free(&fn);
 }
@@ -231,10 +230,16 @@ static void do_stop(void *data, faas_defer_result_t *res)
         res->json = message("Stopped");
 }
 
+/* Deletes a function of either kind: a job function named here goes as a job (image, waiting containers). */
 static void do_delete(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
-    if ((res->rc = faas_service_delete(op->app->services, op->name, &res->err)) == FAAS_OK)
+    faas_function_t fn = {0};
+    int job = faas_store_function_get(op->app->store, op->name, &fn, NULL) == FAAS_OK && fn.kind == FAAS_KIND_JOB;
+    faas_function_free(&fn);
+    res->rc = job ? faas_job_delete(op->app, op->name, &res->err)
+                  : faas_service_delete(op->app->services, op->name, &res->err);
+    if (res->rc == FAAS_OK)
         res->json = message("Deleted");
 }
 
@@ -248,14 +253,18 @@ static void do_listrunning(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     /* Running containers only (all=0); ?all=1 widens it from faas's own to every one on the host. */
-    res->rc = faas_docker_container_list(op->app->docker, op->all ? NULL : FAAS_LABEL_MANAGED "=1", 0, &res->json, &res->err);
+    const char *labels[3];
+    res->rc = faas_docker_container_list(op->app->docker, op->all ? NULL : faas_app_labels(op->app, NULL, labels, 3), 0,
+                                         &res->json, &res->err);
 }
 
 static void do_listinstalled(void *data, faas_defer_result_t *res)
 {
     op_t *op = data;
     cJSON *images = NULL;
-    res->rc = faas_docker_image_list(op->app->docker, op->all ? NULL : FAAS_LABEL_MANAGED "=1", &images, &res->err);
+    const char *labels[3];
+    res->rc = faas_docker_image_list(op->app->docker, op->all ? NULL : faas_app_labels(op->app, NULL, labels, 3), &images,
+                                     &res->err);
     if (res->rc != FAAS_OK)
         return;
     res->json = cJSON_CreateArray();
@@ -340,7 +349,7 @@ static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_
         return faas_reply_error(req, 404, "Function not found", NULL);
     if (rc != FAAS_OK)
         return faas_reply_failure(req, NULL, &err);
-    cJSON *json = faas_function_to_json(&fn);
+    cJSON *json = faas_function_to_json(&fn, FAAS_RECORD_API);
     faas_function_free(&fn);
     return faas_reply_json(req, 200, json);
 }
@@ -357,7 +366,7 @@ static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_router_para
     cJSON *functions = cJSON_AddArrayToObject(body, "functions");
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(keys, cJSON_CreateString(fns[i].name));
-        cJSON_AddItemToArray(functions, faas_function_to_json(&fns[i]));
+        cJSON_AddItemToArray(functions, faas_function_to_json(&fns[i], FAAS_RECORD_API));
     }
     faas_function_array_free(fns, n);
     return faas_reply_json(req, 200, body);
@@ -401,7 +410,7 @@ const faas_router_route_t faas_api_functions_routes[] = {
     {"/function/listinstalled", FAAS_M_GET, 0, on_listinstalled},
     {"/function/delete/:name", FAAS_M_DELETE, 0, on_delete},
     {"/function/start/:name", FAAS_M_GET | FAAS_M_POST, 0, on_start},
-    {"/function/stop/:name", FAAS_M_POST, 0, on_stop},
+    {"/function/stop/:name", FAAS_M_GET | FAAS_M_POST, 0, on_stop},
     {"/function/logs/:name", FAAS_M_GET, 0, on_logs},
     {NULL, 0, 0, NULL},
 };

@@ -6,8 +6,9 @@
  *   GET        /api/functions/:id/invocations    newest first (?limit=N)
  *   GET|DELETE /api/functions/<id>               one function / delete it
  *   GET        /api/invocations/:id              one invocation
- * Input is checked on the loop; builds, runs and deletes go to the worker
- * pool. Times in the seed's function shape are Unix seconds.
+ * Wherever a functionId is taken, the function's name is taken too. Input
+ * is checked on the loop; builds, runs and deletes go to the worker pool.
+ * Times are Unix seconds, as everywhere in the API.
  */
 #include "faas/api/api.h"
 #include "faas/http/defer.h"
@@ -115,13 +116,13 @@ static int on_submit(faas_loop_t *loop, h2o_req_t *req, const faas_router_params
     const faas_multipart_part_t *code = faas_multipart_get(form, "code"), *name = faas_multipart_get(form, "name");
     int64_t max = faas_loop_config(loop)->limits.max_file_size;
     submit_t *s = calloc(1, sizeof(*s));
-    char details[128];
     int rc = 0;
-    if (code == NULL || code->len == 0) {
+    if (s == NULL) {
+        rc = faas_reply_error(req, 500, "Internal server error", NULL) - 1;
+    } else if (code == NULL || code->len == 0) {
         rc = faas_reply_error(req, 400, "Failed to retrieve zip file", "the form has no 'code' file") - 1;
-    } else if ((int64_t)code->len > max) {
-        snprintf(details, sizeof(details), "file too large: maximum size is %lld bytes", (long long)max);
-        rc = faas_reply_error(req, 413, "File too large", details) - 1;
+    } else if (faas_form_zip_or_reply(req, code, max) != 0) {
+        rc = -1;
     } else if (name != NULL && name->len > 0 &&
                ((s->name = strndup(name->data, name->len)) == NULL || !faas_record_valid_name(s->name))) {
         rc = faas_reply_error(req, 400, "Invalid function name",
@@ -288,7 +289,7 @@ static int function_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_route
     if (id_or_reply(req, params->v[0], id, 160, "function") != 0)
         return -1;
     faas_error_t err = {0};
-    faas_err_t rc = faas_store_function_get_by_id(loop->app->store, id, fn, &err);
+    faas_err_t rc = faas_store_function_find(loop->app->store, id, fn, &err);
     if (rc == FAAS_ENOTFOUND) {
         char details[200];
         snprintf(details, sizeof(details), "function not found: %s", id);
@@ -320,7 +321,7 @@ static void do_delete(void *data, faas_defer_result_t *res)
 {
     delete_t *d = data;
     faas_function_t fn = {0};
-    res->rc = faas_store_function_get_by_id(d->app->store, d->id, &fn, &res->err);
+    res->rc = faas_store_function_find(d->app->store, d->id, &fn, &res->err);
     if (res->rc == FAAS_ENOTFOUND)
         faas_error_set(&res->err, FAAS_ENOTFOUND, "function not found: %s", d->id);
     else if (res->rc == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
@@ -360,6 +361,7 @@ static int on_invocations(faas_loop_t *loop, h2o_req_t *req, const faas_router_p
     faas_function_t fn = {0};
     if (function_or_reply(loop, req, params, id, &fn) != 0)
         return 0;
+    snprintf(id, sizeof(id), "%s", fn.id); /* it may have been named by its name */
     faas_function_free(&fn);
     faas_error_t err = {0};
     int limit = faas_request_query(req, "limit", value, sizeof(value)) > 0 ? atoi(value) : DEFAULT_INVOCATIONS;
@@ -370,7 +372,7 @@ static int on_invocations(faas_loop_t *loop, h2o_req_t *req, const faas_router_p
         return faas_reply_failure(req, NULL, &err);
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(list, faas_invocation_to_json(&invs[i]));
+        cJSON_AddItemToArray(list, faas_invocation_to_json(&invs[i], FAAS_RECORD_API));
     faas_invocation_array_free(invs, n);
     return faas_reply_json(req, 200, list);
 }
@@ -387,7 +389,7 @@ static int on_invocation(faas_loop_t *loop, h2o_req_t *req, const faas_router_pa
         return faas_reply_error(req, 404, "Invocation not found", NULL);
     if (rc != FAAS_OK)
         return faas_reply_failure(req, NULL, &err);
-    cJSON *json = faas_invocation_to_json(&inv);
+    cJSON *json = faas_invocation_to_json(&inv, FAAS_RECORD_API);
     faas_invocation_free(&inv);
     return faas_reply_json(req, 200, json);
 }

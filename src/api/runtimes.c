@@ -4,6 +4,7 @@
  *   GET    /runtime/list                           -> 200 ["default","go","python",...] sorted
  *   GET    /runtime/show/:name                     -> 200 {"name":"<name>","content":"<Dockerfile>"}
  *   DELETE /runtime/delete/:name                   -> 200 {"message":"Deleted"}
+ * The built-in runtimes (default, python, go) answer 403 to upload and delete, the reason in details.
  * An upload is parsed and checked on the loop (pure code); file I/O and store writes run on
  * the worker pool (faas_defer_answer). Loop thread (the do_* work functions: worker).
  */
@@ -50,15 +51,27 @@ static runtime_op_t *op_or_reply(faas_loop_t *loop, h2o_req_t *req, h2o_iovec_t 
     return NULL;
 }
 
-/* The short "error" of this resource for a client error; the reason goes to details. */
-static const char *message_for(faas_err_t rc)
+/* The short "error" of this resource for a client error; the reason goes to details.
+ * forbidden is the operation's own, for a built-in runtime. */
+static const char *message_for(faas_err_t rc, const char *forbidden)
 {
     switch (rc) {
     case FAAS_EINVAL: return "Invalid runtime upload";
     case FAAS_ETOOLARGE: return "File too large";
     case FAAS_ENOTFOUND: return "Runtime not found";
-    default: return NULL; /* 403 "Cannot delete default runtime" is its own message */
+    case FAAS_EFORBIDDEN: return forbidden;
+    default: return NULL;
     }
+}
+
+#define UPLOAD_FORBIDDEN "Cannot overwrite built-in runtime"
+
+/* The 403 "error" of a delete: default keeps the seed's words. */
+static const char *delete_forbidden(const char *name)
+{
+    if (strcmp(name, FAAS_RUNTIMES_DEFAULT) == 0)
+        return "Cannot delete default runtime";
+    return "Cannot delete built-in runtime";
 }
 
 static void do_put(void *data, faas_defer_result_t *res)
@@ -66,7 +79,7 @@ static void do_put(void *data, faas_defer_result_t *res)
     runtime_op_t *op = data;
     faas_runtime_t rt = {0};
     res->rc = faas_runtimes_put(op->store, op->data_dir, op->name, op->content, op->len, SIZE_MAX, &rt, &res->err);
-    res->message = message_for(res->rc);
+    res->message = message_for(res->rc, UPLOAD_FORBIDDEN);
     if (res->rc == FAAS_OK) {
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "fileName", rt.file);
@@ -79,7 +92,7 @@ static void do_read(void *data, faas_defer_result_t *res)
 {
     runtime_op_t *op = data;
     res->rc = faas_runtimes_read(op->store, op->data_dir, op->name, &op->content, &op->len, &res->err);
-    res->message = message_for(res->rc);
+    res->message = message_for(res->rc, NULL);
     if (res->rc == FAAS_OK) {
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", op->name);
@@ -91,7 +104,7 @@ static void do_delete(void *data, faas_defer_result_t *res)
 {
     runtime_op_t *op = data;
     res->rc = faas_runtimes_delete(op->store, op->data_dir, op->name, &res->err);
-    res->message = message_for(res->rc);
+    res->message = message_for(res->rc, delete_forbidden(op->name));
     if (res->rc == FAAS_OK) {
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "message", "Deleted");
@@ -119,7 +132,7 @@ static int take_upload_or_reply(faas_loop_t *loop, h2o_req_t *req, runtime_op_t 
     }
     faas_multipart_free(form);
     if (rc != FAAS_OK) {
-        faas_reply_failure(req, message_for(rc), &err);
+        faas_reply_failure(req, message_for(rc, UPLOAD_FORBIDDEN), &err);
         return -1;
     }
     return 0;

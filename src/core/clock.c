@@ -35,3 +35,18 @@ char *faas_clock_format_rfc3339(char buf[FAAS_CLOCK_RFC3339_MAX], int64_t ms, in
         snprintf(buf + n, FAAS_CLOCK_RFC3339_MAX - n, "Z");
     return buf;
 }
+
+int64_t faas_clock_parse_rfc3339(const char *text)
+{
+    struct tm tm = {0};
+    const char *p = text != NULL ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (p == NULL)
+        return -1;
+    int64_t ms = 0, scale = 100;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            ms += (*p - '0') * scale; /* digits past the third add nothing: scale reaches 0 */
+    if (*p != 'Z' || p[1] != '\0')
+        return -1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}

@@ -1,10 +1,15 @@
 /*
  * config.c: every setting of faas described once (name, type, default, range,
- * environment variable), and the parsers that turn Lua or environment values
- * into a validated faas_config_t. Pure code: no Lua, no I/O except access(2)
- * checks in faas_config_finish. Runs on the main thread (start-up, SIGHUP).
+ * environment variable), one table row each, and what walks that table: the
+ * parser that turns Lua or environment values into a validated faas_config_t
+ * (single values through config_value.c) and remembers each value's origin,
+ * the nearest known name for a typo, the settings as text for `faas check`
+ * and the reload log. Pure code: no Lua, no I/O except access(2) checks in
+ * faas_config_finish and the reload log. Runs on the main thread (start-up,
+ * SIGHUP).
  */
 #include "faas/core/config.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +37,7 @@ typedef struct setting {
 } setting_t;
 
 #define FIXED 1u /* read once at start-up: a reload keeps the running value */
+#define PART 2u  /* part of another setting (SERVER_PORT for listen's port): no name of its own in the file */
 
 #define OFF(field) offsetof(faas_config_t, field)
 #define DAY_MS (86400LL * 1000)
@@ -39,7 +45,7 @@ typedef struct setting {
 
 static const setting_t settings[] = {
     {"listen", NULL, T_LISTEN, OFF(listen), 0, 0, "127.0.0.1:8080", FIXED},
-    {"listen.port", "SERVER_PORT", T_PORT0, OFF(listen.port), 0, 65535, NULL, FIXED},
+    {"listen.port", "SERVER_PORT", T_PORT0, OFF(listen.port), 0, 65535, NULL, FIXED | PART},
     {"domain", NULL, T_DOMAIN, OFF(domain), 0, 0, "localhost", 0},
     {"data_dir", NULL, T_PATH, OFF(data_dir), 0, 0, "/var/lib/faas", FIXED},
     {"passfile", NULL, T_PATH, OFF(passfile), 0, 0, "~/.passfile", FIXED},
@@ -84,156 +90,8 @@ static const char *const sections[] = {"limits", "server", "tls", "tls.acme", "d
 static const int default_reserved_ports[] = {80, 8080, 9001};
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+_Static_assert(NSETTINGS <= FAAS_CONFIG_MAX_SETTINGS, "raise FAAS_CONFIG_MAX_SETTINGS");
 #define FIELD(cfg, s, type) ((type *)((char *)(cfg) + (s)->offset))
-
-/* ---- small value helpers ---------------------------------------------- */
-
-static faas_config_value_t str_value(const char *s)
-{
-    return (faas_config_value_t){.type = FAAS_CV_STRING, .s = s};
-}
-
-static const char *type_name(const faas_config_value_t *v)
-{
-    static const char *const names[] = {"a string", "a number", "a boolean", "a table"};
-    return names[v->type];
-}
-
-/* An integral number from a number or a decimal string; 0 or -1. */
-static int value_int(const faas_config_value_t *v, int64_t *out)
-{
-    if (v->type == FAAS_CV_NUMBER) {
-        if (!isfinite(v->n) || v->n != floor(v->n) || fabs(v->n) > 9e15)
-            return -1;
-        *out = (int64_t)v->n;
-        return 0;
-    }
-    if (v->type != FAAS_CV_STRING || v->s[0] == '\0')
-        return -1;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v->s, &end, 10);
-    if (errno != 0 || *end != '\0' || !(isdigit((unsigned char)v->s[0]) || v->s[0] == '-'))
-        return -1;
-    *out = n;
-    return 0;
-}
-
-/* Splits "<number><unit>" where number may have a fraction; unit is lower-cased into unit[8]. */
-static int split_number_unit(const char *s, double *num, char unit[8])
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    /* Plain decimals only: strtod would also take "0x10", "inf" and "1e3". */
-    size_t digits = strspn(s, "0123456789."), dots = 0;
-    for (size_t i = 0; i < digits; i++)
-        dots += s[i] == '.';
-    if (digits == 0 || dots > 1 || (digits == 1 && dots == 1))
-        return -1;
-    char number[64];
-    if (digits >= sizeof(number))
-        return -1;
-    memcpy(number, s, digits);
-    number[digits] = '\0';
-    errno = 0;
-    *num = strtod(number, NULL);
-    if (errno != 0 || !isfinite(*num))
-        return -1;
-    const char *end = s + digits;
-    while (isspace((unsigned char)*end))
-        end++;
-    size_t n = 0;
-    for (; *end != '\0' && !isspace((unsigned char)*end); end++) {
-        if (n >= 7)
-            return -1;
-        unit[n++] = (char)tolower((unsigned char)*end);
-    }
-    unit[n] = '\0';
-    while (isspace((unsigned char)*end))
-        end++;
-    return *end == '\0' ? 0 : -1;
-}
-
-int faas_config_parse_duration(const faas_config_value_t *v, int64_t *ms)
-{
-    double num, mult;
-    char unit[8] = "";
-    if (v->type == FAAS_CV_NUMBER)
-        num = v->n;
-    else if (v->type != FAAS_CV_STRING || split_number_unit(v->s, &num, unit) != 0)
-        return -1;
-    if (unit[0] == '\0' || strcmp(unit, "s") == 0)
-        mult = 1000;
-    else if (strcmp(unit, "ms") == 0)
-        mult = 1;
-    else if (strcmp(unit, "m") == 0 || strcmp(unit, "min") == 0)
-        mult = 60000;
-    else if (strcmp(unit, "h") == 0)
-        mult = 3600000;
-    else
-        return -1;
-    if (!isfinite(num) || num < 0 || num * mult > 9e15)
-        return -1;
-    *ms = (int64_t)llround(num * mult);
-    return 0;
-}
-
-int faas_config_parse_size(const faas_config_value_t *v, int64_t *bytes)
-{
-    static const struct { const char *unit; double mult; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1024.0}, {"kb", 1024.0}, {"kib", 1024.0},
-        {"m", 1048576.0}, {"mb", 1048576.0}, {"mib", 1048576.0},
-        {"g", 1073741824.0}, {"gb", 1073741824.0}, {"gib", 1073741824.0},
-    };
-    double num;
-    char unit[8] = "";
-    if (v->type == FAAS_CV_NUMBER)
-        num = v->n;
-    else if (v->type != FAAS_CV_STRING || split_number_unit(v->s, &num, unit) != 0)
-        return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(unit, units[i].unit) == 0) {
-            double b = num * units[i].mult;
-            if (!isfinite(b) || b < 0 || b > 9e15)
-                return -1;
-            *bytes = (int64_t)llround(b);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* A DNS name: labels of [a-z0-9-] not starting or ending with '-', at most 253 chars. */
-static int valid_hostname(const char *s)
-{
-    size_t len = strlen(s), label = 0;
-    if (len == 0 || len > 253)
-        return 0;
-    for (size_t i = 0; i <= len; i++) {
-        char c = s[i];
-        if (c == '.' || c == '\0') {
-            if (label == 0 || label > 63 || s[i - 1] == '-')
-                return 0;
-            label = 0;
-        } else if (isalnum((unsigned char)c) || c == '-') {
-            if (label == 0 && c == '-')
-                return 0;
-            label++;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static char *lower_dup(const char *s)
-{
-    char *d = strdup(s);
-    if (d != NULL)
-        for (char *p = d; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-    return d;
-}
 
 static void replace_string(char **slot, char *value)
 {
@@ -243,49 +101,10 @@ static void replace_string(char **slot, char *value)
 
 /* ---- parsers, one per setting type; errors carry only the reason -------- */
 
-static faas_err_t parse_listen(faas_listen_t *l, const faas_config_value_t *v, faas_error_t *err)
-{
-    int64_t port;
-    if (value_int(v, &port) == 0) {
-        if (port < 0 || port > 65535)
-            return faas_error_set(err, FAAS_EINVAL, "port %lld out of range 0..65535", (long long)port);
-        l->host[0] = '\0';
-        l->port = (int)port;
-        return FAAS_OK;
-    }
-    if (v->type != FAAS_CV_STRING)
-        return faas_error_set(err, FAAS_EINVAL, "must be a port number or \"host:port\", got %s", type_name(v));
-    const char *colon = strrchr(v->s, ':');
-    if (colon == NULL)
-        return faas_error_set(err, FAAS_EINVAL, "must be a port number or \"host:port\" (got \"%s\")", v->s);
-    char host[64];
-    size_t hlen = (size_t)(colon - v->s);
-    if (hlen >= sizeof(host))
-        return faas_error_set(err, FAAS_EINVAL, "host too long in \"%s\"", v->s);
-    memcpy(host, v->s, hlen);
-    host[hlen] = '\0';
-    faas_config_value_t pv = str_value(colon + 1);
-    if (value_int(&pv, &port) != 0 || port < 0 || port > 65535)
-        return faas_error_set(err, FAAS_EINVAL, "bad port in \"%s\"", v->s);
-    if (strcmp(host, "*") == 0)
-        host[0] = '\0';
-    else if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-    else if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') {
-        memmove(host, host + 1, hlen - 2);
-        host[hlen - 2] = '\0';
-    }
-    if (host[0] != '\0' && strspn(host, "0123456789.abcdefABCDEF:") != strlen(host))
-        return faas_error_set(err, FAAS_EINVAL, "host must be an IP address, \"localhost\" or \"*\" (got \"%s\")", host);
-    snprintf(l->host, sizeof(l->host), "%s", host);
-    l->port = (int)port;
-    return FAAS_OK;
-}
-
 static faas_err_t parse_int(const setting_t *s, int64_t *out, const faas_config_value_t *v, faas_error_t *err)
 {
     int64_t n;
-    if (value_int(v, &n) != 0)
+    if (faas_core__value_int(v, &n) != 0)
         return faas_error_set(err, FAAS_EINVAL, "must be a whole number%s%s%s", v->type == FAAS_CV_STRING ? " (got \"" : "",
                               v->type == FAAS_CV_STRING ? v->s : "", v->type == FAAS_CV_STRING ? "\")" : "");
     if (n < s->min || n > s->max)
@@ -295,25 +114,13 @@ static faas_err_t parse_int(const setting_t *s, int64_t *out, const faas_config_
     return FAAS_OK;
 }
 
-/* "30s", "2m" for durations, "10MiB" for sizes: the largest unit that divides n. */
-static const char *human(int64_t n, setting_type_t type, char *buf, size_t size)
-{
-    static const struct unit { int64_t div; const char *name; } durations[] = {
-        {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}, {0, NULL}};
-    static const struct unit sizes[] = {{1LL << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}, {1, " bytes"}, {0, NULL}};
-    const struct unit *u = type == T_DURATION ? durations : sizes;
-    while (u[1].name != NULL && (n == 0 || n % u->div != 0))
-        u++;
-    snprintf(buf, size, "%lld%s", (long long)(n / u->div), u->name);
-    return buf;
-}
-
 static faas_err_t check_range(const setting_t *s, int64_t n, faas_error_t *err)
 {
     char lo[32], hi[32], got[32];
+    int d = s->type == T_DURATION;
     if (n < s->min || n > s->max)
-        return faas_error_set(err, FAAS_EINVAL, "%s is out of range (%s to %s)", human(n, s->type, got, sizeof(got)),
-                              human(s->min, s->type, lo, sizeof(lo)), human(s->max, s->type, hi, sizeof(hi)));
+        return faas_error_set(err, FAAS_EINVAL, "%s is out of range (%s to %s)", faas_core__human(n, d, got, sizeof(got)),
+                              faas_core__human(s->min, d, lo, sizeof(lo)), faas_core__human(s->max, d, hi, sizeof(hi)));
     return FAAS_OK;
 }
 
@@ -330,121 +137,11 @@ static faas_err_t parse_measure(const setting_t *s, faas_config_t *cfg, const fa
     return FAAS_OK;
 }
 
-static faas_err_t parse_ports(uint8_t *bitmap, const faas_config_value_t *v, faas_error_t *err)
-{
-    /* A list of ports or "a-b" ranges; a string is a comma-separated list. */
-    uint8_t bits[65536 / 8] = {0};
-    faas_config_value_t one[1];
-    const faas_config_value_t *items = v->items;
-    size_t n = v->n_items;
-    char *copy = NULL;
-    if (v->type == FAAS_CV_NUMBER) {
-        one[0] = *v;
-        items = one;
-        n = 1;
-    } else if (v->type == FAAS_CV_STRING) {
-        copy = strdup(v->s);
-        if (copy == NULL)
-            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    } else if (v->type != FAAS_CV_LIST) {
-        return faas_error_set(err, FAAS_EINVAL, "must be a list of ports, got %s", type_name(v));
-    }
-    faas_err_t rc = FAAS_OK;
-    char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL;
-    for (size_t i = 0; copy ? tok != NULL : i < n; i++) {
-        faas_config_value_t item = copy ? str_value(tok) : items[i];
-        int64_t lo, hi;
-        const char *dash = item.type == FAAS_CV_STRING ? strchr(item.s, '-') : NULL;
-        if (dash != NULL) {
-            char first[16];
-            snprintf(first, sizeof(first), "%.*s", (int)(dash - item.s), item.s);
-            faas_config_value_t a = str_value(first), b = str_value(dash + 1);
-            if (value_int(&a, &lo) != 0 || value_int(&b, &hi) != 0 || lo > hi)
-                rc = faas_error_set(err, FAAS_EINVAL, "bad port range \"%s\"", item.s);
-        } else if (value_int(&item, &lo) != 0) {
-            rc = faas_error_set(err, FAAS_EINVAL, "entry %zu is not a port number", i + 1);
-        } else {
-            hi = lo;
-        }
-        if (rc == FAAS_OK && (lo < 1 || hi > 65535))
-            rc = faas_error_set(err, FAAS_EINVAL, "entry %zu is outside 1..65535", i + 1);
-        if (rc != FAAS_OK)
-            break;
-        for (int64_t p = lo; p <= hi; p++)
-            bits[p / 8] |= (uint8_t)(1u << (p % 8));
-        if (copy)
-            tok = strtok_r(NULL, ",", &save);
-    }
-    free(copy);
-    if (rc == FAAS_OK)
-        memcpy(bitmap, bits, sizeof(bits));
-    return rc;
-}
-
-static faas_err_t parse_hostlist(faas_config_t *cfg, const faas_config_value_t *v, faas_error_t *err)
-{
-    /* A list of names, or a comma-separated string (ALLOWLIST="a.example,*.example"). */
-    size_t cap = v->type == FAAS_CV_LIST ? v->n_items : 1;
-    char *copy = NULL;
-    if (v->type == FAAS_CV_STRING) {
-        copy = strdup(v->s);
-        for (const char *p = v->s; *p; p++)
-            cap += *p == ',';
-    } else if (v->type != FAAS_CV_LIST) {
-        return faas_error_set(err, FAAS_EINVAL, "must be a list of host names, got %s", type_name(v));
-    }
-    char **list = calloc(cap + 1, sizeof(*list));
-    size_t n = 0;
-    faas_err_t rc = (list == NULL || (v->type == FAAS_CV_STRING && copy == NULL))
-                        ? faas_error_set(err, FAAS_ENOMEM, "out of memory") : FAAS_OK;
-    char *save = NULL, *tok = (rc == FAAS_OK && copy) ? strtok_r(copy, ",", &save) : NULL;
-    for (size_t i = 0; rc == FAAS_OK && (copy ? tok != NULL : i < v->n_items); i++) {
-        const char *name = copy ? tok : v->items[i].s;
-        if (!copy && v->items[i].type != FAAS_CV_STRING) {
-            rc = faas_error_set(err, FAAS_EINVAL, "entry %zu is not a string", i + 1);
-            break;
-        }
-        while (isspace((unsigned char)*name) || *name == '"')
-            name++;
-        char *entry = lower_dup(name);
-        if (entry == NULL) {
-            rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
-            break;
-        }
-        for (size_t e = strlen(entry); e > 0 && (isspace((unsigned char)entry[e - 1]) || entry[e - 1] == '"'); e--)
-            entry[e - 1] = '\0';
-        const char *host = strncmp(entry, "*.", 2) == 0 ? entry + 2 : entry;
-        if (entry[0] == '\0') {
-            free(entry); /* "a,,b" and a trailing comma are harmless */
-        } else if (!valid_hostname(host)) {
-            rc = faas_error_set(err, FAAS_EINVAL, "\"%s\" is not a host name or *.domain pattern", entry);
-            free(entry);
-        } else {
-            list[n++] = entry;
-        }
-        if (copy)
-            tok = strtok_r(NULL, ",", &save);
-    }
-    free(copy);
-    if (rc != FAAS_OK) {
-        for (size_t i = 0; i < n; i++)
-            free(list[i]);
-        free(list);
-        return rc;
-    }
-    for (size_t i = 0; i < cfg->allowlist_len; i++)
-        free(cfg->allowlist[i]);
-    free(cfg->allowlist);
-    cfg->allowlist = list;
-    cfg->allowlist_len = n;
-    return FAAS_OK;
-}
-
 /* Strings: accepted from Lua strings only (and from the environment). */
 static faas_err_t want_string(const faas_config_value_t *v, faas_error_t *err)
 {
     if (v->type != FAAS_CV_STRING)
-        return faas_error_set(err, FAAS_EINVAL, "must be a string, got %s", type_name(v));
+        return faas_error_set(err, FAAS_EINVAL, "must be a string, got %s", faas_core__value_type(v));
     if (v->s[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "must not be empty");
     return FAAS_OK;
@@ -458,9 +155,9 @@ static faas_err_t parse_text(const setting_t *s, faas_config_t *cfg, const faas_
     const char *val = v->s;
     switch (s->type) {
     case T_DOMAIN:
-        if (!valid_hostname(val))
+        if (!faas_core__valid_hostname(val))
             return faas_error_set(err, FAAS_EINVAL, "\"%s\" is not a valid domain name", val);
-        replace_string(slot, lower_dup(val));
+        replace_string(slot, faas_core__lower_dup(val));
         return FAAS_OK;
     case T_URL:
         if (strncmp(val, "https://", 8) != 0 && strncmp(val, "http://", 7) != 0)
@@ -536,7 +233,7 @@ static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const fa
     int64_t n;
     switch (s->type) {
     case T_LISTEN:
-        return parse_listen(&cfg->listen, v, err);
+        return faas_core__parse_listen(&cfg->listen, v, err);
     case T_PORT0:
     case T_PORT:
         if (parse_int(s, &n, v, err) != FAAS_OK)
@@ -550,7 +247,7 @@ static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const fa
         return parse_int(s, FIELD(cfg, s, int64_t), v, err);
     case T_DURATION:
         return parse_measure(s, cfg, v, faas_config_parse_duration,
-                             "a duration like 30, \"30s\", \"500ms\", \"2m\" or \"1h\"", err);
+                             "a duration like 30, \"30s\", \"500ms\", \"2m\", \"1h\" or \"7d\"", err);
     case T_SIZE:
         return parse_measure(s, cfg, v, faas_config_parse_size, "a size like 1048576, \"512k\", \"10m\" or \"1g\"", err);
     case T_CPUS: {
@@ -570,9 +267,9 @@ static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const fa
     case T_LOGFILE:
         return parse_logfile(cfg, v, err);
     case T_PORTS:
-        return parse_ports(cfg->reserved_ports, v, err);
+        return faas_core__parse_ports(cfg->reserved_ports, v, err);
     case T_HOSTLIST:
-        return parse_hostlist(cfg, v, err);
+        return faas_core__parse_hosts(&cfg->allowlist, &cfg->allowlist_len, v, err);
     case T_PATH:
     case T_DOMAIN:
     case T_URL:
@@ -597,17 +294,18 @@ static const setting_t *find_setting(const char *name)
 faas_err_t faas_config_set(faas_config_t *cfg, const char *name, const faas_config_value_t *v, faas_error_t *err)
 {
     const setting_t *s = find_setting(name);
-    if (s == NULL || s->offset == OFF(listen.port))
-        return faas_error_set(err, FAAS_ENOTFOUND, "%s: unknown setting", name);
+    if (s == NULL || (s->flags & PART))
+        return faas_config_unknown(name, NULL, 0, err);
     if (parse_setting(s, cfg, v, err) != FAAS_OK)
         return faas_error_prefix(err, FAAS_EINVAL, "%s", name);
+    cfg->_origin[s - settings] = FAAS_ORIGIN_FILE;
     return FAAS_OK;
 }
 
 int faas_config_known(const char *name)
 {
     const setting_t *s = find_setting(name);
-    return faas_config_is_section(name) || (s != NULL && s->offset != OFF(listen.port));
+    return faas_config_is_section(name) || (s != NULL && !(s->flags & PART));
 }
 
 int faas_config_is_section(const char *name)
@@ -616,6 +314,44 @@ int faas_config_is_section(const char *name)
         if (strcmp(sections[i], name) == 0)
             return 1;
     return 0;
+}
+
+/* Keeps in *best the candidate nearest to name (both relative to the same table); d is its distance. */
+static void consider(const char *name, const char *candidate, const char *full, const char **best, size_t *d)
+{
+    size_t len = strlen(candidate), max = len <= 4 ? 1 : len <= 8 ? 2 : 3; /* a typo, not another word */
+    size_t dist = faas_core__distance(name, candidate);
+    if (dist <= max && dist < *d) {
+        *best = full;
+        *d = dist;
+    }
+}
+
+const char *faas_config_nearest(const char *name, const char *const *extra, size_t n_extra)
+{
+    const char *dot = strrchr(name, '.'), *leaf = dot ? dot + 1 : name, *best = NULL, *moved = NULL;
+    size_t parent = dot ? (size_t)(dot - name) + 1 : 0, d = (size_t)-1; /* "limits." or "" */
+    for (size_t i = 0; i < NSETTINGS + sizeof(sections) / sizeof(sections[0]); i++) {
+        const char *known = i < NSETTINGS ? settings[i].name : sections[i - NSETTINGS];
+        const char *known_leaf = strrchr(known, '.') ? strrchr(known, '.') + 1 : known;
+        if (i < NSETTINGS && (settings[i].flags & PART))
+            continue;
+        if (strncmp(known, name, parent) == 0 && strchr(known + parent, '.') == NULL)
+            consider(leaf, known + parent, known, &best, &d); /* in the same table */
+        else if (moved == NULL && strcasecmp(known_leaf, leaf) == 0)
+            moved = known; /* the right name in another table: "threads" for "server.threads" */
+    }
+    for (size_t i = 0; dot == NULL && i < n_extra; i++)
+        consider(name, extra[i], extra[i], &best, &d);
+    return best != NULL ? best : moved;
+}
+
+faas_err_t faas_config_unknown(const char *name, const char *const *extra, size_t n_extra, faas_error_t *err)
+{
+    const char *near = faas_config_nearest(name, extra, n_extra);
+    if (near == NULL)
+        return faas_error_set(err, FAAS_ENOTFOUND, "%s: unknown setting", name);
+    return faas_error_set(err, FAAS_ENOTFOUND, "%s: unknown setting (did you mean \"%s\"?)", name, near);
 }
 
 faas_config_t *faas_config_new(void)
@@ -627,7 +363,7 @@ faas_config_t *faas_config_new(void)
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (settings[i].def == NULL)
             continue;
-        faas_config_value_t v = str_value(settings[i].def);
+        faas_config_value_t v = faas_core__string_value(settings[i].def);
         faas_error_t err = {0};
         if (parse_setting(&settings[i], cfg, &v, &err) != FAAS_OK) {
             /* A default that does not parse is a programming error caught by the unit tests. */
@@ -668,9 +404,10 @@ faas_err_t faas_config_apply_env(faas_config_t *cfg, const char *(*getenv_fn)(co
         const char *val = s->env ? getenv_fn(s->env) : NULL;
         if (val == NULL)
             continue;
-        faas_config_value_t v = str_value(val);
+        faas_config_value_t v = faas_core__string_value(val);
         if (parse_setting(s, cfg, &v, err) != FAAS_OK)
             return faas_error_prefix(err, FAAS_EINVAL, "%s (environment, for %s)", s->env, s->name);
+        cfg->_origin[i] = FAAS_ORIGIN_ENV;
     }
     return FAAS_OK;
 }
@@ -787,9 +524,86 @@ void faas_config_keep_fixed(faas_config_t *next, const faas_config_t *cur, char 
         changed[0] = '\0';
     for (size_t i = 0; i < NSETTINGS; i++) {
         const setting_t *s = &settings[i];
-        if (!(s->flags & FIXED) || s->offset == OFF(listen.port))
+        if (!(s->flags & FIXED))
             continue;
+        next->_origin[i] = cur->_origin[i];
+        if (s->flags & PART)
+            continue; /* carried with the setting it is part of */
         if (carry_setting(s, next, cur) && n < size)
             n += (size_t)snprintf(changed + n, size - n, "%s%s", n ? ", " : "", s->name);
     }
+}
+
+/* ---- as text: `faas check` and the reload log ----------------------------- */
+
+static void format_value(const setting_t *s, const faas_config_t *cfg, char *buf, size_t size)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    if (is_string_type(s->type)) {
+        const char *v = *FIELD(cfg, s, char *);
+        snprintf(buf, size, "%s", v != NULL ? v : "-");
+    } else if (s->type == T_LISTEN) {
+        faas_config_format_listen(&cfg->listen, buf, size);
+    } else if (s->type == T_MODE) {
+        snprintf(buf, size, "%s", cfg->prod ? "prod" : "dev");
+    } else if (s->type == T_LEVEL) {
+        snprintf(buf, size, "%s", levels[cfg->log_level]);
+    } else if (s->type == T_PORTS) {
+        faas_core__format_ports(cfg->reserved_ports, buf, size);
+    } else if (s->type == T_HOSTLIST) {
+        faas_core__format_hosts(cfg->allowlist, cfg->allowlist_len, buf, size);
+    } else if (s->type == T_DURATION || s->type == T_SIZE) {
+        faas_core__human(*FIELD(cfg, s, int64_t), s->type == T_DURATION, buf, size);
+    } else if (s->type == T_CPUS) {
+        snprintf(buf, size, "%g", (double)*FIELD(cfg, s, int64_t) / 1e9);
+    } else { /* whole numbers and ports; listen.port (an int) is shown with listen */
+        snprintf(buf, size, "%lld", (long long)*FIELD(cfg, s, int64_t));
+    }
+}
+
+static void format_origin(const setting_t *s, const faas_config_t *cfg, char *buf, size_t size)
+{
+    faas_config_origin_t o = (faas_config_origin_t)cfg->_origin[s - settings];
+    if (o == FAAS_ORIGIN_ENV)
+        snprintf(buf, size, "env %s", s->env);
+    else
+        snprintf(buf, size, "%s", o == FAAS_ORIGIN_FILE ? "file" : "default");
+    const setting_t *port = find_setting("listen.port");
+    if (s->type == T_LISTEN && cfg->_origin[port - settings] == FAAS_ORIGIN_ENV) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, ", port from env %s", port->env);
+    }
+}
+
+int faas_config_item(const faas_config_t *cfg, size_t i, faas_config_item_t *item)
+{
+    const setting_t *s = NULL;
+    for (size_t k = 0, seen = 0; k < NSETTINGS && s == NULL; k++)
+        if (!(settings[k].flags & PART) && seen++ == i)
+            s = &settings[k];
+    if (s == NULL)
+        return -1;
+    item->name = s->name;
+    item->restart = (s->flags & FIXED) != 0;
+    format_value(s, cfg, item->value, sizeof(item->value));
+    format_origin(s, cfg, item->origin, sizeof(item->origin));
+    return 0;
+}
+
+size_t faas_config_log_changes(const faas_config_t *cur, const faas_config_t *next)
+{
+    faas_config_item_t was, now;
+    size_t applied = 0;
+    for (size_t i = 0; faas_config_item(cur, i, &was) == 0 && faas_config_item(next, i, &now) == 0; i++) {
+        if (strcmp(was.value, now.value) == 0)
+            continue;
+        if (now.restart) {
+            faas_log_warn("reload: %s: %s -> %s: restart faas to apply (kept %s)", now.name, was.value, now.value,
+                          was.value);
+        } else {
+            faas_log_info("reload: %s: %s -> %s", now.name, was.value, now.value);
+            applied++;
+        }
+    }
+    return applied;
 }

@@ -1,13 +1,63 @@
 /*
- * internal.h: what the files of src/core/ share, and nothing outside it:
- * policy.c (config and hooks) and policy_lua.c (the Lua state) share the
- * state's calls; only these two files name lua_State. Names: faas_core__*.
+ * internal.h: what the files of src/core/ share, and nothing outside it.
+ * config.c (the table of settings) uses the single-value parsers and
+ * formatters of config_value.c; policy.c (config and hooks) and policy_lua.c
+ * (the Lua state) share the state's calls, and only these two include Lua's
+ * headers (lua_State is declared here, not defined). Names: faas_core__*.
  */
 #ifndef FAAS_CORE_INTERNAL_H
 #define FAAS_CORE_INTERNAL_H
 
-#include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "faas/core/config.h"
+#include "faas/core/error.h"
+
+/* ---- config_value.c: one value of a setting, knowing no setting names ---- */
+
+/** A string value (borrowed). */
+static inline faas_config_value_t faas_core__string_value(const char *s)
+{
+    return (faas_config_value_t){.type = FAAS_CV_STRING, .s = s};
+}
+
+/** "a string", "a number", "a boolean" or "a table": for messages. */
+const char *faas_core__value_type(const faas_config_value_t *v);
+
+/** An integral number from a number or a decimal string; 0 or -1. */
+int faas_core__value_int(const faas_config_value_t *v, int64_t *out);
+
+/** 1 if s is a DNS name: labels of [a-z0-9-] not starting or ending with '-', at most 253 chars. */
+int faas_core__valid_hostname(const char *s);
+
+/** A lower-cased copy of s (malloc), or NULL. */
+char *faas_core__lower_dup(const char *s);
+
+/** A port, "host:port", "[v6]:port", "*:port" or "localhost:port" into *l (unchanged on error). */
+faas_err_t faas_core__parse_listen(faas_listen_t *l, const faas_config_value_t *v, faas_error_t *err);
+
+/** Ports and "lo-hi" ranges (a list, a number, or "a,b-c") into a 65536-bit map (replaced, unchanged on error). */
+faas_err_t faas_core__parse_ports(uint8_t *bitmap, const faas_config_value_t *v, faas_error_t *err);
+
+/** Host names and "*.domain" patterns (a list or "a,b"), lower-cased, replacing *list and *len. */
+faas_err_t faas_core__parse_hosts(char ***list, size_t *len, const faas_config_value_t *v, faas_error_t *err);
+
+/** n in its largest whole unit: "2m", "7d", "500ms" (duration, ms) or "10MiB" (size, bytes); returns buf. */
+const char *faas_core__human(int64_t n, int duration, char *buf, size_t size);
+
+/** The ports of a bitmap as "80, 8080, 10000-10100" ("-" if none), truncated with "..." to size. */
+void faas_core__format_ports(const uint8_t *bitmap, char *buf, size_t size);
+
+/** The host names as "a.example.com, *.b.example.com" ("-" if none), truncated with "..." to size. */
+void faas_core__format_hosts(char *const *list, size_t n, char *buf, size_t size);
+
+/** Edit distance of a and b ignoring case; a swap of two neighbours counts one. */
+size_t faas_core__distance(const char *a, const char *b);
+
+/* ---- policy.c and policy_lua.c: the Lua state ---------------------------- */
+
+typedef struct lua_State lua_State;
 
 /* Instruction budgets: loading the file may do real work, a hook must be quick. */
 #define FAAS_POLICY_LOAD_BUDGET 50000000L

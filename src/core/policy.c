@@ -107,6 +107,8 @@ static faas_err_t walk_section(faas_config_t *cfg, lua_State *L, int idx, const 
 /* Sets the value at idx under name: a section's table is walked, anything else is one setting. */
 static faas_err_t set_any(faas_config_t *cfg, lua_State *L, int idx, const char *name, faas_error_t *err)
 {
+    if (!faas_config_known(name))
+        return faas_config_unknown(name, NULL, 0, err); /* before the value's shape: the name is the mistake */
     if (!faas_config_is_section(name))
         return set_from_lua(cfg, L, idx, name, err);
     if (!lua_istable(L, idx))
@@ -134,12 +136,25 @@ static faas_err_t walk_section(faas_config_t *cfg, lua_State *L, int idx, const 
     return FAAS_OK;
 }
 
-/* Reads every global the chunk defined (builtin names are in the table at builtin_idx). */
+/* A global that is neither a setting nor a hook: a typo, or a helper that must be local. */
+static faas_err_t unknown_global(lua_State *L, const char *name, faas_error_t *err)
+{
+    int helper = lua_isfunction(L, -1) || lua_istable(L, -1);
+    if (helper && faas_config_nearest(name, hook_names, FAAS_POLICY_NHOOKS) == NULL)
+        return faas_error_set(err, FAAS_EINVAL, "%s: unknown setting (helpers must be local: \"local %s%s\")", name,
+                              lua_isfunction(L, -1) ? "function " : "", name);
+    faas_config_unknown(name, hook_names, FAAS_POLICY_NHOOKS, err);
+    return FAAS_EINVAL;
+}
+
+/* Reads every global the chunk defined (builtin names are in the table at builtin_idx):
+ * each must be a setting, a section's table or a hook. */
 static faas_err_t read_globals(faas_config_t *cfg, lua_State *L, int builtin_idx, faas_error_t *err)
 {
     lua_pushglobaltable(L);
     int g = lua_gettop(L);
-    for (lua_pushnil(L); lua_next(L, g); lua_pop(L, 1)) {
+    faas_err_t rc = FAAS_OK;
+    for (lua_pushnil(L); rc == FAAS_OK && lua_next(L, g); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING)
             continue;
         const char *name = lua_tostring(L, -2);
@@ -151,20 +166,10 @@ static faas_err_t read_globals(faas_config_t *cfg, lua_State *L, int builtin_idx
             is_hook |= strcmp(name, hook_names[h]) == 0;
         if (builtin || is_hook)
             continue;
-        if (!faas_config_known(name)) {
-            /* The operator's own helper functions and tables are fine; a stray value is likely a typo. */
-            if (!lua_isfunction(L, -1) && !lua_istable(L, -1))
-                faas_log_warn("faas.conf.lua: unknown setting '%s' ignored", name);
-            continue;
-        }
-        faas_err_t rc = set_any(cfg, L, -1, name, err);
-        if (rc != FAAS_OK) {
-            lua_settop(L, g - 1);
-            return rc;
-        }
+        rc = faas_config_known(name) ? set_any(cfg, L, -1, name, err) : unknown_global(L, name, err);
     }
     lua_settop(L, g - 1);
-    return FAAS_OK;
+    return rc;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -208,7 +213,8 @@ static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
         } else if (t == LUA_TFUNCTION) {
             pol->hooks[h] = luaL_ref(L, LUA_REGISTRYINDEX);
         } else {
-            faas_error_set(err, FAAS_EINVAL, "%s: must be a function, got %s", hook_names[h], lua_type_desc(L, -1));
+            faas_error_set(err, FAAS_EINVAL, "%s: %s: must be a function, got %s", pol->chunkname + 1, hook_names[h],
+                           lua_type_desc(L, -1));
             lua_pop(L, 1);
             return FAAS_EINVAL;
         }
@@ -224,8 +230,10 @@ static faas_err_t load_config(faas_policy_t *pol, const char *path, const faas_p
     pol->cfg = cfg;
     if (path != NULL && (cfg->path = strdup(path)) == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    if (read_globals(cfg, pol->L, lua_gettop(pol->L), err) != FAAS_OK)
+    if (read_globals(cfg, pol->L, lua_gettop(pol->L), err) != FAAS_OK) {
+        faas_error_prefix(err, FAAS_EINVAL, "%s", cfg->path); /* there are globals only with a file */
         return FAAS_EINVAL;
+    }
     lua_pop(pol->L, 1);
     if (faas_config_apply_env(cfg, env->getenv_fn, err) != FAAS_OK)
         return FAAS_EINVAL;

@@ -140,12 +140,15 @@ static int l_match(lua_State *L)
     return 1;
 }
 
-/* print(...) and faas.log(...): to the faas log, never to stdout. */
+/* print(...) and faas.log(...): to the faas log, never to stdout, after the
+ * caller's "file:line: " (the config file actually read, or a lua/ module). */
 static int l_print(lua_State *L)
 {
     int n = lua_gettop(L); /* before luaL_buffinit, which may push a placeholder */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
+    luaL_where(L, 1);
+    luaL_addvalue(&b);
     for (int i = 1; i <= n; i++) {
         if (i > 1)
             luaL_addchar(&b, ' ');
@@ -153,7 +156,7 @@ static int l_print(lua_State *L)
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
-    faas_log_info("faas.conf.lua: %s", lua_tostring(L, -1));
+    faas_log_info("%s", lua_tostring(L, -1));
     return 0;
 }
 

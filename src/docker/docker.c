@@ -147,11 +147,15 @@ static int add_filter(cJSON *filters, const char *key, const char *value)
     return 0;
 }
 
-void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *label)
+void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *const *labels, int dangling)
 {
     cJSON *filters = cJSON_CreateObject();
     int bad = filters == NULL || (type != NULL && add_filter(filters, "type", type) != 0) ||
-              (label != NULL && add_filter(filters, "label", label) != 0);
+              (dangling && add_filter(filters, "dangling", "true") != 0);
+    cJSON *all = !bad && labels != NULL && labels[0] != NULL ? cJSON_AddArrayToObject(filters, "label") : NULL;
+    bad |= labels != NULL && labels[0] != NULL && all == NULL; /* never a listing wider than asked for */
+    for (size_t i = 0; all != NULL && labels[i] != NULL; i++) /* several labels: Docker wants them all */
+        bad |= !cJSON_AddItemToArray(all, cJSON_CreateString(labels[i]));
     char *json = bad ? NULL : cJSON_PrintUnformatted(filters);
     if (json == NULL)
         s->oom = 1;
@@ -692,14 +696,14 @@ faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON
     return faas_docker__get_json(d, &path, what, cJSON_Object, out, err);
 }
 
-faas_err_t faas_docker_container_list(faas_docker_t *d, const char *label, int all, cJSON **out,
+faas_err_t faas_docker_container_list(faas_docker_t *d, const char *const *labels, int all, cJSON **out,
                                       faas_error_t *err)
 {
     faas_buf_t path = {0};
     faas_buf_adds(&path, all ? "/containers/json?all=1" : "/containers/json?all=0");
-    if (label != NULL) {
+    if (labels != NULL && labels[0] != NULL) {
         faas_buf_adds(&path, "&filters=");
-        faas_docker__add_filters(&path, NULL, label);
+        faas_docker__add_filters(&path, NULL, labels, 0);
     }
     return faas_docker__get_json(d, &path, "list containers", cJSON_Array, out, err);
 }

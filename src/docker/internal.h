@@ -12,8 +12,9 @@
 
 /* Appends text percent-encoded (everything but A-Z a-z 0-9 - . _ ~). */
 void faas_docker__add_escaped(faas_buf_t *s, const char *text);
-/* Appends the URL-encoded filters JSON {"type":[type],"label":[label]} (either may be NULL). */
-void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *label);
+/* Appends the URL-encoded filters JSON {"type":[type],"label":[labels...],"dangling":["true"]}
+   (type and labels may be NULL, dangling 0 to leave it out). */
+void faas_docker__add_filters(faas_buf_t *s, const char *type, const char *const *labels, int dangling);
 /* Turns "k=v" strings (NULL-terminated, or NULL) into a JSON object; FAAS_EINVAL on "k" or "=v". */
 faas_err_t faas_docker__labels(const char *const *labels, cJSON **out, faas_error_t *err);
 

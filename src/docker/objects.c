@@ -3,19 +3,18 @@
  * and prune images; make sure a network exists. Worker thread only: every call blocks.
  */
 #include "internal.h"
-#include "faas/core/labels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **out, faas_error_t *err)
+faas_err_t faas_docker_image_list(faas_docker_t *d, const char *const *labels, cJSON **out, faas_error_t *err)
 {
     faas_buf_t path = {0};
     faas_buf_adds(&path, "/images/json");
-    if (label != NULL) {
+    if (labels != NULL && labels[0] != NULL) {
         faas_buf_adds(&path, "?filters=");
-        faas_docker__add_filters(&path, NULL, label);
+        faas_docker__add_filters(&path, NULL, labels, 0);
     }
     return faas_docker__get_json(d, &path, "list images", cJSON_Array, out, err);
 }
@@ -43,24 +42,18 @@ faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force
     return faas_docker__simple(d, "DELETE", &path, what, 0, err);
 }
 
-faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *label, faas_error_t *err)
+faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *const *labels, faas_error_t *err)
 {
     char what[FAAS_DOCKER__WHAT_MAX];
-    snprintf(what, sizeof(what), "prune untagged images with %.100s", label != NULL ? label : "");
-    if (label == NULL || strchr(label, '=') == NULL)
+    snprintf(what, sizeof(what), "prune untagged images with %.100s", labels != NULL && labels[0] ? labels[0] : "");
+    for (size_t i = 0; labels != NULL && labels[i] != NULL; i++)
+        if (strchr(labels[i], '=') == NULL)
+            return faas_error_set(err, FAAS_EINVAL, "%s: label filters are k=v", what);
+    if (labels == NULL || labels[0] == NULL)
         return faas_error_set(err, FAAS_EINVAL, "%s: a label filter k=v is required", what);
-    cJSON *filters = cJSON_CreateObject(), *labels = cJSON_AddArrayToObject(filters, "label");
-    cJSON *dangling = cJSON_AddArrayToObject(filters, "dangling");
-    cJSON_AddItemToArray(labels, cJSON_CreateString(label));
-    cJSON_AddItemToArray(dangling, cJSON_CreateString("true"));
-    char *json = labels != NULL && dangling != NULL ? cJSON_PrintUnformatted(filters) : NULL;
-    cJSON_Delete(filters);
-    if (json == NULL)
-        return faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
     faas_buf_t path = {0};
     faas_buf_adds(&path, "/images/prune?filters=");
-    faas_docker__add_escaped(&path, json);
-    cJSON_free(json);
+    faas_docker__add_filters(&path, NULL, labels, 1);
     return faas_docker__simple(d, "POST", &path, what, 0, err);
 }
 
@@ -80,15 +73,19 @@ faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *
     return faas_docker__simple(d, "POST", &path, what, 0, err);
 }
 
-/* POST /networks/create for a bridge network, labelled as ours. */
-static faas_err_t network_create(faas_docker_t *d, const char *name, int icc, const char *what, faas_error_t *err)
+/* POST /networks/create for a bridge network with labels ("k=v", NULL-terminated). */
+static faas_err_t network_create(faas_docker_t *d, const char *name, int icc, const char *const *kv, const char *what,
+                                 faas_error_t *err)
 {
-    cJSON *body = cJSON_CreateObject(), *labels = cJSON_AddObjectToObject(body, "Labels");
+    cJSON *labels = NULL;
+    if (faas_docker__labels(kv, &labels, err) != FAAS_OK)
+        return faas_error_prefix(err, FAAS_EINVAL, "%s", what);
+    cJSON *body = cJSON_CreateObject();
     cJSON *options = cJSON_AddObjectToObject(body, "Options");
+    cJSON_AddItemToObject(body, "Labels", labels);
     cJSON_AddStringToObject(body, "Name", name);
     cJSON_AddStringToObject(body, "Driver", "bridge");
     cJSON_AddBoolToObject(body, "CheckDuplicate", 1);
-    cJSON_AddStringToObject(labels, FAAS_LABEL_MANAGED, "1");
     cJSON_AddStringToObject(options, "com.docker.network.bridge.enable_icc", icc ? "true" : "false");
     char *json = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
@@ -105,7 +102,8 @@ static faas_err_t network_create(faas_docker_t *d, const char *name, int icc, co
     return rc;
 }
 
-faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int icc, faas_error_t *err)
+faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int icc, const char *const *labels,
+                                      faas_error_t *err)
 {
     char what[FAAS_DOCKER__WHAT_MAX];
     snprintf(what, sizeof(what), "network %.100s", name ? name : "");
@@ -118,6 +116,6 @@ faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int ic
     cJSON_Delete(net);
     if (rc != FAAS_ENOTFOUND)
         return rc;
-    rc = network_create(d, name, icc, what, err);
+    rc = network_create(d, name, icc, labels, what, err);
     return rc == FAAS_ECONFLICT ? FAAS_OK : rc; /* created meanwhile by someone else */
 }

@@ -307,7 +307,7 @@ faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, cons
     free(rq.body_out.p);
     free(path.p);
     faas_error_t perr = {0};
-    if (opts->leftovers_label != NULL && faas_docker_image_prune(d, opts->leftovers_label, &perr) != FAAS_OK)
+    if (opts->leftovers_labels != NULL && faas_docker_image_prune(d, opts->leftovers_labels, &perr) != FAAS_OK)
         faas_log_warn("docker: %s", perr.msg); /* the cleanup task finds them by their label later */
     return code;
 }
@@ -472,10 +472,10 @@ static int on_events_body(void *arg, const char *data, size_t len)
     return 0;
 }
 
-static void events_path(faas_buf_t *path, const char *label, int64_t since_unix)
+static void events_path(faas_buf_t *path, const char *const *labels, int64_t since_unix)
 {
     faas_buf_adds(path, "/events?filters=");
-    faas_docker__add_filters(path, "container", label);
+    faas_docker__add_filters(path, "container", labels, 0);
     if (since_unix > 0) {
         char since[32];
         snprintf(since, sizeof(since), "&since=%lld", (long long)since_unix);
@@ -483,14 +483,14 @@ static void events_path(faas_buf_t *path, const char *label, int64_t since_unix)
     }
 }
 
-faas_err_t faas_docker_events(faas_docker_t *d, const char *label, int64_t since_unix, faas_docker_event_cb cb,
+faas_err_t faas_docker_events(faas_docker_t *d, const char *const *labels, int64_t since_unix, faas_docker_event_cb cb,
                               void *cbdata, const atomic_int *stop, faas_error_t *err)
 {
     const char *what = "follow events";
     if (cb == NULL)
         return faas_error_set(err, FAAS_EINVAL, "%s: no callback", what);
     faas_buf_t path = {0};
-    events_path(&path, label, since_unix);
+    events_path(&path, labels, since_unix);
     events_ctx_t e = {.cb = cb, .cbdata = cbdata};
     /* No timeout: the stream is silent while nothing happens. */
     faas_docker__req_t rq = {.method = "GET", .path = path.p, .what = what, .on_body = on_events_body,

@@ -58,7 +58,7 @@ static faas_err_t start_new(faas_app_t *app, const faas_config_t *cfg, faas_func
     char suffix[16], label[80];
     snprintf(suffix, sizeof(suffix), "x%.8s", invocation);
     snprintf(label, sizeof(label), FAAS_LABEL_INVOCATION "=%s", invocation);
-    faas_err_t rc = faas_job__sandbox_init(&spec, cfg, fn->name, fn->image_id, suffix, label, env, n, err);
+    faas_err_t rc = faas_job__sandbox_init(&spec, app, cfg, fn->name, fn->image_id, suffix, label, env, n, err);
     if (rc == FAAS_OK)
         rc = create(app, fn, &spec, id, err);
     if (rc == FAAS_OK)
@@ -206,7 +206,7 @@ static void record_invocation(faas_app_t *app, const faas_function_t *fn, const 
 
 static faas_err_t job_of(faas_app_t *app, const char *function_id, faas_function_t *fn, faas_error_t *err)
 {
-    faas_err_t rc = faas_store_function_get_by_id(app->store, function_id, fn, err);
+    faas_err_t rc = faas_store_function_find(app->store, function_id, fn, err);
     if (rc == FAAS_ENOTFOUND)
         rc = faas_error_set(err, FAAS_ENOTFOUND, "function not found: %s", function_id);
     else if (rc == FAAS_OK && (fn->kind != FAAS_KIND_JOB || fn->image_id == NULL))

@@ -7,6 +7,7 @@
 #ifndef FAAS_JOB_INTERNAL_H
 #define FAAS_JOB_INTERNAL_H
 
+#include "faas/core/app.h"
 #include "faas/core/config.h"
 #include "faas/docker/docker.h"
 #include "faas/job/warm.h"
@@ -25,13 +26,14 @@ typedef struct faas_job__sandbox {
 /**
  * The sandbox: no network, read-only root with a small /tmp, no capabilities,
  * no new privileges, the policy's limits, an init, user nobody. The container
- * is named <prefix>-<function>-<suffix> and labelled faas.kind=job with the
- * function and extra_label ("faas.invocation=..." or "faas.warm=1").
+ * is named <prefix>-<function>-<suffix> and labelled as app's (managed,
+ * instance), faas.kind=job, with the function and extra_label
+ * ("faas.invocation=..." or "faas.warm=1").
  * Free with faas_job__sandbox_free, also on failure.
  */
-faas_err_t faas_job__sandbox_init(faas_job__sandbox_t *s, const faas_config_t *cfg, const char *function,
-                                  const char *image, const char *suffix, const char *extra_label,
-                                  const faas_env_var_t *env, size_t n, faas_error_t *err);
+faas_err_t faas_job__sandbox_init(faas_job__sandbox_t *s, const faas_app_t *app, const faas_config_t *cfg,
+                                  const char *function, const char *image, const char *suffix,
+                                  const char *extra_label, const faas_env_var_t *env, size_t n, faas_error_t *err);
 void faas_job__sandbox_free(faas_job__sandbox_t *s);
 
 /* A pre-started container taken for one call. */

@@ -43,7 +43,7 @@ static faas_err_t make_context(faas_app_t *app, const faas_config_t *cfg, const 
         return FAAS_ENOTFOUND; /* told apart by the caller: no handler */
     char *dockerfile = NULL;
     size_t dlen = 0;
-    faas_buildctx_labels_t labels = {.kind = "job", .function = name, .build_id = build_id};
+    faas_buildctx_labels_t labels = {.instance = app->instance, .kind = "job", .function = name, .build_id = build_id};
     rc = faas_runtimes_read(app->store, cfg->data_dir, det->language, &dockerfile, &dlen, err);
     if (rc == FAAS_OK)
         rc = faas_buildctx_add_dockerfile(ctx, dockerfile, dlen, &labels, err);
@@ -60,13 +60,15 @@ static faas_err_t build(faas_app_t *app, const faas_config_t *cfg, const char *n
     faas_err_t rc = faas_buildctx_finish(ctx, &tar, &len, err);
     if (rc != FAAS_OK)
         return rc;
-    char tag[160], handler[300], leftovers[96];
+    char tag[160], handler[300], function[96];
     snprintf(tag, sizeof(tag), "%s-%s:%.12s", cfg->docker.image_prefix, name, build_id);
-    snprintf(leftovers, sizeof(leftovers), FAAS_LABEL_FUNCTION "=%s", name);
+    snprintf(function, sizeof(function), FAAS_LABEL_FUNCTION "=%s", name);
+    const char *extra[] = {function, NULL}, *leftovers[4];
     snprintf(handler, sizeof(handler), "HANDLER=%s", det->handler);
     const char *args[] = {handler, NULL};
     faas_docker_build_opts_t opts = {.tag = tag, .dockerfile = FAAS_BUILDCTX_DOCKERFILE, .buildargs = det->handler[0] ? args : NULL,
-                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
+                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, 
+                                     .leftovers_labels = faas_app_labels(app, extra, leftovers, 4),
                                      .on_line = on_build_line, .cbdata = tail};
     rc = faas_docker_build(app->docker, tar, len, &opts, image, err);
     free(tar);
@@ -146,7 +148,7 @@ faas_err_t faas_job_submit(faas_app_t *app, const char *name, void *zip, size_t 
         out->failed = "Failed to detect handler file";
         rc = FAAS_EINVAL;
     } else if (rc != FAAS_OK) {
-        out->failed = rc == FAAS_ETOOLARGE ? "File too large" : "Invalid zip file";
+        out->failed = rc == FAAS_ETOOLARGE ? FAAS_BUILDCTX_ZIP_TOO_LARGE : FAAS_BUILDCTX_BAD_ZIP;
     }
     if (rc == FAAS_OK) {
         rc = build(app, cfg, out->name, build_id, ctx, &out->detection, (char *)out->image_id, &tail, err);
@@ -198,7 +200,8 @@ faas_err_t faas_job_delete(faas_app_t *app, const char *name, faas_error_t *err)
 void faas_job_remove_leftovers(faas_app_t *app)
 {
     cJSON *list = NULL;
-    if (faas_docker_container_list(app->docker, FAAS_LABEL_KIND "=job", 1, &list, NULL) != FAAS_OK)
+    const char *extra[] = {FAAS_LABEL_KIND "=job", NULL}, *labels[4];
+    if (faas_docker_container_list(app->docker, faas_app_labels(app, extra, labels, 4), 1, &list, NULL) != FAAS_OK)
         return;
     cJSON *c;
     cJSON_ArrayForEach(c, list) {

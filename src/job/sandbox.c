@@ -14,9 +14,9 @@
 /* Executions run as nobody: the code needs no privilege, and root in a container is one bug from root outside. */
 #define RUN_AS "65534:65534"
 
-faas_err_t faas_job__sandbox_init(faas_job__sandbox_t *s, const faas_config_t *cfg, const char *function,
-                                  const char *image, const char *suffix, const char *extra_label,
-                                  const faas_env_var_t *env, size_t n, faas_error_t *err)
+faas_err_t faas_job__sandbox_init(faas_job__sandbox_t *s, const faas_app_t *app, const faas_config_t *cfg,
+                                  const char *function, const char *image, const char *suffix,
+                                  const char *extra_label, const faas_env_var_t *env, size_t n, faas_error_t *err)
 {
     memset(s, 0, sizeof(*s));
     if (n + 1 > FAAS_JOB__MAX_ENV)
@@ -26,7 +26,8 @@ faas_err_t faas_job__sandbox_init(faas_job__sandbox_t *s, const faas_config_t *c
             return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     if (asprintf(&s->labels[0], FAAS_LABEL_FUNCTION "=%s", function) < 0 ||
         (s->labels[1] = strdup(extra_label)) == NULL || (s->labels[2] = strdup(FAAS_LABEL_MANAGED "=1")) == NULL ||
-        (s->labels[3] = strdup(FAAS_LABEL_KIND "=job")) == NULL)
+        (s->labels[3] = strdup(FAAS_LABEL_KIND "=job")) == NULL ||
+        (s->labels[4] = strdup(app->instance_label)) == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     snprintf(s->name, sizeof(s->name), "%s-%s-%s", cfg->docker.image_prefix, function, suffix);
     s->docker = (faas_docker_container_spec_t){

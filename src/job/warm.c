@@ -222,7 +222,7 @@ static faas_err_t start_one(faas_warm_t *w, const start_t *s, faas_job__slot_t *
         rc = make_input(w, slot, err);
     if (rc == FAAS_OK) {
         snprintf(suffix, sizeof(suffix), "w%.8s", slot->dir + strlen(w->dir) + 1);
-        rc = faas_job__sandbox_init(&spec, cfg, s->name, s->image, suffix, FAAS_LABEL_WARM "=1", NULL, 0, err);
+        rc = faas_job__sandbox_init(&spec, w->app, cfg, s->name, s->image, suffix, FAAS_LABEL_WARM "=1", NULL, 0, err);
         snprintf(helper_bind, sizeof(helper_bind), "%s:%s:ro", w->helper, HELPER_MOUNT);
         snprintf(input_bind, sizeof(input_bind), "%s:%s:ro", slot->dir, INPUT_MOUNT);
         spec.docker.entrypoint = entry;

@@ -185,8 +185,11 @@ static int answer_unavailable(h2o_req_t *req, const faas_route_t *route)
         [FAAS_ROUTE_PENDING] = "the function is being built or started",
         [FAAS_ROUTE_STOPPED] = "the function is stopped",
         [FAAS_ROUTE_FAILED] = "the function has no running version (see its build log)",
+        [FAAS_ROUTE_CRASHING] = "the function's container keeps exiting; faas restarts it after a back-off "
+                                "(see lastOutput in its record)",
     };
-    if (route->state != FAAS_ROUTE_FAILED)
+    /* Worth retrying only when faas itself will change something: not for a stopped or failed one. */
+    if (route->state == FAAS_ROUTE_PENDING || route->state == FAAS_ROUTE_CRASHING)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER_SECONDS));
     return faas_reply_error(req, 503, "Function unavailable", details[route->state]);
 }

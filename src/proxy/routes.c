@@ -71,6 +71,8 @@ static faas_route_state_t state_of(const faas_function_t *fn)
         return FAAS_ROUTE_STOPPED;
     case FAAS_FUNCTION_FAILED:
         return FAAS_ROUTE_FAILED;
+    case FAAS_FUNCTION_CRASHING:
+        return FAAS_ROUTE_CRASHING;
     case FAAS_FUNCTION_BUILDING:
     case FAAS_FUNCTION_STARTING:
         return FAAS_ROUTE_PENDING;
@@ -100,8 +102,10 @@ faas_routes_t *faas_routes_build(const faas_function_t *fns, size_t n, const faa
         snprintf(route->name, sizeof(route->name), "%s", fn->name);
         route->port = fn->port;
         route->state = state_of(fn);
-        /* A function keeps serving its running container whatever its latest build did. */
-        if (fn->address != NULL && fn->container_id != NULL && fn->status != FAAS_FUNCTION_STOPPED)
+        /* A function keeps serving its running container whatever its latest build did; a crashing
+           one has no running container to serve. */
+        if (fn->address != NULL && fn->container_id != NULL && fn->status != FAAS_FUNCTION_STOPPED &&
+            fn->status != FAAS_FUNCTION_CRASHING)
             route->upstream = upstream_for(fn->address, prev);
         if (route->upstream != NULL)
             route->state = FAAS_ROUTE_SERVING;

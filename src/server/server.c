@@ -52,15 +52,17 @@ static faas_policy_env_t process_env(void)
 static int open_services(faas_server_t *srv, const faas_config_t *cfg)
 {
     faas_error_t err = {0};
-    char store_dir[4096];
+    char store_dir[4096], instance[FAAS_STORE_INSTANCE_MAX];
     snprintf(store_dir, sizeof(store_dir), "%s/store", cfg->data_dir);
     if (faas_fs_mkdirs(cfg->data_dir, 0700, "data_dir", &err) != FAAS_OK ||
         faas_fs_mkdirs(cfg->temp_dir, 0700, "temp_dir", &err) != FAAS_OK ||
         faas_store_open(store_dir, STORE_MAP_SIZE, &srv->app.store, &err) != FAAS_OK ||
+        faas_store_instance(srv->app.store, instance, &err) != FAAS_OK ||
         faas_runtimes_seed(srv->app.store, cfg->data_dir, &err) != FAAS_OK) {
         faas_log_error("%s", err.msg);
         return 1;
     }
+    faas_app_set_instance(&srv->app, instance); /* before anything makes a Docker object */
     int created = 0;
     faas_err_t rc = faas_auth_load(cfg->passfile, &srv->app.auth, &created, &err);
     if (rc != FAAS_OK) {
@@ -244,10 +246,6 @@ static void reload(faas_server_t *srv)
         faas_config_unref(cur);
         return;
     }
-    char changed[512];
-    faas_config_keep_fixed(next, cur, changed, sizeof(changed));
-    if (changed[0] != '\0')
-        faas_log_warn("reload: %s changed; restart faas to apply (kept the running values)", changed);
     faas_policy_t **clones = calloc(srv->nthreads, sizeof(*clones));
     size_t made = 0;
     if (clones != NULL)
@@ -265,20 +263,25 @@ static void reload(faas_server_t *srv)
         faas_config_unref(cur);
         return;
     }
+    faas_log_set_level(next->log_level);
+    if (faas_log_open_file(next->log_file, &err) != FAAS_OK)
+        faas_log_error("reload: log_file: %s", err.msg);
+    /* One line per changed setting (at the new level, in the new file); then the restart-only
+       ones get their running values back, before any thread sees next. */
+    size_t applied = faas_config_log_changes(cur, next);
+    faas_config_keep_fixed(next, cur, NULL, 0);
     faas_policy_t *for_certs = NULL;
     if (srv->app.certs != NULL && faas_policy_clone(first, &for_certs, &err) != FAAS_OK)
         faas_log_error("reload: certificates keep the previous policy: %s", err.msg);
     if (for_certs != NULL)
         faas_certs_set_policy(srv->app.certs, for_certs);
-    faas_log_set_level(next->log_level);
-    if (faas_log_open_file(next->log_file, &err) != FAAS_OK)
-        faas_log_error("reload: log_file: %s", err.msg);
     for (size_t i = 0; i < srv->nthreads; i++)
         faas_server__post_policy(&srv->threads[i], clones[i]);
     free(clones);
     faas_app_set_config(&srv->app, next);
     faas_config_unref(cur);
-    faas_log_info("reloaded %s", next->path ? next->path : "(built-in defaults)");
+    faas_log_info("reloaded %s (%zu setting%s changed)", next->path ? next->path : "(built-in defaults)", applied,
+                  applied == 1 ? "" : "s");
 }
 
 static int wait_for_signals(faas_server_t *srv)
@@ -390,8 +393,8 @@ static int start(faas_server_t *srv, const char *config_path)
         faas_log_info("listening on %s", srv->listeners[i].url);
         srv->app.own_ports[srv->app.n_own_ports++] = srv->listeners[i].port;
     }
-    faas_log_info("faas ready: pid %d, %zu loop threads, %lld workers, data in %s", (int)getpid(), srv->nthreads,
-                  (long long)cfg->server.workers, cfg->data_dir);
+    faas_log_info("faas ready: pid %d, instance %s, %zu loop threads, %lld workers, data in %s", (int)getpid(),
+                  srv->app.instance, srv->nthreads, (long long)cfg->server.workers, cfg->data_dir);
     return 0;
 }
 

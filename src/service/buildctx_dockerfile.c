@@ -65,8 +65,9 @@ char *faas_buildctx_label_dockerfile(const char *text, size_t len, const faas_bu
 {
     char stage[512], last[128];
     int sn = snprintf(stage, sizeof(stage),
-                      "LABEL " FAAS_LABEL_MANAGED "=\"1\" " FAAS_LABEL_KIND "=\"%s\" " FAAS_LABEL_FUNCTION "=\"%s\"\n",
-                      l->kind, l->function);
+                      "LABEL " FAAS_LABEL_MANAGED "=\"1\" " FAAS_LABEL_INSTANCE "=\"%s\" " FAAS_LABEL_KIND
+                      "=\"%s\" " FAAS_LABEL_FUNCTION "=\"%s\"\n",
+                      l->instance, l->kind, l->function);
     int ln = snprintf(last, sizeof(last), "LABEL " FAAS_LABEL_BUILD "=\"%s\"\n", l->build_id);
     if (sn < 0 || (size_t)sn >= sizeof(stage) || ln < 0 || (size_t)ln >= sizeof(last))
         return NULL;

@@ -47,7 +47,7 @@ typedef struct spec_strings {
     char *binds[MAX_BINDS + 1];   /* pointers into binds_buf */
     char *binds_buf;
     char function_label[96], build_label[96];
-    const char *labels[5];
+    const char *labels[6];
     char name[128];
 } spec_strings_t;
 
@@ -74,10 +74,8 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const f
     split_list(st->binds_buf, st->binds, MAX_BINDS);
     snprintf(st->function_label, sizeof(st->function_label), FAAS_LABEL_FUNCTION "=%s", v->name);
     snprintf(st->build_label, sizeof(st->build_label), FAAS_LABEL_BUILD "=%s", v->build_id ? v->build_id : "");
-    st->labels[0] = FAAS_LABEL_MANAGED "=1";
-    st->labels[1] = FAAS_LABEL_KIND "=service";
-    st->labels[2] = st->function_label;
-    st->labels[3] = st->build_label;
+    const char *extra[] = {FAAS_LABEL_KIND "=service", st->function_label, st->build_label, NULL};
+    faas_app_labels(s->app, extra, st->labels, sizeof(st->labels) / sizeof(st->labels[0]));
     char hex[FAAS_UUID_LEN];
     faas_uuid_new(hex);
     snprintf(st->name, sizeof(st->name), "%s-%s-%.8s", cfg->docker.image_prefix, v->name, hex);
@@ -85,7 +83,7 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const f
         .name = st->name, .image = v->image, .env = (const char *const *)st->env,
         .binds = (const char *const *)st->binds, .labels = st->labels, .network_mode = s->network,
         .memory_bytes = cfg->limits.memory, .nano_cpus = cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
-        .no_new_privileges = 1, .init = 1, .restart_policy = "unless-stopped", .log_max_size = "10m",
+        .no_new_privileges = 1, .init = 1, .restart_policy = "no", .log_max_size = "10m", /* faas restarts (crash.c) */
     };
     return FAAS_OK;
 }
@@ -96,15 +94,16 @@ faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t 
     faas_config_t *cfg = faas_service__config(s);
     spec_strings_t st = {0};
     faas_docker_container_spec_t spec;
-    int running = 0;
+    faas_service__state_t state;
     id[0] = '\0';
+    address[0] = '\0';
     faas_err_t rc = fill_spec(s, v, cfg, &st, &spec, err);
     if (rc == FAAS_OK)
         rc = faas_docker_container_create(s->app->docker, &spec, id, err);
     if (rc == FAAS_OK)
         rc = faas_docker_container_start(s->app->docker, id, err);
-    if (rc == FAAS_OK)
-        rc = faas_service__inspect(s, id, v->container_port, &running, address, err);
+    if (rc == FAAS_OK && (rc = faas_service__inspect(s, id, v->container_port, &state, err)) == FAAS_OK)
+        snprintf(address, FAAS_SERVICE_ADDRESS_MAX, "%s", state.address);
     if (rc == FAAS_OK && address[0] == '\0')
         rc = faas_error_set(err, FAAS_EDOCKER, "container %.12s has no address on network %s", id, s->network);
     if (rc != FAAS_OK && id[0] != '\0') {
@@ -116,21 +115,23 @@ faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t 
     return rc;
 }
 
-faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int container_port, int *running,
-                                 char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err)
+faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int container_port, faas_service__state_t *st,
+                                 faas_error_t *err)
 {
     cJSON *info = NULL;
-    address[0] = '\0';
-    *running = 0;
+    *st = (faas_service__state_t){.started_ms = -1};
     faas_err_t rc = faas_docker_container_inspect(s->app->docker, id, &info, err);
     if (rc != FAAS_OK)
         return rc;
     cJSON *state = cJSON_GetObjectItem(info, "State");
-    *running = cJSON_IsTrue(cJSON_GetObjectItem(state, "Running"));
+    st->running = cJSON_IsTrue(cJSON_GetObjectItem(state, "Running"));
+    st->exit_code = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(state, "ExitCode"));
+    st->oom_killed = cJSON_IsTrue(cJSON_GetObjectItem(state, "OOMKilled"));
+    st->started_ms = faas_clock_parse_rfc3339(cJSON_GetStringValue(cJSON_GetObjectItem(state, "StartedAt")));
     cJSON *nets = cJSON_GetObjectItem(cJSON_GetObjectItem(info, "NetworkSettings"), "Networks");
     const char *ip = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(nets, s->network), "IPAddress"));
     if (ip != NULL && ip[0] != '\0')
-        snprintf(address, FAAS_SERVICE_ADDRESS_MAX, "%s:%d", ip, container_port);
+        snprintf(st->address, sizeof(st->address), "%s:%d", ip, container_port);
     cJSON_Delete(info);
     return FAAS_OK;
 }
@@ -187,15 +188,40 @@ static int has_died(faas_services_t *s, const char *id)
     return died;
 }
 
-static faas_err_t exited(faas_services_t *s, const char *id, faas_error_t *err)
+void faas_service__last_output(faas_services_t *s, const char *id, faas_log_tail_t *tail)
 {
-    faas_log_tail_t tail = {.len = 0};
-    faas_docker_container_logs(s->app->docker, id, LOG_TAIL_LINES, on_log, &tail, NULL);
-    for (char *c = tail.text; *c; c++)
+    *tail = (faas_log_tail_t){.len = 0};
+    faas_docker_container_logs(s->app->docker, id, LOG_TAIL_LINES, on_log, tail, NULL);
+}
+
+/* The last output on one line, for an error message. */
+static const char *one_line(faas_log_tail_t *tail)
+{
+    for (char *c = tail->text; *c; c++)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
+    return tail->len ? tail->text : "(none)";
+}
+
+static faas_err_t exited(faas_services_t *s, const char *id, faas_error_t *err)
+{
+    faas_log_tail_t tail;
+    faas_service__last_output(s, id, &tail);
     return faas_error_set(err, FAAS_EINVAL, "the container exited before answering HTTP; its last output: %s",
-                          tail.len ? tail.text : "(none)");
+                          one_line(&tail));
+}
+
+/* The container runs but nothing answers on its port: most often the code listens on another. */
+static faas_err_t never_answered(faas_services_t *s, const char *id, const char *address, int64_t timeout_ms,
+                                 faas_error_t *err)
+{
+    faas_log_tail_t tail;
+    faas_service__last_output(s, id, &tail);
+    const char *port = strrchr(address, ':');
+    return faas_error_set(err, FAAS_ETIMEOUT,
+                          "the container runs but nothing answered HTTP on port %s (the $PORT it is given) within "
+                          "%lld s: does the code listen on $PORT? Its last output: %s",
+                          port != NULL ? port + 1 : address, (long long)(timeout_ms / 1000), one_line(&tail));
 }
 
 faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const char *address, int64_t timeout_ms,
@@ -209,8 +235,7 @@ faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const ch
             return FAAS_OK;
         now = faas_clock_mono_ms();
         if (now >= deadline)
-            return faas_error_set(err, FAAS_ETIMEOUT, "the container did not answer HTTP on %s within %lld s", address,
-                                  (long long)(timeout_ms / 1000));
+            return has_died(s, id) ? exited(s, id, err) : never_answered(s, id, address, timeout_ms, err);
         if (now >= next_inspect) {
             if (has_died(s, id))
                 return exited(s, id, err);

@@ -162,7 +162,8 @@ static faas_err_t on_outcome(faas_function_t *fn, void *cbdata, faas_error_t *er
     int64_t now = faas_clock_now_ms();
     if (fn->build.id == NULL || strcmp(fn->build.id, o->d->build_id) != 0)
         return faas_error_set(err, FAAS_ECONFLICT, "the record moved on to another build");
-    fn->status = o->status;
+    if (o->container != NULL || fn->container_id == NULL)
+        fn->status = o->status; /* a failed redeploy leaves the serving version's status alone */
     fn->build.status = o->build_status;
     fn->updated_at = now;
     if (o->build_status != FAAS_BUILD_BUILDING)
@@ -244,11 +245,13 @@ static void apply_tag(deploy_t *d, const char *image)
 
 static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[FAAS_DOCKER_ID_MAX], faas_error_t *err)
 {
-    char internal[160], leftovers[96];
+    char internal[160], function[96];
     snprintf(internal, sizeof(internal), "%s-%s:%.12s", cfg->docker.image_prefix, d->spec->name, d->build_id);
-    snprintf(leftovers, sizeof(leftovers), FAAS_LABEL_FUNCTION "=%s", d->spec->name);
+    snprintf(function, sizeof(function), FAAS_LABEL_FUNCTION "=%s", d->spec->name);
+    const char *extra[] = {function, NULL}, *leftovers[4];
     faas_docker_build_opts_t opts = {.tag = internal, .dockerfile = FAAS_BUILDCTX_DOCKERFILE, /* labels: see make_context */
-                                     .timeout_ms = (int)cfg->limits.build_timeout_ms, .leftovers_label = leftovers,
+                                     .timeout_ms = (int)cfg->limits.build_timeout_ms,
+                                     .leftovers_labels = faas_app_labels(d->s->app, extra, leftovers, 4),
                                      .on_line = on_build_line, .cbdata = d};
     log_say(d, "faas: building %s\n", internal);
     faas_err_t rc = faas_docker_build(d->s->app->docker, d->tar, d->tar_len, &opts, image, err);
@@ -270,6 +273,7 @@ static void deploy_run(void *data)
         goto done;
     }
     log_say(d, "faas: built %s, starting a container\n", image);
+    log_flush(d); /* readable while the container starts */
     outcome_t starting = {.status = FAAS_FUNCTION_STARTING, .build_status = FAAS_BUILD_BUILDING};
     record_outcome(d, &starting);
     faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
@@ -306,12 +310,12 @@ done:
 
 /* ---- before the answer: what needs the store or Docker ---- */
 
-static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error_t *err)
+static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, const char **failed, faas_error_t *err)
 {
     char *dockerfile = NULL;
     size_t len = 0;
     faas_err_t rc = faas_runtimes_read(d->s->app->store, cfg->data_dir, d->spec->runtime, &dockerfile, &len, err);
-    if (rc == FAAS_ENOTFOUND)
+    if (rc == FAAS_ENOTFOUND) /* the seed's words */
         return faas_error_set(err, FAAS_ENOTFOUND, "Runtime not found: %s", d->spec->runtime);
     if (rc != FAAS_OK)
         return rc;
@@ -319,8 +323,11 @@ static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, faas_error
     faas_buildctx_zip_limits_t limits = {.max_entries = ZIP_MAX_ENTRIES,
                                       .max_bytes = (uint64_t)cfg->limits.max_unpacked_size};
     rc = faas_buildctx_add_zip(ctx, d->spec->zip, d->spec->zip_len, &limits, err);
+    if (rc == FAAS_EINVAL || rc == FAAS_ETOOLARGE)
+        *failed = rc == FAAS_ETOOLARGE ? FAAS_BUILDCTX_ZIP_TOO_LARGE : FAAS_BUILDCTX_BAD_ZIP;
     /* Docker's labels= parameter costs one build step (a container) per label: LABEL lines carry them. */
-    faas_buildctx_labels_t labels = {.kind = "service", .function = d->spec->name, .build_id = d->build_id};
+    faas_buildctx_labels_t labels = {.instance = d->s->app->instance, .kind = "service", .function = d->spec->name,
+                                     .build_id = d->build_id};
     if (rc == FAAS_OK)
         rc = faas_buildctx_add_dockerfile(ctx, dockerfile, len, &labels, err);
     if (rc == FAAS_OK)
@@ -360,8 +367,11 @@ static faas_err_t check_tag(faas_services_t *s, const char *name, const char *ta
         return rc;
     cJSON *labels = cJSON_GetObjectItem(cJSON_GetObjectItem(image, "Config"), "Labels");
     const char *owner = cJSON_GetStringValue(cJSON_GetObjectItem(labels, FAAS_LABEL_FUNCTION));
+    const char *instance = cJSON_GetStringValue(cJSON_GetObjectItem(labels, FAAS_LABEL_INSTANCE));
     if (owner == NULL)
         rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names an image faas does not own", tag);
+    else if (instance == NULL || strcmp(instance, s->app->instance) != 0)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names an image of another faas instance", tag);
     else if (strcmp(owner, name) != 0)
         rc = faas_error_set(err, FAAS_ECONFLICT, "tag '%s' names the image of function '%s'", tag, owner);
     cJSON_Delete(image);
@@ -373,7 +383,8 @@ static faas_err_t on_new_build(faas_function_t *fn, void *cbdata, faas_error_t *
     deploy_t *d = cbdata;
     if (fn->kind != FAAS_KIND_SERVICE)
         return faas_error_set(err, FAAS_ECONFLICT, "'%s' is a job function", fn->name);
-    fn->status = FAAS_FUNCTION_BUILDING;
+    if (fn->container_id == NULL)
+        fn->status = FAAS_FUNCTION_BUILDING; /* else the version that serves keeps its status; the build has its own */
     fn->updated_at = faas_clock_now_ms();
     fn->build.status = FAAS_BUILD_BUILDING;
     fn->build.started_at = fn->updated_at;
@@ -404,8 +415,16 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
         d->old_port = fn.container_id != NULL ? fn.port : 0;
         d->old_container = fn.container_id ? strdup(fn.container_id) : NULL;
         d->old_image = fn.image_id ? strdup(fn.image_id) : NULL;
+        if (!d->spec->env_given && fn.kind == FAAS_KIND_SERVICE) {
+            /* A redeploy without env keeps the function's env; one with env replaces it. */
+            faas_env_free(d->spec->env, d->spec->env_len);
+            d->spec->env_len = 0;
+            if ((rc = faas_env_copy(fn.env, fn.env_len, &d->spec->env, err)) == FAAS_OK)
+                d->spec->env_len = fn.env_len;
+        }
         faas_function_free(&fn);
-        rc = faas_store_function_update(store, d->spec->name, on_new_build, d, &fn, err);
+        if (rc == FAAS_OK)
+            rc = faas_store_function_update(store, d->spec->name, on_new_build, d, &fn, err);
     }
     faas_build_t b = {.id = d->build_id, .function = d->spec->name, .status = FAAS_BUILD_BUILDING,
                       .started_at = faas_clock_now_ms()};
@@ -418,8 +437,13 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
     return rc;
 }
 
-faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, faas_error_t *err)
+faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, const char **failed,
+                             faas_error_t *err)
 {
+    const char *what = NULL;
+    if (failed == NULL)
+        failed = &what;
+    *failed = NULL;
     deploy_t *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         faas_deploy_spec_free(spec);
@@ -436,12 +460,12 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
         deploy_free(d);
         return rc;
     }
-    rc = make_context(d, cfg, err);
+    rc = make_context(d, cfg, failed, err);
     if (rc == FAAS_OK)
         rc = check_tag(s, spec->name, spec->tag, err);
     if (rc == FAAS_OK)
         rc = make_volume_dirs(d, cfg, err);
-    if (rc == FAAS_OK) {
+    if (rc == FAAS_OK && spec->port > 0) { /* port 0: no loopback port, the subdomain only */
         d->claimed_port = !faas_proxy_port_owner(s->app->proxy, spec->port, owner, sizeof(owner));
         rc = faas_proxy_reserve_port(s->app->proxy, spec->port, spec->name, err);
         if (rc != FAAS_OK)

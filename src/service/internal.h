@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "faas/core/log.h"
 #include "faas/docker/docker.h"
 #include "faas/proxy/proxy.h"
 #include "faas/service/buildctx.h"
@@ -25,15 +26,34 @@ typedef struct retiring {
     struct retiring *next;
 } retiring_t;
 
+/* A crashed service waiting for its next restart (crash.c). */
+typedef struct crash {
+    char name[64];
+    int64_t due_ms;        /* monotonic */
+    struct crash *next;
+} crash_t;
+
 struct faas_services {
     faas_app_t *app;
-    pthread_mutex_t mutex; /* retiring */
+    pthread_mutex_t mutex; /* retiring, crashes */
     retiring_t *retiring;  /* reconcile must not remove these under their requests */
+    crash_t *crashes;      /* restarts waiting out their back-off */
+    atomic_int resume;     /* the next reconcile pass brings every stopped container up at once */
     char network[64];      /* the Docker network service containers join */
     pthread_t events_thread;
     int events_started;
     atomic_int stopping;
+    atomic_uint reconcile_passes, cleanup_passes; /* for the log: tests wait on passes */
 };
+
+/* What faas reads of a container. */
+typedef struct faas_service__state {
+    int running;
+    int exit_code;       /* of its last run, when not running */
+    int oom_killed;
+    int64_t started_ms;  /* Unix ms of its last start, -1 if unknown */
+    char address[FAAS_SERVICE_ADDRESS_MAX]; /* "ip:container_port" on the functions' network, "" if none */
+} faas_service__state_t;
 
 /* What a container of one version of a function is made from. */
 typedef struct faas_version {
@@ -46,11 +66,31 @@ typedef struct faas_version {
     const char *binds;     /* "host:ctr[:ro],..." resolved, or NULL */
 } faas_version_t;
 
-/** Brings one function back in line with its record (reconcile.c); 1 if the routes may have changed. */
-int faas_service__reconcile_one(faas_services_t *s, const char *name);
+/**
+ * Brings one function back in line with its record (reconcile.c); 1 if the routes may have
+ * changed. A container found exited is a crash (crash.c) unless resume: at start-up and after
+ * the engine came back, containers stopped with the engine, not by a crash, and start at once.
+ */
+int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume);
 
-/** One reconcile pass over every function (what the periodic task runs). */
+/** One reconcile pass over every function (what the periodic task runs); resumes when s->resume is set. */
 void faas_service__reconcile_all(faas_services_t *s);
+
+/**
+ * A service's container died on its own (crash.c): records status crashing, one more restart and
+ * the container's last output, and schedules the restart after a back-off that doubles with each
+ * crash (1 s, 2 s, 4 s ... up to 5 minutes). The caller holds fn's name. Worker thread.
+ */
+void faas_service__crashed(faas_services_t *s, const faas_function_t *fn, const faas_service__state_t *st);
+
+/** 1 while name waits for a restart. */
+int faas_service__crash_pending(faas_services_t *s, const char *name);
+
+/** Starts the periodic task that restarts crashed services when their back-off ends. Start-up. */
+int faas_service__crash_start(faas_services_t *s);
+
+/** Forgets that a service stays up now: restarts back to 0 once it ran long enough. Caller holds the name. */
+void faas_service__crash_settled(faas_services_t *s, const faas_function_t *fn, const faas_service__state_t *st);
 
 /** One cleanup pass (orphan runtime files, stale temp files, unused images). */
 void faas_service__cleanup(faas_services_t *s);
@@ -62,14 +102,19 @@ int faas_service__retiring(faas_services_t *s, const char *id);
 faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t *v, char id[FAAS_DOCKER_ID_MAX],
                                        char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err);
 
-/** Reads a container's state: *running, and its address on the network (port appended). */
-faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int container_port, int *running,
-                                 char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err);
+
+/** Reads a container's state. FAAS_ENOTFOUND when it is gone. */
+faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int container_port, faas_service__state_t *st,
+                                 faas_error_t *err);
+
+/** The end of a container's output (its last lines), for records and messages. */
+void faas_service__last_output(faas_services_t *s, const char *id, faas_log_tail_t *tail);
 
 /**
  * Waits until the container answers HTTP on address (any status line), or
- * fails: timeout, or the container exited (the message carries its last log
- * lines).
+ * fails: the container exited (FAAS_EINVAL), or it runs but nothing answers
+ * on its port in time (FAAS_ETIMEOUT); both messages carry its last output,
+ * the second also the port it was given.
  */
 faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const char *address, int64_t timeout_ms,
                                     faas_error_t *err);

@@ -55,12 +55,38 @@ static faas_err_t on_fix(faas_function_t *fn, void *cbdata, faas_error_t *err)
     return FAAS_OK;
 }
 
-/* Brings fn back in line; returns 1 if the routes may have changed. The caller holds fn busy. */
-static int reconcile_function(faas_services_t *s, const faas_function_t *fn)
+/* Starts fn's container again (or a new one from its image); a failure counts as a crash. */
+static void bring_back(faas_services_t *s, const faas_function_t *fn, faas_err_t inspected)
+{
+    faas_error_t err = {0};
+    faas_function_t now = {0};
+    if (faas_store_function_get(s->app->store, fn->name, &now, &err) != FAAS_OK) {
+        faas_log_error("reconcile %s: %s", fn->name, err.msg);
+        return;
+    }
+    faas_err_t rc = faas_service__bring_up(s, &now, &err);
+    if (rc != FAAS_OK) {
+        faas_log_error("reconcile %s: %s", fn->name, err.msg);
+        if (rc == FAAS_EUNAVAIL) {
+            faas_function_free(&now);
+            return; /* the engine is away: the pass that follows its return tries again */
+        }
+        faas_service__state_t st;
+        int known = now.container_id != NULL &&
+                    faas_service__inspect(s, now.container_id, now.container_port, &st, NULL) == FAAS_OK;
+        faas_service__crashed(s, &now, known ? &st : NULL); /* retried after a back-off */
+    } else if (inspected == FAAS_ENOTFOUND) {
+        faas_log_info("reconcile %s: replaced its container", fn->name);
+    }
+    faas_function_free(&now);
+}
+
+/* Brings fn back in line; returns 1 if the routes may have changed. The caller holds fn's name. */
+static int reconcile_function(faas_services_t *s, const faas_function_t *fn, int resume)
 {
     faas_error_t err = {0};
     fix_t fix = {.status = fn->container_id != NULL ? FAAS_FUNCTION_RUNNING : FAAS_FUNCTION_FAILED};
-    fix.interrupted = fn->build.status == FAAS_BUILD_BUILDING; /* busy says no deploy runs it */
+    fix.interrupted = fn->build.status == FAAS_BUILD_BUILDING; /* the lock says no deploy runs it */
     if (fn->prev_image != NULL && (fn->image_id == NULL || strcmp(fn->prev_image, fn->image_id) != 0)) {
         faas_service__remove(s, NULL, fn->prev_image); /* a deploy switched, then faas stopped before retiring */
         fix.clear_prev = 1;
@@ -69,40 +95,40 @@ static int reconcile_function(faas_services_t *s, const faas_function_t *fn)
     }
     if (fix.interrupted || fix.clear_prev)
         faas_store_function_update(s->app->store, fn->name, on_fix, &fix, NULL, NULL);
-    int stopped = fn->status == FAAS_FUNCTION_STOPPED;
-    if (stopped || fn->container_id == NULL)
+    if (fn->status == FAAS_FUNCTION_STOPPED || fn->container_id == NULL)
         return fix.interrupted;
-    int running = 0;
-    char address[FAAS_SERVICE_ADDRESS_MAX];
-    faas_err_t rc = faas_service__inspect(s, fn->container_id, fn->container_port, &running, address, &err);
-    /* "failed" with a running container: the latest deploy failed and the old version serves. */
+    if (!resume && faas_service__crash_pending(s, fn->name))
+        return fix.interrupted; /* crashed: it waits out its back-off */
+    faas_service__state_t st;
+    faas_err_t rc = faas_service__inspect(s, fn->container_id, fn->container_port, &st, &err);
+    /* "failed" with a running container: a deploy failed (older records) and the old version serves. */
     int settled = fn->status == FAAS_FUNCTION_RUNNING || fn->status == FAAS_FUNCTION_FAILED;
-    if (rc == FAAS_OK && running && fn->address != NULL && strcmp(address, fn->address) == 0 && settled)
+    if (rc == FAAS_OK && st.running && fn->address != NULL && strcmp(st.address, fn->address) == 0 && settled) {
+        faas_service__crash_settled(s, fn, &st);
         return fix.interrupted; /* all is well */
+    }
     if (rc != FAAS_OK && rc != FAAS_ENOTFOUND) {
         faas_log_warn("reconcile %s: %s", fn->name, err.msg);
         return 0;
     }
+    if (rc == FAAS_OK && !st.running && !resume) {
+        faas_service__crashed(s, fn, &st); /* it stopped on its own: restarted after a back-off */
+        return 1;
+    }
     faas_log_info("reconcile %s: container %.12s is %s; bringing it back", fn->name, fn->container_id,
-                  rc == FAAS_ENOTFOUND ? "gone" : running ? "at a new address" : "not running");
-    faas_function_t now = {0};
-    if (faas_store_function_get(s->app->store, fn->name, &now, &err) == FAAS_OK &&
-        faas_service__bring_up(s, &now, &err) != FAAS_OK)
-        faas_log_error("reconcile %s: %s", fn->name, err.msg);
-    if (now.container_id != NULL && rc == FAAS_ENOTFOUND)
-        faas_log_info("reconcile %s: replaced its container", fn->name);
-    faas_function_free(&now);
+                  rc == FAAS_ENOTFOUND ? "gone" : st.running ? "at a new address" : "not running");
+    bring_back(s, fn, rc);
     return 1;
 }
 
-int faas_service__reconcile_one(faas_services_t *s, const char *name)
+int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume)
 {
     if (faas_fnlock_try(s->app->locks, name) != 0)
         return 0; /* an operation in progress owns it */
     faas_function_t fn = {0};
     int changed = 0;
     if (faas_store_function_get(s->app->store, name, &fn, NULL) == FAAS_OK && fn.kind == FAAS_KIND_SERVICE)
-        changed = reconcile_function(s, &fn);
+        changed = reconcile_function(s, &fn, resume);
     faas_function_free(&fn);
     faas_fnlock_release(s->app->locks, name);
     return changed;
@@ -128,7 +154,9 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
 {
     cJSON *list = NULL;
     faas_error_t err = {0};
-    if (faas_docker_container_list(s->app->docker, FAAS_LABEL_KIND "=service", 1, &list, &err) != FAAS_OK) {
+    const char *extra[] = {FAAS_LABEL_KIND "=service", NULL}, *labels[4];
+    if (faas_docker_container_list(s->app->docker, faas_app_labels(s->app, extra, labels, 4), 1, &list, &err) !=
+        FAAS_OK) {
         faas_log_warn("reconcile: %s", err.msg);
         return;
     }
@@ -148,7 +176,9 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
 void faas_service__reconcile_all(faas_services_t *s)
 {
     faas_error_t err = {0};
-    if (faas_docker_network_ensure(s->app->docker, s->network, 0, &err) != FAAS_OK) {
+    const char *labels[3];
+    if (faas_docker_network_ensure(s->app->docker, s->network, 0, faas_app_labels(s->app, NULL, labels, 3), &err) !=
+        FAAS_OK) {
         faas_log_warn("reconcile: %s", err.msg);
         return; /* the engine is away: nothing can be brought back now */
     }
@@ -158,10 +188,10 @@ void faas_service__reconcile_all(faas_services_t *s)
         faas_log_error("reconcile: %s", err.msg);
         return;
     }
-    int changed = 0;
+    int changed = 0, resume = atomic_exchange(&s->resume, 0);
     for (size_t i = 0; i < n; i++)
         if (fns[i].kind == FAAS_KIND_SERVICE)
-            changed |= faas_service__reconcile_one(s, fns[i].name);
+            changed |= faas_service__reconcile_one(s, fns[i].name, resume);
     faas_function_array_free(fns, n);
     /* Orphans against the records as they are now (bringing functions back replaced containers). */
     if (faas_store_function_list(s->app->store, &fns, &n, &err) == FAAS_OK) {
@@ -170,6 +200,7 @@ void faas_service__reconcile_all(faas_services_t *s)
     }
     if (changed)
         faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL);
+    faas_log_debug("reconcile: pass %u done", atomic_fetch_add(&s->reconcile_passes, 1) + 1);
 }
 
 /* ---- cleanup ---- */
@@ -191,8 +222,9 @@ static void remove_unused_images(faas_services_t *s)
     size_t n = 0;
     cJSON *images = NULL;
     faas_error_t err = {0};
+    const char *labels[3];
     if (faas_store_function_list(s->app->store, &fns, &n, &err) != FAAS_OK ||
-        faas_docker_image_list(s->app->docker, FAAS_LABEL_MANAGED "=1", &images, &err) != FAAS_OK) {
+        faas_docker_image_list(s->app->docker, faas_app_labels(s->app, NULL, labels, 3), &images, &err) != FAAS_OK) {
         faas_log_warn("cleanup: %s", err.msg);
         faas_function_array_free(fns, n);
         return;
@@ -244,4 +276,5 @@ void faas_service__cleanup(faas_services_t *s)
     remove_stale_files(cfg->temp_dir, TEMP_MAX_AGE_S);
     remove_unused_images(s);
     faas_config_unref(cfg);
+    faas_log_debug("cleanup: pass %u done", atomic_fetch_add(&s->cleanup_passes, 1) + 1);
 }

@@ -10,6 +10,10 @@
  * crash, and the worst a crash (or a replace, or a delete) leaves is an unnamed file, which
  * cleanup removes once it is older than a grace period: the grace period is what keeps
  * cleanup from racing an upload whose file exists but whose record is not committed yet.
+ *
+ * The built-in runtimes are the platform's own: no upload replaces them and no delete removes
+ * them (FAAS_EFORBIDDEN), and seed restores one whose record or file went missing behind
+ * faas's back, so the set every start begins with is always complete.
  */
 #include "faas/service/runtimes.h"
 
@@ -31,8 +35,8 @@
 
 #define FILE_SUFFIX ".dockerfile"
 #define TEMP_SUFFIX ".dockerfile.tmp"
-#define MARKER_NAME ".seeded"     /* built-ins created once in this data_dir, one name a line */
-#define MARKER_TEMP ".seeded.tmp"
+#define LEGACY_MARKER ".seeded"   /* older versions remembered deleted built-ins here */
+#define LEGACY_MARKER_TEMP ".seeded.tmp"
 #define FILE_NAME_MAX 96          /* ".<uuid>.dockerfile.tmp" and then some */
 #define READ_ATTEMPTS 3           /* a read racing a replace plus cleanup looks the record up again */
 
@@ -80,6 +84,14 @@ static const builtin_t builtins[] = {
 };
 
 #define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
+int faas_runtimes_is_builtin(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < NBUILTINS; i++)
+        if (strcmp(name, builtins[i].name) == 0)
+            return 1;
+    return 0;
+}
 
 /* ---- checking an upload ------------------------------------------------------------------ */
 
@@ -218,6 +230,10 @@ faas_err_t faas_runtimes_check(const char *name, const char *content, size_t len
         return faas_error_set(err, FAAS_EINVAL,
                               "invalid runtime name: use 1 to 63 characters a-z, 0-9 and '-', "
                               "starting and ending with a letter or digit");
+    if (faas_runtimes_is_builtin(name))
+        return faas_error_set(err, FAAS_EFORBIDDEN,
+                              "'%s' is a built-in runtime and cannot be overwritten: upload the Dockerfile "
+                              "under another name", name);
     if (content == NULL || len == 0)
         return faas_error_set(err, FAAS_EINVAL, "the Dockerfile is empty");
     if (len > max_size)
@@ -394,15 +410,12 @@ static faas_err_t get_record(faas_store_t *store, const char *name, faas_runtime
     return rc;
 }
 
-faas_err_t faas_runtimes_put(faas_store_t *store, const char *data_dir, const char *name, const char *content,
-                             size_t len, size_t max_size, faas_runtime_t *out, faas_error_t *err)
+/* Stores content (already checked) as runtime name: a new file, then the record naming it. */
+static faas_err_t store_new(faas_store_t *store, const char *data_dir, const char *name, const char *content,
+                            size_t len, faas_runtime_t *out, faas_error_t *err)
 {
-    if (out != NULL)
-        memset(out, 0, sizeof(*out));
     char dir[PATH_MAX];
-    faas_err_t rc = faas_runtimes_check(name, content, len, max_size, err);
-    if (rc == FAAS_OK)
-        rc = make_folder(data_dir, dir, err);
+    faas_err_t rc = make_folder(data_dir, dir, err);
     if (rc != FAAS_OK)
         return rc;
     char id[FAAS_UUID_LEN], file[FILE_NAME_MAX], temp[FILE_NAME_MAX];
@@ -430,6 +443,17 @@ faas_err_t faas_runtimes_put(faas_store_t *store, const char *data_dir, const ch
         return faas_error_set(err, FAAS_ENOMEM, "runtime '%s' stored, but out of memory", name);
     }
     return FAAS_OK;
+}
+
+faas_err_t faas_runtimes_put(faas_store_t *store, const char *data_dir, const char *name, const char *content,
+                             size_t len, size_t max_size, faas_runtime_t *out, faas_error_t *err)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    faas_err_t rc = faas_runtimes_check(name, content, len, max_size, err);
+    if (rc != FAAS_OK)
+        return rc;
+    return store_new(store, data_dir, name, content, len, out, err);
 }
 
 faas_err_t faas_runtimes_read(faas_store_t *store, const char *data_dir, const char *name, char **content,
@@ -468,8 +492,8 @@ faas_err_t faas_runtimes_read(faas_store_t *store, const char *data_dir, const c
 
 faas_err_t faas_runtimes_delete(faas_store_t *store, const char *data_dir, const char *name, faas_error_t *err)
 {
-    if (name != NULL && strcmp(name, FAAS_RUNTIMES_DEFAULT) == 0)
-        return faas_error_set(err, FAAS_EFORBIDDEN, "Cannot delete default runtime");
+    if (faas_runtimes_is_builtin(name))
+        return faas_error_set(err, FAAS_EFORBIDDEN, "'%s' is a built-in runtime and cannot be deleted", name);
     char dir[PATH_MAX], path[PATH_MAX];
     faas_err_t rc = folder_path(data_dir, dir, err);
     if (rc != FAAS_OK)
@@ -549,71 +573,70 @@ long faas_runtimes_cleanup(faas_store_t *store, const char *data_dir, int64_t mi
 
 /* ---- built-ins ---------------------------------------------------------------------------- */
 
-/* 1 when the marker text lists name on a line of its own. */
-static int marker_has(const char *marker, const char *name)
+/* What start-up finds of a built-in runtime. */
+typedef enum builtin_state {
+    BUILTIN_INTACT,  /* a record naming a non-empty regular file */
+    BUILTIN_MISSING, /* no record */
+    BUILTIN_BROKEN,  /* a record naming no file of ours, or a file that is gone or empty */
+} builtin_state_t;
+
+/* The state of runtime name into *state; an error only when the store cannot be read. */
+static faas_err_t builtin_state(faas_store_t *store, const char *dir, const char *name, builtin_state_t *state,
+                                faas_error_t *err)
 {
-    size_t n = strlen(name);
-    for (const char *p = marker; p != NULL && *p != '\0';) {
-        const char *nl = strchr(p, '\n');
-        size_t l = nl != NULL ? (size_t)(nl - p) : strlen(p);
-        if (l == n && memcmp(p, name, n) == 0)
-            return 1;
-        p = nl != NULL ? nl + 1 : NULL;
+    faas_runtime_t rt;
+    faas_err_t rc = faas_store_runtime_get(store, name, &rt, err);
+    *state = BUILTIN_MISSING;
+    if (rc != FAAS_OK)
+        return rc == FAAS_ENOTFOUND ? FAAS_OK : rc;
+    char path[PATH_MAX];
+    struct stat st;
+    int ok = valid_file_name(rt.file);
+    if (ok) {
+        join(path, dir, rt.file);
+        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
     }
-    return 0;
+    faas_runtime_free(&rt);
+    *state = ok ? BUILTIN_INTACT : BUILTIN_BROKEN;
+    return FAAS_OK;
+}
+
+/* Older versions kept a marker of the built-ins they had created, so deleted ones stayed
+ * deleted; built-ins cannot be deleted any more, and the marker means nothing now. */
+static void remove_legacy_marker(const char *dir)
+{
+    char path[PATH_MAX];
+    for (const char *const *m = (const char *const[]){LEGACY_MARKER, LEGACY_MARKER_TEMP, NULL}; *m; m++) {
+        join(path, dir, *m);
+        if (unlink(path) != 0 && errno != ENOENT)
+            faas_log_warn("runtimes: cannot remove %s: %s", path, strerror(errno));
+    }
 }
 
 faas_err_t faas_runtimes_seed(faas_store_t *store, const char *data_dir, faas_error_t *err)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX];
     faas_err_t rc = make_folder(data_dir, dir, err);
     if (rc != FAAS_OK)
         return rc;
-    join(path, dir, MARKER_NAME);
-    char *marker = NULL;
-    size_t marker_len = 0;
-    int e = read_whole(path, &marker, &marker_len);
-    if (e != 0 && e != ENOENT)
-        return faas_error_set(err, FAAS_EIO, "runtimes: cannot read %s: %s", path, strerror(e));
-    char added[256] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < NBUILTINS && rc == FAAS_OK; i++) {
+    remove_legacy_marker(dir);
+    for (size_t i = 0; i < NBUILTINS; i++) {
         const builtin_t *b = &builtins[i];
-        int known = marker_has(marker, b->name);
-        if (known && strcmp(b->name, FAAS_RUNTIMES_DEFAULT) != 0)
-            continue; /* created once already: if it is gone now, the operator deleted it */
-        faas_runtime_t rt;
-        rc = faas_store_runtime_get(store, b->name, &rt, err);
-        faas_runtime_free(&rt);
-        if (rc == FAAS_ENOTFOUND) {
-            rc = faas_runtimes_put(store, data_dir, b->name, b->dockerfile, strlen(b->dockerfile), SIZE_MAX, NULL,
-                                   err);
-            if (rc == FAAS_OK)
-                faas_log_info("runtimes: created the built-in runtime '%s'", b->name);
-        }
-        if (rc == FAAS_OK && !known) /* there now (created, or already there and kept as it is) */
-            used += (size_t)snprintf(added + used, sizeof(added) - used, "%s\n", b->name);
+        builtin_state_t state;
+        rc = builtin_state(store, dir, b->name, &state, err);
+        if (rc != FAAS_OK)
+            return rc;
+        if (state == BUILTIN_INTACT)
+            continue; /* kept as it is, whatever its text */
+        rc = store_new(store, data_dir, b->name, b->dockerfile, strlen(b->dockerfile), NULL, err);
+        if (rc != FAAS_OK)
+            return rc;
+        if (state == BUILTIN_BROKEN)
+            faas_log_warn("runtimes: restored the built-in runtime '%s': its Dockerfile was missing or empty", b->name);
+        else
+            faas_log_info("runtimes: created the built-in runtime '%s'", b->name);
     }
-    if (rc == FAAS_OK && used > 0) {
-        /* Appended, so names written by another version of faas are kept. */
-        size_t keep = marker_len > 0 && marker[marker_len - 1] != '\n' ? marker_len + 1 : marker_len;
-        char *text = malloc(keep + used);
-        if (text == NULL)
-            rc = faas_error_set(err, FAAS_ENOMEM, "runtimes: out of memory");
-        else {
-            if (marker_len > 0)
-                memcpy(text, marker, marker_len);
-            if (keep > marker_len)
-                text[marker_len] = '\n';
-            memcpy(text + keep, added, used);
-            join(path, dir, MARKER_TEMP);
-            unlink(path); /* left by a crash mid-write: write_durably creates it exclusively */
-            rc = write_durably(dir, MARKER_TEMP, MARKER_NAME, text, keep + used, err);
-            free(text);
-        }
-    }
-    free(marker);
-    return rc;
+    return FAAS_OK;
 }
 
 /* ---- listing ------------------------------------------------------------------------------ */

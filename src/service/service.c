@@ -60,14 +60,16 @@ faas_err_t faas_service__bring_up(faas_services_t *s, const faas_function_t *fn,
 {
     faas_config_t *cfg = faas_service__config(s);
     char address[FAAS_SERVICE_ADDRESS_MAX] = "", fresh[FAAS_DOCKER_ID_MAX] = "";
-    int running = 0;
-    faas_err_t rc = fn->container_id != NULL
-                        ? faas_service__inspect(s, fn->container_id, fn->container_port, &running, address, err)
-                        : faas_error_set(err, FAAS_ENOTFOUND, "no container");
-    if (rc == FAAS_OK && !running) {
+    faas_service__state_t st;
+    faas_err_t rc = fn->container_id != NULL ? faas_service__inspect(s, fn->container_id, fn->container_port, &st, err)
+                                             : faas_error_set(err, FAAS_ENOTFOUND, "no container");
+    if (rc == FAAS_OK && !st.running) {
         rc = faas_docker_container_start(s->app->docker, fn->container_id, err);
         if (rc == FAAS_OK)
-            rc = faas_service__inspect(s, fn->container_id, fn->container_port, &running, address, err);
+            rc = faas_service__inspect(s, fn->container_id, fn->container_port, &st, err);
+    }
+    if (rc == FAAS_OK) {
+        snprintf(address, sizeof(address), "%s", st.address);
     } else if (rc == FAAS_ENOTFOUND) {
         /* The container is gone (removed by hand, engine reset): a new one from the same image. */
         faas_version_t v = {.name = fn->name, .build_id = fn->build.id, .image = fn->image_id,
@@ -95,14 +97,12 @@ faas_err_t faas_service_start(faas_services_t *s, const char *name, faas_error_t
     faas_err_t rc = begin(s, name, &fn, err);
     if (rc != FAAS_OK)
         return rc;
-    int running = 0;
-    char address[FAAS_SERVICE_ADDRESS_MAX];
+    faas_service__state_t st;
     if (fn.kind != FAAS_KIND_SERVICE)
         rc = faas_error_set(err, FAAS_EINVAL, "'%s' is a job function: run it with /api/execute", name);
     else if (fn.status == FAAS_FUNCTION_RUNNING && fn.container_id != NULL &&
-             faas_service__inspect(s, fn.container_id, fn.container_port, &running, address, NULL) == FAAS_OK &&
-             running)
-        rc = faas_error_set(err, FAAS_ECONFLICT, "Function already running");
+             faas_service__inspect(s, fn.container_id, fn.container_port, &st, NULL) == FAAS_OK && st.running)
+        rc = FAAS_OK; /* already running: starting is idempotent */
     else
         rc = faas_service__bring_up(s, &fn, err);
     if (rc == FAAS_OK)

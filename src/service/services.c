@@ -7,6 +7,7 @@
  * scheduled work runs on the worker pool.
  */
 #include "internal.h"
+#include "faas/core/clock.h"
 #include "faas/core/labels.h"
 #include "faas/core/log.h"
 
@@ -14,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define EVENTS_BACKOFF_FIRST_MS 1000
+#define EVENTS_BACKOFF_MAX_MS 30000
+#define EVENTS_STABLE_MS 30000 /* a stream that lasted this long was a working connection */
 
 faas_services_t *faas_services_create(faas_app_t *app)
 {
@@ -64,7 +69,7 @@ typedef struct named_job {
 static void on_reconcile_one(void *data)
 {
     named_job_t *j = data;
-    if (faas_service__reconcile_one(j->s, j->name))
+    if (faas_service__reconcile_one(j->s, j->name, 0))
         faas_proxy_publish(j->s->app->proxy, j->s->app->store, NULL, NULL);
     free(j);
 }
@@ -92,26 +97,41 @@ static int on_event(void *cbdata, const cJSON *event)
     return atomic_load(&s->stopping);
 }
 
+/* Sleeps ms in small steps, so a stop is never kept waiting. */
+static void nap_unless_stopping(faas_services_t *s, int64_t ms)
+{
+    for (int64_t slept = 0; slept < ms && !atomic_load(&s->stopping); slept += 100) {
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void *events_main(void *arg)
 {
     faas_services_t *s = arg;
-    int64_t since = 0;
+    int64_t since = 0, backoff = EVENTS_BACKOFF_FIRST_MS;
     while (!atomic_load(&s->stopping)) {
         faas_error_t err = {0};
-        int64_t started = time(NULL);
-        faas_docker_events(s->app->docker, FAAS_LABEL_MANAGED "=1", since, on_event, s, &s->stopping, &err);
+        int64_t started = time(NULL), connected = faas_clock_mono_ms();
+        const char *labels[3];
+        faas_docker_events(s->app->docker, faas_app_labels(s->app, NULL, labels, 3), since, on_event, s, &s->stopping,
+                           &err);
         if (atomic_load(&s->stopping))
             break;
-        /* The stream ended: the engine restarted or went away. Look at everything once it answers. */
+        /* The stream ended: the engine restarted or went away. Look at everything once it answers,
+           trying again later and later while it does not (an engine that is down costs nothing). */
+        if (faas_clock_mono_ms() - connected >= EVENTS_STABLE_MS)
+            backoff = EVENTS_BACKOFF_FIRST_MS;
         if (since != 0)
-            faas_log_warn("events: %s; reconnecting", err.msg[0] ? err.msg : "stream ended");
+            faas_log_warn("events: %s; reconnecting in %lld ms", err.msg[0] ? err.msg : "stream ended",
+                          (long long)backoff);
         since = started;
-        for (int i = 0; i < 10 && !atomic_load(&s->stopping); i++) {
-            struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000};
-            nanosleep(&ts, NULL);
-        }
-        if (faas_docker_ping(s->app->docker, 1000, NULL) == FAAS_OK)
+        nap_unless_stopping(s, backoff);
+        backoff = backoff * 2 < EVENTS_BACKOFF_MAX_MS ? backoff * 2 : EVENTS_BACKOFF_MAX_MS;
+        if (faas_docker_ping(s->app->docker, 1000, NULL) == FAAS_OK) {
+            atomic_store(&s->resume, 1); /* what stopped with the engine starts again: no crash */
             faas_pool_submit(s->app->pool, NULL, on_reconcile_job, NULL, s);
+        }
     }
     return NULL;
 }
@@ -136,8 +156,10 @@ faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
     faas_config_t *cfg = faas_service__config(s);
     int64_t first_cleanup = cfg->cleanup_interval_ms;
     faas_config_unref(cfg);
+    atomic_store(&s->resume, 1); /* the first pass: containers stopped while faas was away start at once */
     if (faas_pool_every(s->app->pool, 0, restart_interval, on_reconcile_job, s) != 0 ||
-        faas_pool_every(s->app->pool, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0)
+        faas_pool_every(s->app->pool, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0 ||
+        faas_service__crash_start(s) != 0)
         return faas_error_set(err, FAAS_ENOMEM, "cannot schedule the reconcile and cleanup tasks");
     if (pthread_create(&s->events_thread, NULL, events_main, s) != 0)
         return faas_error_set(err, FAAS_EIO, "cannot start the Docker events thread");

@@ -136,7 +136,7 @@ faas_err_t faas_store_build_put(faas_store_t *s, const faas_build_t *b, faas_err
     if (rc == FAAS_OK) {
         char what[160];
         snprintf(what, sizeof(what), "build %s", b->id);
-        cJSON *json = faas_build_to_json(b);
+        cJSON *json = faas_build_to_json(b, FAAS_RECORD_STORED);
         rc = faas_store__put_json(s, txn, s->builds, b->id, json, verify_build, what, err);
         cJSON_Delete(json);
     }

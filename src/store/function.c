@@ -120,7 +120,7 @@ static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_function_t *
         return rc;
     char what[96];
     snprintf(what, sizeof(what), "function '%s'", fn->name);
-    cJSON *json = faas_function_to_json(fn);
+    cJSON *json = faas_function_to_json(fn, FAAS_RECORD_STORED);
     rc = faas_store__put_json(s, txn, s->functions, fn->name, json, verify_function, what, err);
     cJSON_Delete(json);
     if (rc != FAAS_OK)
@@ -211,6 +211,14 @@ faas_err_t faas_store_function_get_by_id(faas_store_t *s, const char *id, faas_f
         rc = faas_error_set(err, FAAS_ENOTFOUND, "function %s not found", id);
     }
     mdb_txn_abort(txn);
+    return rc;
+}
+
+faas_err_t faas_store_function_find(faas_store_t *s, const char *id_or_name, faas_function_t *out, faas_error_t *err)
+{
+    faas_err_t rc = faas_store_function_get_by_id(s, id_or_name, out, err);
+    if (rc == FAAS_ENOTFOUND && faas_record_valid_name(id_or_name))
+        rc = faas_store_function_get(s, id_or_name, out, err);
     return rc;
 }
 
@@ -368,7 +376,7 @@ faas_err_t faas_store_runtime_put(faas_store_t *s, const faas_runtime_t *rt, faa
         return rc;
     char what[160];
     snprintf(what, sizeof(what), "runtime '%s'", rt->name);
-    cJSON *json = faas_runtime_to_json(rt);
+    cJSON *json = faas_runtime_to_json(rt, FAAS_RECORD_STORED);
     rc = faas_store__put_json(s, txn, s->runtimes, rt->name, json, verify_runtime, what, err);
     cJSON_Delete(json);
     return faas_store__end(s, txn, rc, err);

@@ -137,7 +137,7 @@ static faas_err_t put_txn(faas_store_t *s, MDB_txn *txn, const faas_invocation_t
         return rc;
     char what[160];
     snprintf(what, sizeof(what), "invocation %s", inv->id);
-    cJSON *json = faas_invocation_to_json(inv);
+    cJSON *json = faas_invocation_to_json(inv, FAAS_RECORD_STORED);
     rc = faas_store__put_json(s, txn, s->invocations, inv->id, json, verify_invocation, what, err);
     cJSON_Delete(json);
     char key[FAAS_STORE__KEY_MAX];

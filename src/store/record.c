@@ -22,11 +22,12 @@ _Static_assert(sizeof(faas_invocation_status_t) == sizeof(int), "enum size");
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const kind_names[] = {"service", "job"};
-static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed"};
+static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed", "crashing"};
 static const char *const build_status_names[] = {"building", "succeeded", "failed"};
 static const char *const invocation_status_names[] = {"succeeded", "failed", "timeout", "error"};
 
-typedef enum field_type { F_STR, F_INT, F_I64, F_ENUM } field_type_t;
+/* F_TIME: Unix milliseconds in the struct and the store; Unix seconds in the API view. */
+typedef enum field_type { F_STR, F_INT, F_I64, F_TIME, F_ENUM } field_type_t;
 
 /* One JSON key of a record: where it lives in the struct and what it may hold. */
 typedef struct field {
@@ -42,6 +43,7 @@ typedef struct field {
 #define STR(T, m, k, req) {k, F_STR, offsetof(T, m), req, 0, 0, NULL, 0}
 #define INT(T, m, k, lo, hi) {k, F_INT, offsetof(T, m), 0, lo, hi, NULL, 0}
 #define I64(T, m, k) {k, F_I64, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
+#define TIME(T, m, k) {k, F_TIME, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
 #define ENUM(T, m, k, tab) {k, F_ENUM, offsetof(T, m), 1, 0, 0, tab, NELEMS(tab)}
 
 static const field_t function_fields[] = {
@@ -61,38 +63,40 @@ static const field_t function_fields[] = {
     STR(faas_function_t, address, "address", 0),
     STR(faas_function_t, binds, "binds", 0),
     STR(faas_function_t, source, "source", 0),
-    I64(faas_function_t, created_at, "createdAt"),
-    I64(faas_function_t, updated_at, "updatedAt"),
-    I64(faas_function_t, last_executed, "lastExecuted"),
+    TIME(faas_function_t, created_at, "createdAt"),
+    TIME(faas_function_t, updated_at, "updatedAt"),
+    TIME(faas_function_t, last_executed, "lastExecuted"),
+    INT(faas_function_t, restarts, "restarts", 0, 2147483647LL),
+    STR(faas_function_t, last_output, "lastOutput", 0),
 };
 
 static const field_t build_info_fields[] = {
     STR(faas_build_info_t, id, "id", 1),
     ENUM(faas_build_info_t, status, "status", build_status_names),
-    I64(faas_build_info_t, started_at, "startedAt"),
-    I64(faas_build_info_t, finished_at, "finishedAt"),
+    TIME(faas_build_info_t, started_at, "startedAt"),
+    TIME(faas_build_info_t, finished_at, "finishedAt"),
     STR(faas_build_info_t, error, "error", 0),
 };
 
 static const field_t runtime_fields[] = {
     STR(faas_runtime_t, name, "name", 1),
     STR(faas_runtime_t, file, "fileName", 0),
-    I64(faas_runtime_t, created_at, "createdAt"),
+    TIME(faas_runtime_t, created_at, "createdAt"),
 };
 
 static const field_t build_fields[] = {
     STR(faas_build_t, id, "id", 1),
     STR(faas_build_t, function, "functionName", 0),
     ENUM(faas_build_t, status, "status", build_status_names),
-    I64(faas_build_t, started_at, "startedAt"),
-    I64(faas_build_t, finished_at, "finishedAt"),
+    TIME(faas_build_t, started_at, "startedAt"),
+    TIME(faas_build_t, finished_at, "finishedAt"),
     STR(faas_build_t, error, "error", 0),
 };
 
 static const field_t invocation_fields[] = {
     STR(faas_invocation_t, id, "invocationId", 1),
     STR(faas_invocation_t, function_id, "functionId", 1),
-    I64(faas_invocation_t, started_at, "startedAt"),
+    TIME(faas_invocation_t, started_at, "startedAt"),
     I64(faas_invocation_t, duration_ms, "durationMs"),
     INT(faas_invocation_t, exit_code, "exitCode", -2147483647LL - 1, 2147483647LL),
     ENUM(faas_invocation_t, status, "status", invocation_status_names),
@@ -163,8 +167,8 @@ static void fields_free(const field_t *fields, size_t n, void *rec)
     }
 }
 
-/* Adds every field of rec to obj; returns 0, or -1 when out of memory. */
-static int fields_to_json(const field_t *fields, size_t n, const void *rec, cJSON *obj)
+/* Adds every field of rec to obj as view shows it; returns 0, or -1 when out of memory. */
+static int fields_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view, cJSON *obj)
 {
     for (size_t i = 0; i < n; i++) {
         const field_t *f = &fields[i];
@@ -177,6 +181,11 @@ static int fields_to_json(const field_t *fields, size_t n, const void *rec, cJSO
         }
         case F_INT: item = cJSON_CreateNumber((double)*CAT(rec, f, int)); break;
         case F_I64: item = cJSON_CreateNumber((double)*CAT(rec, f, int64_t)); break;
+        case F_TIME: {
+            int64_t ms = *CAT(rec, f, int64_t);
+            item = cJSON_CreateNumber((double)(view == FAAS_RECORD_API ? ms / 1000 : ms));
+            break;
+        }
         case F_ENUM: item = cJSON_CreateString(enum_name(f->names, f->nnames, *CAT(rec, f, int))); break;
         }
         if (item == NULL || !cJSON_AddItemToObject(obj, f->key, item)) {
@@ -242,7 +251,8 @@ static faas_err_t fields_from_json(const field_t *fields, size_t n, const cJSON 
         switch (f->type) {
         case F_STR: rc = parse_str(f, item, rec, err); break;
         case F_INT:
-        case F_I64: rc = parse_number(f, item, rec, err); break;
+        case F_I64:
+        case F_TIME: rc = parse_number(f, item, rec, err); break;
         case F_ENUM: rc = parse_enum(f, item, rec, err); break;
         }
         if (rc != FAAS_OK)
@@ -265,10 +275,10 @@ static faas_err_t record_from_json(const char *what, const field_t *fields, size
     return rc;
 }
 
-static cJSON *record_to_json(const field_t *fields, size_t n, const void *rec)
+static cJSON *record_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view)
 {
     cJSON *obj = cJSON_CreateObject();
-    if (obj != NULL && fields_to_json(fields, n, rec, obj) != 0) {
+    if (obj != NULL && fields_to_json(fields, n, rec, view, obj) != 0) {
         cJSON_Delete(obj);
         return NULL;
     }
@@ -343,9 +353,9 @@ static cJSON *env_to_json(const faas_function_t *f)
     return obj;
 }
 
-cJSON *faas_function_to_json(const faas_function_t *f)
+cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
 {
-    cJSON *obj = record_to_json(function_fields, NELEMS(function_fields), f);
+    cJSON *obj = record_to_json(function_fields, NELEMS(function_fields), f, view);
     if (obj == NULL)
         return NULL;
     /* cJSON_AddItemToObject leaves the item unattached when it fails, so it is deleted here. */
@@ -355,7 +365,7 @@ cJSON *faas_function_to_json(const faas_function_t *f)
         goto fail;
     }
     cJSON *build = f->build.id == NULL ? cJSON_CreateNull()
-                                       : record_to_json(build_info_fields, NELEMS(build_info_fields), &f->build);
+                                       : record_to_json(build_info_fields, NELEMS(build_info_fields), &f->build, view);
     if (build == NULL || !cJSON_AddItemToObject(obj, "build", build)) {
         cJSON_Delete(build);
         goto fail;
@@ -437,9 +447,9 @@ void faas_runtime_array_free(faas_runtime_t *arr, size_t n)
     free(arr);
 }
 
-cJSON *faas_runtime_to_json(const faas_runtime_t *r)
+cJSON *faas_runtime_to_json(const faas_runtime_t *r, faas_record_view_t view)
 {
-    return record_to_json(runtime_fields, NELEMS(runtime_fields), r);
+    return record_to_json(runtime_fields, NELEMS(runtime_fields), r, view);
 }
 
 faas_err_t faas_runtime_from_json(const cJSON *json, faas_runtime_t *out, faas_error_t *err)
@@ -455,9 +465,9 @@ void faas_build_free(faas_build_t *b)
     memset(b, 0, sizeof(*b));
 }
 
-cJSON *faas_build_to_json(const faas_build_t *b)
+cJSON *faas_build_to_json(const faas_build_t *b, faas_record_view_t view)
 {
-    return record_to_json(build_fields, NELEMS(build_fields), b);
+    return record_to_json(build_fields, NELEMS(build_fields), b, view);
 }
 
 faas_err_t faas_build_from_json(const cJSON *json, faas_build_t *out, faas_error_t *err)
@@ -480,9 +490,9 @@ void faas_invocation_array_free(faas_invocation_t *arr, size_t n)
     free(arr);
 }
 
-cJSON *faas_invocation_to_json(const faas_invocation_t *inv)
+cJSON *faas_invocation_to_json(const faas_invocation_t *inv, faas_record_view_t view)
 {
-    return record_to_json(invocation_fields, NELEMS(invocation_fields), inv);
+    return record_to_json(invocation_fields, NELEMS(invocation_fields), inv, view);
 }
 
 faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err)

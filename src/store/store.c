@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "faas/core/log.h"
+#include "faas/core/uuid.h"
 
 /* ---- helpers shared by the store files ---- */
 
@@ -286,6 +288,45 @@ faas_err_t faas_store_open(const char *dir, size_t map_size, faas_store_t **out,
     }
     *out = s;
     return FAAS_OK;
+}
+
+/* 12 lower-case hex digits, from the random part of a UUID. */
+static void new_instance_id(char id[FAAS_STORE_INSTANCE_MAX])
+{
+    char uuid[FAAS_UUID_LEN];
+    faas_uuid_new(uuid);
+    snprintf(id, FAAS_STORE_INSTANCE_MAX, "%.8s%.4s", uuid, uuid + 9);
+}
+
+static int valid_instance_id(const MDB_val *v)
+{
+    if (v->mv_size != 12)
+        return 0;
+    for (size_t i = 0; i < v->mv_size; i++)
+        if (!isxdigit(((const unsigned char *)v->mv_data)[i]))
+            return 0;
+    return 1;
+}
+
+faas_err_t faas_store_instance(faas_store_t *s, char id[FAAS_STORE_INSTANCE_MAX], faas_error_t *err)
+{
+    MDB_txn *txn;
+    faas_err_t rc = faas_store__begin(s, 1, &txn, err);
+    if (rc != FAAS_OK)
+        return rc;
+    MDB_val k = faas_store__val("instance"), v;
+    int mrc = mdb_get(txn, s->meta, &k, &v);
+    if (mrc == MDB_SUCCESS && valid_instance_id(&v)) {
+        snprintf(id, FAAS_STORE_INSTANCE_MAX, "%.*s", (int)v.mv_size, (const char *)v.mv_data);
+    } else if (mrc == MDB_NOTFOUND) {
+        new_instance_id(id);
+        v = faas_store__val(id);
+        rc = faas_store__fail(s, mdb_put(txn, s->meta, &k, &v, 0), err, "instance id");
+    } else {
+        rc = mrc == MDB_SUCCESS ? faas_error_set(err, FAAS_ESTORE, "store: the instance id is corrupt")
+                                : faas_store__fail(s, mrc, err, "instance id");
+    }
+    return faas_store__end(s, txn, rc, err);
 }
 
 void faas_store_close(faas_store_t *store)

@@ -270,11 +270,11 @@ void faas_certs_set_policy(faas_certs_t *certs, faas_policy_t *policy)
 
 /* ---- listing ------------------------------------------------------------------- */
 
+/* Times are Unix seconds, as everywhere in the API; null when there is none. */
 static void add_time(cJSON *obj, const char *name, int64_t ms)
 {
-    char buf[FAAS_CLOCK_RFC3339_MAX];
     if (ms > 0)
-        cJSON_AddStringToObject(obj, name, faas_clock_format_rfc3339(buf, ms, 0));
+        cJSON_AddNumberToObject(obj, name, (double)(ms / 1000));
     else
         cJSON_AddNullToObject(obj, name);
 }

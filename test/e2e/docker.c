@@ -25,6 +25,7 @@ static faas_docker_t *dk;
 static char run_name[64];     /* faas-e2e-dk-<pid>: the faas.function value and image name */
 static char label_test[96];   /* faas.test=<run name>, on everything this test makes */
 static char label_fn[96];     /* faas.function=<run name> */
+static const char *only_test[] = {label_test, NULL}, *only_fn[] = {label_fn, NULL}; /* as filters */
 static char image_tag[96];    /* <run name>:1 */
 static char image_id[FAAS_DOCKER_ID_MAX];
 
@@ -184,7 +185,7 @@ TEST(list_and_inspect_image)
 {
     faas_error_t err = {0};
     cJSON *list = NULL, *img = NULL;
-    CHECK_INT(faas_docker_image_list(dk, label_fn, &list, &err), FAAS_OK);
+    CHECK_INT(faas_docker_image_list(dk, only_fn, &list, &err), FAAS_OK);
     CHECK(json_has_id(list, "Id", image_id));
     CHECK_INT(cJSON_GetArraySize(list), 1);
     cJSON_Delete(list);
@@ -245,10 +246,10 @@ TEST(run_job_container)
     CHECK_INT(last.out.len + last.err.len > 0 && last.out.len + last.err.len < l.out.len + l.err.len, 1);
     check_inspect(id);
     cJSON *list = NULL;
-    CHECK_INT(faas_docker_container_list(dk, label_fn, 1, &list, &err), FAAS_OK);
+    CHECK_INT(faas_docker_container_list(dk, only_fn, 1, &list, &err), FAAS_OK);
     CHECK(json_has_id(list, "Id", id));
     cJSON_Delete(list);
-    CHECK_INT(faas_docker_container_list(dk, label_fn, 0, &list, &err), FAAS_OK); /* running only */
+    CHECK_INT(faas_docker_container_list(dk, only_fn, 0, &list, &err), FAAS_OK); /* running only */
     CHECK(!json_has_id(list, "Id", id));
     cJSON_Delete(list);
     CHECK_INT(faas_docker_container_remove(dk, id, 0, &err), FAAS_OK);
@@ -414,7 +415,8 @@ static void *events_main(void *arg)
     ev_state_t *s = arg;
     char label[128];
     snprintf(label, sizeof(label), "faas.function=%s", s->want_fn);
-    s->code = faas_docker_events(dk, label, s->since, on_event, s, &s->stop, &s->err);
+    const char *labels[] = {label, NULL};
+    s->code = faas_docker_events(dk, labels, s->since, on_event, s, &s->stop, &s->err);
     return NULL;
 }
 
@@ -495,7 +497,7 @@ static void *hammer(void *arg)
         bad |= faas_docker_image_inspect(dk, "busybox:latest", &out, &err) != FAAS_OK;
         cJSON_Delete(out);
         out = NULL;
-        bad |= faas_docker_container_list(dk, label_test, 1, &out, &err) != FAAS_OK;
+        bad |= faas_docker_container_list(dk, only_test, 1, &out, &err) != FAAS_OK;
         cJSON_Delete(out);
         if (bad) {
             fprintf(stderr, "  thread call failed: %s\n", err.msg);
@@ -533,7 +535,7 @@ static int cleanup(void)
     faas_error_t err = {0};
     cJSON *list = NULL, *it;
     int left = 0;
-    if (faas_docker_container_list(dk, label_test, 1, &list, &err) == FAAS_OK) {
+    if (faas_docker_container_list(dk, only_test, 1, &list, &err) == FAAS_OK) {
         cJSON_ArrayForEach(it, list)
         {
             left++;
@@ -543,7 +545,7 @@ static int cleanup(void)
     }
     cJSON_Delete(list);
     list = NULL;
-    if (faas_docker_image_list(dk, label_test, &list, &err) == FAAS_OK) {
+    if (faas_docker_image_list(dk, only_test, &list, &err) == FAAS_OK) {
         cJSON_ArrayForEach(it, list)
         {
             left++;

@@ -134,8 +134,12 @@ check_contains "no handler: says what it looked for" "$(json .details)" "expecte
 for kind in slip absolute symlink; do
     $MKZIP $kind "$T_DIR/$kind.zip"
     submit "$T_DIR/$kind.zip" -F "name=$T_PREFIX-$kind"
-    check_eq "a $kind zip: 400" "$H_STATUS" 400
+    check_eq "a $kind zip: 400, the same answer as a service upload" "$H_STATUS $(json .error)" "400 Invalid zip file"
 done
+printf 'not a zip' >"$T_DIR/text.zip"
+submit "$T_DIR/text.zip"
+check_eq "not a zip: the same answer as a service upload" "$H_STATUS $(json '[.error, .details] | @json')" \
+    '400 ["Invalid zip file","not a zip file"]'
 $MKZIP bomb "$T_DIR/bomb.zip"
 submit "$T_DIR/bomb.zip" -F "name=$T_PREFIX-bomb"
 check_eq "a zip bomb: 413, not unpacked" "$H_STATUS $(json .details)" "413 zip unpacks to more than 16777216 bytes"

@@ -35,8 +35,12 @@ check "the record names the new container" test "$new" != "$cid" -a -n "$(docker
 check "no container leaked" wait_for "one container" 10 one_container
 
 # --- kill -9 of faas at moments of a deploy -----------------------------------------------
-building() { [ "$(fn_status "$FN" .status)" = building ]; }
-starting() { [ "$(fn_status "$FN" .status)" = starting ]; }
+# While a new version builds and starts, the record's status stays "running" (the old version
+# serves): the moments are read from the build's own state and its log.
+building() { [ "$(fn_status "$FN" '.build.id + " " + .build.status')" = "$build building" ]; }
+starting() {
+    building && curl -s -H "Authorization: $F_KEY" "$F_URL/function/logs/$FN?source=build" | grep -q 'starting a container'
+}
 at_switch() { [ "$(fn_status "$FN" .status)" = running ] && [ "$(fn_status "$FN" .build.id)" = "$build" ]; }
 for moment in building starting at_switch; do
     zip=$T_DIR/v2.zip

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # runtimes.sh: the runtime routes of seed 000 on the real faas: the built-in runtimes on first
 # start; upload, list, show, replace, delete; the seed's client calls (notes/seed-systems.md
-# A.10) with their shapes, 401 and 403; 404 where the seed crashed; 400 for every bad upload
-# and 413 over MAX_FILE_SIZE, with nothing left behind; data kept across a restart; a
-# Dockerfile removed by hand; the server alive after all of it.
+# A.10) with their shapes, 401 and 403; the built-ins refused to upload over and to delete
+# (403, nothing changed); 404 where the seed crashed; 400 for every bad upload and 413 over
+# MAX_FILE_SIZE, with nothing left behind; data kept across a restart; a Dockerfile removed by
+# hand (a built-in's restored at the next start); the server alive after all of it.
 . "$(dirname "$0")/lib.sh"
 
 MAX_FILE_SIZE=4096 faas_start main || exit 1
@@ -69,10 +70,28 @@ rt_show e2e-runtime
 check_eq "show: 200" "$H_STATUS" 200
 check_eq "show answers name and content" "$(json 'keys | join(",")')" "content,name"
 check "show: the content is the Dockerfile" cmp -s <(jq -j .content <<<"$H_BODY") "$T_DIR/Dockerfile"
+
+# --- the built-ins: no upload over them, no delete (403, the reason in details) -----------------
 rt_delete default
-check_eq "delete default: 403" "$H_STATUS $H_BODY" '403 {"error":"Cannot delete default runtime","code":403}'
-rt_show default
-check_eq "default still there" "$H_STATUS" 200
+check_eq "delete default: 403" "$H_STATUS $(json .error) $(json .code)" "403 Cannot delete default runtime 403"
+check_eq "delete default: details" "$(json .details)" "'default' is a built-in runtime and cannot be deleted"
+before=$(rt_files)
+for name in default python go; do
+    rt_show $name
+    show_before=$H_BODY
+    rt_upload $name "$T_DIR/Dockerfile"
+    check_eq "upload over $name: 403" "$H_STATUS $(json .error)" "403 Cannot overwrite built-in runtime"
+    check_eq "upload over $name: details" "$(json .details)" \
+        "'$name' is a built-in runtime and cannot be overwritten: upload the Dockerfile under another name"
+    http POST "$F_URL/runtime/upload/$name" "${AUTH[@]}" -F "file=@/dev/null"
+    check_eq "upload of an empty file over $name: still 403" "$H_STATUS" 403
+    [ $name = default ] || { rt_delete $name; check_eq "delete $name: 403" "$H_STATUS $(json .error)" \
+        "403 Cannot delete built-in runtime"; check_eq "delete $name: details" "$(json .details)" \
+        "'$name' is a built-in runtime and cannot be deleted"; }
+    rt_show $name
+    check_eq "$name unchanged" "$H_STATUS $H_BODY" "200 $show_before"
+done
+check_eq "no file written or removed for the built-ins" "$(rt_files)" "$before"
 
 # --- replace --------------------------------------------------------------------------------------
 printf '# v2\nARG BASE=python:3-alpine\nFROM $BASE\nCMD ["python", "v2.py"]\n' >"$T_DIR/Dockerfile.v2"
@@ -166,26 +185,42 @@ check_eq "show after delete: 404" "$H_STATUS" 404
 rt_delete e2e-runtime
 check_eq "delete again: 404" "$H_STATUS $(json .error)" "404 Runtime not found"
 
-# --- restart: data survives; operator choices about built-ins are kept ------------------------------
-printf 'FROM python:3.11-slim\nCMD ["python3", "-m", "http.server", "8080"]\n' >"$T_DIR/Dockerfile.mine"
-rt_upload default "$T_DIR/Dockerfile.mine"
-check_eq "replace default: 200" "$H_STATUS" 200
-rt_delete python
-check_eq "delete the built-in python: 200" "$H_STATUS" 200
+# --- restart: data survives; intact built-ins are left alone -----------------------------------------
 rt_list
 list_before=$H_BODY
-rt_show default
+rt_show burst-1
 show_before=$H_BODY
+rt_show python
+python_before=$H_BODY
 files_before=$(rt_files)
 faas_stop TERM
 check_eq "SIGTERM: exit 0" "$F_RC" 0
 MAX_FILE_SIZE=4096 faas_run main || exit 1
 rt_list
 check_eq "after restart: list unchanged" "$H_BODY" "$list_before"
-rt_show default
-check_eq "after restart: the replaced default is kept" "$H_BODY" "$show_before"
+rt_show burst-1
+check_eq "after restart: an uploaded runtime is kept" "$H_BODY" "$show_before"
 check_eq "after restart: same files" "$(rt_files)" "$files_before"
-check_not_contains "no built-in re-created on restart" "$(cat "$F_LOG")" "created the built-in runtime"
+check_not_contains "no built-in re-created on restart" "$(cat "$F_LOG")" "the built-in runtime"
+
+# --- a built-in's Dockerfile removed by hand: restored at the next start ------------------------------
+python_file=$(ls "$RT_DIR" | grep -E "$UUID_FILE" | while read -r f; do
+    cmp -s <(jq -j .content <<<"$python_before") "$RT_DIR/$f" && echo "$f"; done)
+check "python's file found" test -n "$python_file" -a -f "$RT_DIR/$python_file"
+rm -f "$RT_DIR/$python_file"
+rt_show python
+check_eq "show python with its file removed: 404" "$H_STATUS $(json .details)" "404 runtime 'python' has no Dockerfile"
+faas_stop TERM
+check_eq "SIGTERM: exit 0" "$F_RC" 0
+MAX_FILE_SIZE=4096 faas_run main || exit 1
+rt_show python
+check_eq "after restart: python is back" "$H_STATUS $H_BODY" "200 $python_before"
+check "in a new file" test ! -e "$RT_DIR/$python_file"
+check_contains "the start-up log says so" "$(cat "$F_LOG")" \
+    "warn  runtimes: restored the built-in runtime 'python': its Dockerfile was missing or empty"
+check_not_contains "the intact built-ins are left alone" "$(cat "$F_LOG")" "the built-in runtime 'go'"
+rt_list
+check_eq "after restart: list unchanged" "$H_BODY" "$list_before"
 
 # --- a Dockerfile removed by hand ---------------------------------------------------------------------
 rt_upload handmade "$T_DIR/Dockerfile"

@@ -46,14 +46,14 @@ for f in $files; do
         continue
     fi
     while IFS= read -r line; do
-        inc=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<][^">]*[">]\).*/\1/p' <<<"$line")
-        [ -n "$inc" ] || continue
+        [[ $line =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*([\"\<][^\">]*[\">]) ]] || continue
+        inc=${BASH_REMATCH[1]}
         case $inc in
             '"faas/'*)
                 dep=${inc#\"faas/}; dep=${dep%%/*}
                 if [ "$folder" = main ]; then
                     [ "$dep" = server ] || [ "$dep" = core ] || violation "$f includes $inc: main.c uses server/ and core/ only"
-                elif [ "$dep" != "$folder" ] && ! grep -qw -- "$dep" <<<"${allowed[$folder]}"; then
+                elif [ "$dep" != "$folder" ] && [[ " ${allowed[$folder]} " != *" $dep "* ]]; then
                     violation "$f includes $inc: $folder/ may include only: $folder ${allowed[$folder]}"
                 fi ;;
             '"'*)

@@ -217,8 +217,9 @@ TEST(zip_order_does_not_change_the_tar)
     free(tars[1]);
 }
 
-static const faas_buildctx_labels_t LABELS = {.kind = "job", .function = "fn", .build_id = "b1"};
-#define STAGE "LABEL faas.managed=\"1\" faas.kind=\"job\" faas.function=\"fn\"\n"
+static const faas_buildctx_labels_t LABELS = {.instance = "0123456789ab", .kind = "job", .function = "fn",
+                                              .build_id = "b1"};
+#define STAGE "LABEL faas.managed=\"1\" faas.instance=\"0123456789ab\" faas.kind=\"job\" faas.function=\"fn\"\n"
 #define LAST "LABEL faas.build=\"b1\"\n"
 
 static char *labelled(const char *text)

@@ -112,7 +112,9 @@ TEST(stored_certificates_are_served_and_broken_ones_skipped)
     CHECK(e != NULL);
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(e, "status")), "valid");
     CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(e, "issuer")), "good.example.test");
-    CHECK(cJSON_IsString(cJSON_GetObjectItem(e, "renewAt")));
+    CHECK(cJSON_IsNumber(cJSON_GetObjectItem(e, "renewAt"))); /* Unix seconds */
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(e, "renewAt")) > 1.7e9 &&
+          cJSON_GetNumberValue(cJSON_GetObjectItem(e, "renewAt")) < 1e10);
     cJSON_Delete(list);
     /* Without an ACME client nothing is waited for and nothing is ordered. */
     CHECK_INT(faas_certs_wait(certs, "new.example.test", NULL, NULL, NULL), 0);

@@ -1,8 +1,11 @@
 /*
  * config.c (unit): every setting's parser and validator, defaults, environment
- * overrides, path resolution and reload carry-over, without Lua.
+ * overrides, path resolution and reload carry-over, the nearest name for a
+ * typo, settings as text with their origin (faas check) and the reload log,
+ * without Lua.
  */
 #include "faas/core/config.h"
+#include "faas/core/log.h"
 #include "testlib.h"
 
 #include <stdio.h>
@@ -67,6 +70,7 @@ TEST(durations)
     static const struct { const char *s; int64_t ms; } ok[] = {
         {"30", 30000}, {"30s", 30000}, {"500ms", 500}, {"2m", 120000}, {"1h", 3600000}, {"1.5", 1500},
         {"1.5s", 1500}, {" 30 s ", 30000}, {"0", 0}, {"2min", 120000}, {"10S", 10000},
+        {"7d", 7 * 86400000LL}, {"1d", 86400000}, {"0.5d", 43200000}, {"2D", 2 * 86400000LL},
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         int64_t ms = -1;
@@ -74,7 +78,7 @@ TEST(durations)
         CHECK_INT(faas_config_parse_duration(&v, &ms), 0);
         CHECK_INT(ms, ok[i].ms);
     }
-    static const char *const bad[] = {"", "s", "-1", "abc", "30x", "30 s s", "1e400", "nan", "inf", "3d"};
+    static const char *const bad[] = {"", "s", "-1", "abc", "30x", "30 s s", "1e400", "nan", "inf", "3w", "d", "1dd"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int64_t ms;
         faas_config_value_t v = S(bad[i]);
@@ -195,8 +199,12 @@ TEST(other_settings)
     CHECK_CONTAINS(try_set(cfg, "limits.pids", N(9.5)), "limits.pids: must be a whole number");
     CHECK_CONTAINS(try_set(cfg, "limits.memory", S("1m")), "limits.memory: 1MiB is out of range (6MiB to 1024GiB)");
     CHECK_CONTAINS(try_set(cfg, "cleanup_interval", S("500ms")), "cleanup_interval: 500ms is out of range (1s to 7d)");
+    CHECK_STR(try_set(cfg, "cleanup_interval", S("7d")), ""); /* the top of the range, as the message says */
+    CHECK_INT(cfg->cleanup_interval_ms, 7 * 86400000LL);
+    CHECK_CONTAINS(try_set(cfg, "restart_interval", S("8d")), "restart_interval: 8d is out of range (1s to 7d)");
+    CHECK_CONTAINS(try_set(cfg, "limits.run_timeout", S("soon")), "\"1h\" or \"7d\"");
     CHECK_STR(try_set(cfg, "server.shutdown_timeout", N(0)), "");
-    CHECK_CONTAINS(try_set(cfg, "limits.nope", N(1)), "limits.nope: unknown setting");
+    CHECK_STR(try_set(cfg, "limits.nope", N(1)), "limits.nope: unknown setting");
     CHECK_CONTAINS(try_set(cfg, "docker.socket", S("tcp://1.2.3.4:2375")), "only unix:// sockets");
     CHECK_STR(try_set(cfg, "docker.socket", S("unix:///run/d.sock")), "");
     CHECK_STR(cfg->docker.socket, "/run/d.sock");
@@ -332,6 +340,171 @@ TEST(reload_keeps_fixed_settings)
     faas_config_unref(next);
 }
 
+TEST(nearest_name_for_a_typo)
+{
+    static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
+    static const struct { const char *typo, *want; } near[] = {
+        {"domian", "domain"}, {"DOMAIN", "domain"}, {"loglevel", "log_level"}, {"data-dir", "data_dir"},
+        {"cleanup_intervall", "cleanup_interval"}, {"limts", "limits"}, {"sever", "server"},
+        {"limits.memroy", "limits.memory"}, {"limits.max_filesize", "limits.max_file_size"},
+        {"tls.acem", "tls.acme"}, {"tls.acme.emial", "tls.acme.email"}, {"rout", "route"}, {"tls_alowed", "tls_allowed"},
+        {"threads", "server.threads"}, {"memory", "limits.memory"}, {"limits.domain", "domain"}, {"acme", "tls.acme"},
+        {"tls.acme.memory", "limits.memory"}, {"limits.memry", "limits.memory"}, /* a typo in its table first */
+    };
+    for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+        const char *got = faas_config_nearest(near[i].typo, hooks, 4);
+        testlib_check(got != NULL && strcmp(got, near[i].want) == 0, __FILE__, __LINE__, "nearest(\"%s\") == \"%s\", want \"%s\"",
+                      near[i].typo, got ? got : "(null)", near[i].want);
+    }
+    /* Nothing close, a hook inside a table, the SERVER_PORT-only part of listen. */
+    static const char *const far[] = {"x", "helper", "unknown_value", "limits.route", "listen.prot", "port", "dns"};
+    for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+        const char *got = faas_config_nearest(far[i], hooks, 4);
+        testlib_check(got == NULL, __FILE__, __LINE__, "nearest(\"%s\") == \"%s\", want none", far[i], got ? got : "(null)");
+    }
+    CHECK(faas_config_nearest("rout", NULL, 0) == NULL); /* hooks only when the caller names them */
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_unknown("domian", NULL, 0, &err), FAAS_ENOTFOUND);
+    CHECK_STR(err.msg, "domian: unknown setting (did you mean \"domain\"?)");
+    faas_config_t *cfg = faas_config_new();
+    CHECK_STR(try_set(cfg, "limits.memroy", S("1g")), "limits.memroy: unknown setting (did you mean \"limits.memory\"?)");
+    faas_config_unref(cfg);
+}
+
+/* The item of cfg named name (its fields in *out); 0 if found. */
+static int item_named(const faas_config_t *cfg, const char *name, faas_config_item_t *out)
+{
+    for (size_t i = 0; faas_config_item(cfg, i, out) == 0; i++)
+        if (strcmp(out->name, name) == 0)
+            return 0;
+    return -1;
+}
+
+#define CHECK_ITEM(cfg, name, want_value, want_origin)                                                         \
+    do {                                                                                                       \
+        faas_config_item_t it_;                                                                                \
+        testlib_check(item_named(cfg, name, &it_) == 0, __FILE__, __LINE__, "item %s exists", name);          \
+        CHECK_STR(it_.value, want_value);                                                                      \
+        CHECK_STR(it_.origin, want_origin);                                                                    \
+    } while (0)
+
+TEST(items_show_values_and_origins)
+{
+    faas_config_t *cfg = faas_config_new();
+    faas_config_item_t it;
+    size_t n = 0;
+    for (; faas_config_item(cfg, n, &it) == 0; n++) {
+        testlib_check(faas_config_known(it.name), __FILE__, __LINE__, "item %s is a setting of the file", it.name);
+        CHECK_STR(it.origin, "default");
+    }
+    CHECK_INT(n, 39); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_INT(faas_config_item(cfg, n, &it), -1);
+    CHECK_INT(faas_config_item(cfg, 0, &it), 0);
+    CHECK_STR(it.name, "listen");
+    CHECK_INT(it.restart, 1);
+    CHECK_ITEM(cfg, "listen", "127.0.0.1:8080", "default");
+    CHECK_ITEM(cfg, "reserved_ports", "80, 8080, 9001", "default");
+    CHECK_ITEM(cfg, "allowlist", "-", "default");
+    CHECK_ITEM(cfg, "temp_dir", "-", "default");
+    CHECK_ITEM(cfg, "cleanup_interval", "2m", "default");
+    CHECK_ITEM(cfg, "limits.max_file_size", "10MiB", "default");
+    CHECK_ITEM(cfg, "limits.cpus", "1", "default");
+    CHECK_ITEM(cfg, "log_level", "info", "default");
+    CHECK_ITEM(cfg, "mode", "dev", "default");
+    CHECK_ITEM(cfg, "server.shutdown_timeout", "5s", "default");
+    CHECK(item_named(cfg, "domain", &it) == 0 && it.restart == 0);
+
+    faas_config_value_t ports[] = {N(5000), S("10-12"), N(14)};
+    faas_config_value_t list = {.type = FAAS_CV_LIST, .items = ports, .n_items = 3};
+    faas_config_set(cfg, "reserved_ports", &list, NULL);
+    CHECK_STR(try_set(cfg, "cleanup_interval", S("7d")), "");
+    CHECK_STR(try_set(cfg, "limits.cpus", N(0.5)), "");
+    CHECK_STR(try_set(cfg, "log_level", S("debug")), "");
+    CHECK_STR(try_set(cfg, "allowlist", S("a.example.com,*.b.example.com")), "");
+    CHECK_STR(try_set(cfg, "limits.memory", S("1.5g")), "");
+    CHECK_STR(try_set(cfg, "limits.run_timeout", S("1500ms")), "");
+    CHECK_ITEM(cfg, "reserved_ports", "10-12, 14, 5000", "file");
+    CHECK_ITEM(cfg, "cleanup_interval", "7d", "file");
+    CHECK_ITEM(cfg, "limits.cpus", "0.5", "file");
+    CHECK_ITEM(cfg, "log_level", "debug", "file");
+    CHECK_ITEM(cfg, "allowlist", "a.example.com, *.b.example.com", "file");
+    CHECK_ITEM(cfg, "limits.memory", "1536MiB", "file");
+    CHECK_ITEM(cfg, "limits.run_timeout", "1500ms", "file");
+    CHECK_STR(try_set(cfg, "limits.pids", N(1)), "limits.pids: 1 is out of range 8..4194304");
+    CHECK_ITEM(cfg, "limits.pids", "256", "default"); /* a refused value changes neither */
+
+    static const char *const env[] = {"MAX_FILE_SIZE", "5m", "SERVER_PORT", "9123", "ENV", "prod", NULL};
+    env_table = env;
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_apply_env(cfg, fake_getenv, &err), FAAS_OK);
+    CHECK_ITEM(cfg, "limits.max_file_size", "5MiB", "env MAX_FILE_SIZE");
+    CHECK_ITEM(cfg, "mode", "prod", "env ENV");
+    CHECK_ITEM(cfg, "listen", "127.0.0.1:9123", "default, port from env SERVER_PORT");
+    CHECK_STR(try_set(cfg, "listen", S("*:80")), "");
+    CHECK_ITEM(cfg, "listen", "*:80", "file, port from env SERVER_PORT");
+    faas_config_unref(cfg);
+}
+
+TEST(long_values_are_cut)
+{
+    faas_config_t *cfg = faas_config_new();
+    char many[4096] = "";
+    for (int i = 0; i < 200; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%sname%d.example.com", i ? "," : "", i);
+    CHECK_STR(try_set(cfg, "allowlist", S(many)), "");
+    faas_config_item_t it;
+    CHECK(item_named(cfg, "allowlist", &it) == 0);
+    CHECK(strlen(it.value) < sizeof(it.value));
+    CHECK_CONTAINS(it.value, "name0.example.com, name1.example.com");
+    CHECK(strcmp(it.value + strlen(it.value) - 3, "...") == 0);
+    CHECK_STR(try_set(cfg, "reserved_ports", S("1-65535")), "");
+    CHECK_ITEM(cfg, "reserved_ports", "1-65535", "file");
+    faas_config_unref(cfg);
+}
+
+/* Reads a whole small file into a static buffer ("" if it cannot). */
+static const char *slurp(const char *path)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+TEST(reload_logs_changes)
+{
+    char dir[256], log[300];
+    testlib_tmpdir(dir, sizeof(dir));
+    snprintf(log, sizeof(log), "%s/reload.log", dir);
+    faas_error_t err = {0};
+    CHECK_INT(faas_log_open_file(log, &err), FAAS_OK);
+    faas_config_t *cur = faas_config_new(), *next = faas_config_new();
+    CHECK_INT(faas_config_log_changes(cur, next), 0);
+    faas_config_value_t dom = S("new.example.com"), l = S("127.0.0.1:9999"), lvl = S("debug"), mem = S("512m");
+    faas_config_set(next, "domain", &dom, NULL);
+    faas_config_set(next, "listen", &l, NULL);
+    faas_config_set(next, "log_level", &lvl, NULL);
+    faas_config_set(next, "limits.memory", &mem, NULL);
+    CHECK_INT(faas_config_log_changes(cur, next), 3); /* listen is not applied */
+    faas_log_open_file(NULL, &err);
+    const char *text = slurp(log);
+    CHECK_CONTAINS(text, "info  reload: domain: localhost -> new.example.com\n");
+    CHECK_CONTAINS(text, "info  reload: log_level: info -> debug\n");
+    CHECK_CONTAINS(text, "info  reload: limits.memory: 256MiB -> 512MiB\n");
+    CHECK_CONTAINS(text, "warn  reload: listen: 127.0.0.1:8080 -> 127.0.0.1:9999: restart faas to apply (kept 127.0.0.1:8080)\n");
+    CHECK(strstr(text, "data_dir") == NULL);
+    faas_config_keep_fixed(next, cur, NULL, 0);
+    CHECK_INT(next->listen.port, 8080);
+    faas_config_item_t it;
+    CHECK(item_named(next, "listen", &it) == 0);
+    CHECK_STR(it.origin, "default"); /* the running value, with its origin */
+    faas_config_unref(cur);
+    faas_config_unref(next);
+}
+
 TEST(refcount)
 {
     faas_config_t *cfg = faas_config_new();
@@ -354,6 +527,10 @@ int main(void)
     RUN(acme_mode);
     RUN(finish_resolves_paths);
     RUN(reload_keeps_fixed_settings);
+    RUN(nearest_name_for_a_typo);
+    RUN(items_show_values_and_origins);
+    RUN(long_values_are_cut);
+    RUN(reload_logs_changes);
     RUN(refcount);
     return testlib_done();
 }

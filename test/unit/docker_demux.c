@@ -272,8 +272,15 @@ TEST(escape_and_filters)
     faas_docker__add_escaped(&s, "my/img:1 a+b~._-");
     CHECK_STR(s.p, "my%2Fimg%3A1%20a%2Bb~._-");
     s.len = 0;
-    faas_docker__add_filters(&s, "container", "faas.function=a b\"c");
+    const char *one[] = {"faas.function=a b\"c", NULL}, *two[] = {"faas.managed=1", "faas.instance=x", NULL};
+    faas_docker__add_filters(&s, "container", one, 0);
     CHECK_STR(s.p, "%7B%22type%22%3A%5B%22container%22%5D%2C%22label%22%3A%5B%22faas.function%3Da%20b%5C%22c%22%5D%7D");
+    s.len = 0; /* several labels: all of them, in one list (Docker ANDs them); dangling when asked */
+    faas_docker__add_filters(&s, NULL, two, 1);
+    CHECK_STR(s.p, "%7B%22dangling%22%3A%5B%22true%22%5D%2C%22label%22%3A%5B%22faas.managed%3D1%22%2C%22faas.instance%3Dx%22%5D%7D");
+    s.len = 0;
+    faas_docker__add_filters(&s, NULL, NULL, 0);
+    CHECK_STR(s.p, "%7B%7D");
     free(s.p);
     cJSON *labels = NULL;
     faas_error_t err = {0};
@@ -637,7 +644,8 @@ TEST(fake_events)
     const char *chunked = "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n";
     ev_seen_t e = {.stop_after = -1};
     serve(FAKE_REPLY, "200 OK", chunked, body, chunked_events(body, 1));
-    CHECK_INT(faas_docker_events(d, "faas.managed=1", 123, on_event, &e, NULL, &err), FAAS_EUNAVAIL);
+    const char *managed[] = {"faas.managed=1", NULL};
+    CHECK_INT(faas_docker_events(d, managed, 123, on_event, &e, NULL, &err), FAAS_EUNAVAIL);
     fake_done();
     CHECK_STR(e.actions, "start,die,");
     CHECK_CONTAINS(fake.request, "GET /v1.41/events?filters=%7B%22type%22%3A%5B%22container%22%5D%2C%22label%22"

@@ -1,7 +1,8 @@
 /*
  * policy.c (unit): faas.conf.lua through the real Lua sandbox: settings,
- * errors, environment precedence, hooks and their failure modes, the
- * helpers of lua/faas.lua, clones.
+ * errors (unknown globals with the nearest name, the file named), origins,
+ * environment precedence, hooks and their failure modes, the helpers of
+ * lua/faas.lua, print, clones.
  */
 #include "faas/core/log.h"
 #include "faas/core/policy.h"
@@ -89,7 +90,8 @@ TEST(settings_from_lua)
                    "limits = { memory = '64m', cpus = 0.25, containers = 3 }\n"
                    "tls = { https_port = 8443, acme = { email = 'ops@example.com' } }\n"
                    "local helper = 5\n"
-                   "function my_helper() end\n",
+                   "local function my_helper() end\n"
+                   "cleanup_interval = '7d'\n",
                    &cfg, &pol, &err),
               FAAS_OK);
     CHECK_INT(cfg->listen.port, 9000);
@@ -104,6 +106,7 @@ TEST(settings_from_lua)
     CHECK_INT(cfg->limits.containers, 3);
     CHECK_INT(cfg->tls.https_port, 8443);
     CHECK_STR(cfg->tls.acme.email, "ops@example.com");
+    CHECK_INT(cfg->cleanup_interval_ms, 7 * 86400000LL);
     CHECK(faas_policy_config(pol) == cfg);
     release(cfg, pol);
 }
@@ -112,18 +115,100 @@ TEST(errors_name_the_setting)
 {
     CHECK_CONTAINS(load_error("x = = 1\n"), "faas.conf.lua:1: unexpected symbol near '='");
     CHECK_CONTAINS(load_error("\nerror('boom')\n"), "faas.conf.lua:2: boom");
-    CHECK_CONTAINS(load_error("limits = { memroy = '1g' }\n"), "limits.memroy: unknown setting");
+    CHECK_CONTAINS(load_error("limits = { memroy = '1g' }\n"),
+                   "faas.conf.lua: limits.memroy: unknown setting (did you mean \"limits.memory\"?)");
     CHECK_CONTAINS(load_error("tls = { acme = { nope = 1 } }\n"), "tls.acme.nope: unknown setting");
     CHECK_CONTAINS(load_error("tls = { acme = 3 }\n"), "tls.acme: must be a table");
     CHECK_CONTAINS(load_error("limits = { [1] = 2 }\n"), "limits: keys must be setting names");
     CHECK_CONTAINS(load_error("reserved_ports = { a = 1 }\n"), "reserved_ports: must be a list");
     CHECK_CONTAINS(load_error("reserved_ports = { {1} }\n"), "reserved_ports: entry 1 is a table");
     CHECK_CONTAINS(load_error("domain = function() end\n"), "domain: unsupported value (a function)");
-    CHECK_CONTAINS(load_error("route = 'x'\n"), "route: must be a function, got a string");
+    CHECK_CONTAINS(load_error("route = 'x'\n"), "faas.conf.lua: route: must be a function, got a string");
     CHECK_CONTAINS(load_error("port_allowed = {}\n"), "port_allowed: must be a function, got a table");
     CHECK_CONTAINS(load_error("while true do end\n"), "faas.conf.lua:1: instruction budget exceeded");
     CHECK_CONTAINS(load_error("local t = {} for i = 1, 1e9 do t[i] = i end\n"), "memory cap");
-    CHECK_STR(load_error("unknown_value = 3\n"), "(loaded)"); /* warned about, not fatal */
+}
+
+TEST(unknown_globals_stop_the_load)
+{
+    /* The message starts with the file actually read, then the name and the nearest known one. */
+    char want[400];
+    snprintf(want, sizeof(want), "%s/faas.conf.lua: domian: unknown setting (did you mean \"domain\"?)", dir);
+    CHECK_STR(load_error("domain = 'a.example'\ndomian = 'x'\n"), want);
+    CHECK_CONTAINS(load_error("LOG_LEVEL = 'debug'\n"), "LOG_LEVEL: unknown setting (did you mean \"log_level\"?)");
+    CHECK_CONTAINS(load_error("limts = { memory = '1g' }\n"), "limts: unknown setting (did you mean \"limits\"?)");
+    CHECK_CONTAINS(load_error("tls = { acem = { email = 'a@b' } }\n"), "tls.acem: unknown setting (did you mean \"tls.acme\"?)");
+    CHECK_CONTAINS(load_error("function rout(h) return 'x' end\n"), "rout: unknown setting (did you mean \"route\"?)");
+    CHECK_STR(strstr(load_error("unknown_value = 3\n"), "unknown_value"), "unknown_value: unknown setting");
+    /* Helpers must be local: a global function or table that is no setting is refused too. */
+    CHECK_CONTAINS(load_error("function my_helper() end\n"),
+                   "my_helper: unknown setting (helpers must be local: \"local function my_helper\")");
+    CHECK_CONTAINS(load_error("faas = require 'faas'\n"), "faas: unknown setting (helpers must be local: \"local faas\")");
+    /* Locals, hooks, builtins the file only uses, and a section extended field by field all load. */
+    CHECK_STR(load_error("local faas = require 'faas'\nlocal function f() return 1 end\nlocal t = { f() }\n"
+                         "limits = {}\nlimits.memory = '1g'\nfunction route() return nil end\nprint(#t)\n"),
+              "(loaded)");
+}
+
+/* The item named name in cfg (fields in *out); 0 if found. */
+static int item_named(const faas_config_t *cfg, const char *name, faas_config_item_t *out)
+{
+    for (size_t i = 0; faas_config_item(cfg, i, out) == 0; i++)
+        if (strcmp(out->name, name) == 0)
+            return 0;
+    return -1;
+}
+
+TEST(origins_file_env_default)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/faas.conf.lua", dir);
+    testlib_write_file(path, "domain = 'fn.example.com'\nlimits = { memory = '512m', max_file_size = '1m' }\n");
+    faas_policy_env_t env = {.getenv_fn = env_file_size, .home = "/h"};
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err = {0};
+    CHECK_INT(faas_policy_load(path, &env, &cfg, &pol, &err), FAAS_OK);
+    faas_config_item_t it;
+    CHECK(item_named(cfg, "domain", &it) == 0);
+    CHECK_STR(it.origin, "file");
+    CHECK(item_named(cfg, "limits.memory", &it) == 0);
+    CHECK_STR(it.value, "512MiB");
+    CHECK_STR(it.origin, "file");
+    CHECK(item_named(cfg, "limits.max_file_size", &it) == 0);
+    CHECK_STR(it.value, "7MiB");
+    CHECK_STR(it.origin, "env MAX_FILE_SIZE");
+    CHECK(item_named(cfg, "passfile", &it) == 0);
+    CHECK_STR(it.value, "/h/.passfile"); /* resolved */
+    CHECK_STR(it.origin, "default");
+    release(cfg, pol);
+}
+
+TEST(print_names_the_file)
+{
+    char path[300], log[300];
+    snprintf(path, sizeof(path), "%s/staging.lua", dir);
+    snprintf(log, sizeof(log), "%s/print.log", dir);
+    testlib_write_file(path, "\nprint('hello', 42)\n");
+    faas_error_t err = {0};
+    CHECK_INT(faas_log_open_file(log, &err), FAAS_OK);
+    faas_log_set_level(FAAS_LOG_INFO);
+    faas_policy_env_t env = {.getenv_fn = no_env, .home = "/h"};
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    CHECK_INT(faas_policy_load(path, &env, &cfg, &pol, &err), FAAS_OK);
+    release(cfg, pol);
+    faas_log_set_level(FAAS_LOG_ERROR);
+    faas_log_open_file(NULL, &err);
+    char text[1024] = "";
+    FILE *f = fopen(log, "r");
+    if (f != NULL) {
+        text[fread(text, 1, sizeof(text) - 1, f)] = '\0';
+        fclose(f);
+    }
+    char want[400];
+    snprintf(want, sizeof(want), "info  %s/staging.lua:2: hello 42\n", dir);
+    CHECK_CONTAINS(text, want);
 }
 
 TEST(sandbox_has_no_escape_hatches)
@@ -303,6 +388,9 @@ int main(void)
     RUN(repository_config_loads_with_default_values);
     RUN(settings_from_lua);
     RUN(errors_name_the_setting);
+    RUN(unknown_globals_stop_the_load);
+    RUN(origins_file_env_default);
+    RUN(print_names_the_file);
     RUN(sandbox_has_no_escape_hatches);
     RUN(environment_beats_the_file);
     RUN(route_hook);

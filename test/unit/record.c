@@ -41,13 +41,15 @@ static faas_function_t full_function(void)
     f.build.started_at = 1700000000001LL;
     f.build.finished_at = 1700000000002LL;
     f.build.error = strdup("step 3 failed");
+    f.restarts = 3;
+    f.last_output = strdup("Traceback ...\nKeyError: 'PORT'\n");
     return f;
 }
 
 /* Serialises rec with to_json, prints and re-parses the text (as the store does). */
 #define ROUND_TRIP(to_json, from_json, in, out, text)                                                   \
     do {                                                                                                \
-        cJSON *j_ = to_json(in);                                                                        \
+        cJSON *j_ = to_json(in, FAAS_RECORD_STORED);                                                    \
         CHECK(j_ != NULL);                                                                              \
         text = cJSON_PrintUnformatted(j_);                                                              \
         cJSON_Delete(j_);                                                                               \
@@ -88,6 +90,8 @@ TEST(function_round_trip)
     CHECK_INT(out.build.started_at, 1700000000001LL);
     CHECK_INT(out.build.finished_at, 1700000000002LL);
     CHECK_STR(out.build.error, "step 3 failed");
+    CHECK_INT(out.restarts, 3);
+    CHECK_STR(out.last_output, in.last_output);
     /* The key names the API shows. */
     const char *keys[] = {"\"functionId\":", "\"name\":", "\"kind\":\"job\"", "\"container_port\":8080",
                           "\"imageId\":", "\"id\":\"c0ffee\"", "\"previousImage\":", "\"createdAt\":1700000000123",
@@ -99,6 +103,34 @@ TEST(function_round_trip)
     faas_function_free(&in);
     faas_function_free(&out);
     CHECK(out.name == NULL && out.env == NULL && out.env_len == 0);
+}
+
+/* The API view: the same keys, every time in Unix seconds; durations stay milliseconds. */
+TEST(api_view_has_seconds)
+{
+    faas_function_t f = full_function();
+    f.status = FAAS_FUNCTION_CRASHING;
+    cJSON *j = faas_function_to_json(&f, FAAS_RECORD_API);
+    char *text = cJSON_PrintUnformatted(j);
+    const char *want[] = {"\"createdAt\":1700000000,", "\"updatedAt\":1700000000,", "\"lastExecuted\":1700000000,",
+                          "\"startedAt\":1700000000,", "\"finishedAt\":1700000000,", "\"status\":\"crashing\"",
+                          "\"restarts\":3", "\"lastOutput\":\"Traceback"};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        CHECK_CONTAINS(text, want[i]);
+    free(text);
+    cJSON_Delete(j);
+    faas_invocation_t inv = {.id = "i1", .function_id = "f1", .started_at = 1700000000999LL, .duration_ms = 1234};
+    j = faas_invocation_to_json(&inv, FAAS_RECORD_API);
+    text = cJSON_PrintUnformatted(j);
+    CHECK_CONTAINS(text, "\"startedAt\":1700000000,\"durationMs\":1234,");
+    free(text);
+    cJSON_Delete(j);
+    j = faas_invocation_to_json(&inv, FAAS_RECORD_STORED); /* the store keeps milliseconds */
+    text = cJSON_PrintUnformatted(j);
+    CHECK_CONTAINS(text, "\"startedAt\":1700000000999,");
+    free(text);
+    cJSON_Delete(j);
+    faas_function_free(&f);
 }
 
 TEST(function_minimal_round_trip)
@@ -248,7 +280,7 @@ TEST(other_records_reject_wrong_types)
 TEST(mangled_records_never_crash)
 {
     faas_function_t in = full_function();
-    cJSON *j = faas_function_to_json(&in);
+    cJSON *j = faas_function_to_json(&in, FAAS_RECORD_STORED);
     char *text = cJSON_PrintUnformatted(j);
     size_t len = strlen(text);
     int ok = 0, bad = 0;
@@ -337,6 +369,7 @@ int main(void)
 {
     RUN(function_round_trip);
     RUN(function_minimal_round_trip);
+    RUN(api_view_has_seconds);
     RUN(runtime_build_invocation_round_trip);
     RUN(function_rejects_wrong_types);
     RUN(function_accepts_nulls_and_unknown_keys);

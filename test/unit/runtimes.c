@@ -2,8 +2,8 @@
  * runtimes.c (unit): the runtime service on a real store in temp folders: upload checks (the
  * FROM rule and what it skips, NUL, UTF-8, empty, size, names), put/read/list/delete, the
  * file-then-record ordering and orphan cleanup by age, replace leaving an orphan, the
- * built-in runtimes (created once, never overwritten, a deleted one stays deleted, default
- * restored), and the refusal to delete default. Single-threaded.
+ * built-in runtimes (refused to upload and delete; created at the first start; restored when
+ * their record or file is missing, left alone when intact). Single-threaded.
  */
 #include "faas/service/runtimes.h"
 
@@ -19,6 +19,7 @@
 #include "testlib.h"
 
 #define MAX 4096
+#define FILE_NAME_LEN 96 /* "<uuid>.dockerfile" and then some */
 
 typedef struct env {
     char data[256];       /* data_dir */
@@ -133,6 +134,30 @@ static void age_file(const char *dir, const char *file, int age_s)
     ts[0].tv_sec -= age_s;
     ts[1] = ts[0];
     CHECK_INT(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* Stores runtime name as an older faas (or a hand) may have left it: file, then record,
+ * past the upload rules. */
+static void plant(env_t *e, const char *name, const char *file, const char *text)
+{
+    char path[640];
+    faas_error_t err = {0};
+    mkdir(e->dir, 0700);
+    snprintf(path, sizeof(path), "%s/%s", e->dir, file);
+    CHECK_INT(testlib_write_file(path, text), 0);
+    faas_runtime_t rt = {.name = (char *)name, .file = (char *)file, .created_at = 1};
+    CHECK_INT(faas_store_runtime_put(e->store, &rt, &err), FAAS_OK);
+}
+
+/* The file the record of name names, into out ("" when none). */
+static void file_of(env_t *e, const char *name, char *out, size_t size)
+{
+    faas_runtime_t rt;
+    faas_error_t err = {0};
+    out[0] = '\0';
+    if (faas_store_runtime_get(e->store, name, &rt, &err) == FAAS_OK)
+        snprintf(out, size, "%s", rt.file);
+    faas_runtime_free(&rt);
 }
 
 static long cleanup(env_t *e, int64_t min_age)
@@ -291,18 +316,43 @@ TEST(put_read_list_delete)
     env_close(&e);
 }
 
-TEST(default_cannot_be_deleted)
+TEST(builtins_cannot_be_overwritten_or_deleted)
 {
     env_t e;
     env_open(&e);
     faas_error_t err = {0};
-    CHECK_INT(faas_runtimes_delete(e.store, e.data, "default", &err), FAAS_EFORBIDDEN); /* even when missing */
-    CHECK_STR(err.msg, "Cannot delete default runtime");
-    CHECK_INT(put(&e, "default", "FROM x\n", NULL), FAAS_OK);
+    CHECK(faas_runtimes_is_builtin("default") && faas_runtimes_is_builtin("python"));
+    CHECK(faas_runtimes_is_builtin("go"));
+    CHECK(!faas_runtimes_is_builtin("node") && !faas_runtimes_is_builtin("") && !faas_runtimes_is_builtin(NULL));
+    CHECK(!faas_runtimes_is_builtin("pythonx") && !faas_runtimes_is_builtin("Default"));
+
+    /* Refused even before they exist, and before the Dockerfile is looked at. */
     CHECK_INT(faas_runtimes_delete(e.store, e.data, "default", &err), FAAS_EFORBIDDEN);
-    char *text = read_rt(&e, "default", &err);
-    CHECK_STR(text, "FROM x\n");
-    free(text);
+    CHECK_STR(err.msg, "'default' is a built-in runtime and cannot be deleted");
+    CHECK_INT(put(&e, "python", "FROM x\n", NULL), FAAS_EFORBIDDEN);
+    CHECK_INT(faas_runtimes_check("go", "RUN x\n", 6, MAX, &err), FAAS_EFORBIDDEN);
+    CHECK_STR(err.msg, "'go' is a built-in runtime and cannot be overwritten: "
+                       "upload the Dockerfile under another name");
+    CHECK_INT(faas_runtimes_check("Bad_Name", "FROM x\n", 7, MAX, &err), FAAS_EINVAL); /* the name rule first */
+
+    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
+    const char *const all[] = {"default", "python", "go"};
+    for (size_t i = 0; i < 3; i++) {
+        char *before = read_rt(&e, all[i], &err);
+        faas_runtime_t rt = {0};
+        memset(&err, 0, sizeof(err));
+        CHECK_INT(faas_runtimes_put(e.store, e.data, all[i], "FROM mine\n", 10, MAX, &rt, &err), FAAS_EFORBIDDEN);
+        CHECK(rt.name == NULL && rt.file == NULL);
+        CHECK_CONTAINS(err.msg, "is a built-in runtime and cannot be overwritten");
+        CHECK_INT(faas_runtimes_delete(e.store, e.data, all[i], &err), FAAS_EFORBIDDEN);
+        CHECK_CONTAINS(err.msg, "is a built-in runtime and cannot be deleted");
+        char *after = read_rt(&e, all[i], &err);
+        CHECK(before != NULL && after != NULL && strcmp(before, after) == 0);
+        free(before);
+        free(after);
+    }
+    CHECK_INT(count_files(e.dir, ".dockerfile"), 3); /* nothing written by the refused uploads */
+    CHECK_INT(count_files(e.dir, ".tmp"), 0);
     env_close(&e);
 }
 
@@ -447,42 +497,98 @@ TEST(seed_creates_builtins_once)
     CHECK_CONTAINS(text, "COPY --from=build /out/run /out/handler /\nCMD [\"/run\"]\n");
     free(text);
     for (const char *const *n = (const char *const[]){"default", "python", "go", NULL}; *n; n++) {
-        text = read_rt(&e, *n, &err);
-        CHECK(text != NULL && faas_runtimes_check(*n, text, strlen(text), MAX, &err) == FAAS_OK);
+        text = read_rt(&e, *n, &err); /* each would pass the upload rules under a name of its own */
+        CHECK(text != NULL && faas_runtimes_check("copy", text, strlen(text), MAX, &err) == FAAS_OK);
         free(text);
     }
 
     /* Once: a second start changes nothing. */
+    char files[3][FILE_NAME_LEN];
+    file_of(&e, "default", files[0], sizeof(files[0]));
+    file_of(&e, "python", files[1], sizeof(files[1]));
+    file_of(&e, "go", files[2], sizeof(files[2]));
     CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
     CHECK_INT(count_files(e.dir, ".dockerfile"), 3);
-
-    /* The operator replaces default and deletes python: both choices survive a restart. */
-    CHECK_INT(put(&e, "default", "FROM mine\n", NULL), FAAS_OK);
-    CHECK_INT(faas_runtimes_delete(e.store, e.data, "python", &err), FAAS_OK);
-    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
-    text = read_rt(&e, "default", &err);
-    CHECK_STR(text, "FROM mine\n");
-    free(text);
-    names(&e, list, sizeof(list));
-    CHECK_STR(list, "default,go");
-
-    /* default cannot be deleted through the API; if its record is lost anyway, it comes back. */
-    CHECK_INT(faas_store_runtime_delete(e.store, "default", &err), FAAS_OK);
-    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
-    names(&e, list, sizeof(list));
-    CHECK_STR(list, "default,go");
-    text = read_rt(&e, "default", &err);
-    CHECK(text != NULL && strstr(text, "FROM python:3.11-slim") != NULL);
-    free(text);
+    char now[FILE_NAME_LEN];
+    file_of(&e, "default", now, sizeof(now));
+    CHECK_STR(now, files[0]);
+    file_of(&e, "python", now, sizeof(now));
+    CHECK_STR(now, files[1]);
+    file_of(&e, "go", now, sizeof(now));
+    CHECK_STR(now, files[2]);
     env_close(&e);
 }
 
-TEST(seed_keeps_existing_runtimes)
+/* Removes the file the record of name names. */
+static void remove_file_of(env_t *e, const char *name)
+{
+    char file[FILE_NAME_LEN], path[640];
+    file_of(e, name, file, sizeof(file));
+    snprintf(path, sizeof(path), "%s/%s", e->dir, file);
+    CHECK_INT(unlink(path), 0);
+}
+
+TEST(seed_restores_missing_builtins)
 {
     env_t e;
     env_open(&e);
     faas_error_t err = {0};
-    CHECK_INT(put(&e, "go", "FROM my-go\n", NULL), FAAS_OK); /* there before the first seed */
+    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
+    char *original = read_rt(&e, "python", &err);
+    char before[FILE_NAME_LEN], after[FILE_NAME_LEN];
+    file_of(&e, "python", before, sizeof(before));
+
+    /* The file removed by hand: the record stays, the read fails, the next start restores it. */
+    remove_file_of(&e, "python");
+    CHECK(read_rt(&e, "python", &err) == NULL);
+    CHECK_STR(err.msg, "runtime 'python' has no Dockerfile");
+    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
+    file_of(&e, "python", after, sizeof(after));
+    CHECK(strcmp(before, after) != 0 && exists(e.dir, after));
+    char *text = read_rt(&e, "python", &err);
+    CHECK(text != NULL && original != NULL && strcmp(text, original) == 0);
+    free(text);
+
+    /* The record gone (store damage, or a version that let it be deleted): created again. */
+    CHECK_INT(faas_store_runtime_delete(e.store, "default", &err), FAAS_OK);
+    /* An empty file, a record naming no file of ours: both restored. */
+    char path[640];
+    file_of(&e, "go", before, sizeof(before));
+    snprintf(path, sizeof(path), "%s/%s", e.dir, before);
+    CHECK_INT(testlib_write_file(path, ""), 0);
+    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
+    char list[128];
+    names(&e, list, sizeof(list));
+    CHECK_STR(list, "default,go,python");
+    text = read_rt(&e, "default", &err);
+    CHECK(text != NULL && strstr(text, "FROM python:3.11-slim") != NULL);
+    free(text);
+    text = read_rt(&e, "go", &err);
+    CHECK(text != NULL && strstr(text, "FROM golang:1.19 AS build") != NULL);
+    free(text);
+    faas_runtime_t evil = {.name = "python", .file = "../store/data.mdb", .created_at = 1};
+    CHECK_INT(faas_store_runtime_put(e.store, &evil, &err), FAAS_OK);
+    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
+    text = read_rt(&e, "python", &err);
+    CHECK(text != NULL && original != NULL && strcmp(text, original) == 0);
+    free(text);
+    free(original);
+    env_close(&e);
+}
+
+TEST(seed_keeps_intact_builtins)
+{
+    env_t e;
+    env_open(&e);
+    faas_error_t err = {0};
+    /* A go runtime an older version let the operator upload, and the marker that version kept
+     * (python "deleted" then): the go runtime stays as it is, python comes back, the marker goes. */
+    plant(&e, "go", "11111111-1111-4111-8111-111111111111.dockerfile", "FROM my-go\n");
+    char path[640];
+    snprintf(path, sizeof(path), "%s/.seeded", e.dir);
+    CHECK_INT(testlib_write_file(path, "default\npython\ngo\n"), 0);
+    snprintf(path, sizeof(path), "%s/.seeded.tmp", e.dir);
+    CHECK_INT(testlib_write_file(path, "defa"), 0);
     CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
     char *text = read_rt(&e, "go", &err);
     CHECK_STR(text, "FROM my-go\n");
@@ -490,24 +596,8 @@ TEST(seed_keeps_existing_runtimes)
     char list[128];
     names(&e, list, sizeof(list));
     CHECK_STR(list, "default,go,python");
-
-    /* A marker half-written by a crash, a leftover temp marker: seed still succeeds. */
-    char path[640];
-    snprintf(path, sizeof(path), "%s/.seeded.tmp", e.dir);
-    CHECK_INT(testlib_write_file(path, "defa"), 0);
-    snprintf(path, sizeof(path), "%s/.seeded", e.dir);
-    CHECK_INT(testlib_write_file(path, "default\nfuture-builtin"), 0);
-    CHECK_INT(faas_runtimes_delete(e.store, e.data, "python", &err), FAAS_OK);
-    CHECK_INT(faas_runtimes_seed(e.store, e.data, &err), FAAS_OK);
-    names(&e, list, sizeof(list));
-    CHECK_STR(list, "default,go,python"); /* python was not in this marker: created */
-    FILE *f = fopen(path, "r");
-    char marker[128] = "";
-    size_t n = f != NULL ? fread(marker, 1, sizeof(marker) - 1, f) : 0;
-    marker[n] = '\0';
-    if (f != NULL)
-        fclose(f);
-    CHECK_STR(marker, "default\nfuture-builtin\npython\ngo\n"); /* appended; other names kept */
+    CHECK(!exists(e.dir, ".seeded") && !exists(e.dir, ".seeded.tmp"));
+    CHECK_INT(count_files(e.dir, ".dockerfile"), 3);
 
     /* seed fails cleanly, with a message, when the folder cannot be made. */
     env_t bad;
@@ -525,12 +615,13 @@ int main(void)
     RUN(check_refuses_non_dockerfiles);
     RUN(check_names);
     RUN(put_read_list_delete);
-    RUN(default_cannot_be_deleted);
+    RUN(builtins_cannot_be_overwritten_or_deleted);
     RUN(missing_file_is_not_found);
     RUN(put_fails_cleanly_when_the_folder_is_unusable);
     RUN(cleanup_removes_only_old_orphans);
     RUN(replace_leaves_an_orphan_for_cleanup);
     RUN(seed_creates_builtins_once);
-    RUN(seed_keeps_existing_runtimes);
+    RUN(seed_restores_missing_builtins);
+    RUN(seed_keeps_intact_builtins);
     return testlib_done();
 }

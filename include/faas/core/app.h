@@ -23,6 +23,7 @@
 #include "faas/core/pool.h"
 
 #define FAAS_APP_MAX_OWN_PORTS 4
+#define FAAS_APP_INSTANCE_MAX 16
 
 struct faas_store;
 struct faas_docker;
@@ -39,6 +40,8 @@ typedef struct faas_app {
     faas_pool_t *acme_pool;      /* issuances and renewals, apart from builds so a handshake never waits behind one */
     faas_fnlock_t *locks;        /* one operation per function name at a time (deploys, submits, deletes) */
     faas_auth_t auth;
+    char instance[FAAS_APP_INSTANCE_MAX]; /* this faas's instance id (kept in the store) */
+    char instance_label[48];     /* FAAS_LABEL_INSTANCE "=<instance>", for label lists and filters */
     struct faas_proxy *proxy;    /* routing snapshot and function ports (control side) */
     struct faas_services *services; /* service functions: deploys, reconcile, events */
     struct faas_warm *warm;      /* execution containers started ahead; NULL: none */
@@ -55,6 +58,16 @@ typedef struct faas_app {
 
 /** Prepares app (zeroed first) around cfg (a reference, taken over). Main thread. */
 void faas_app_init(faas_app_t *app, faas_config_t *cfg);
+
+/** Sets the instance id (and its label) every Docker object of this faas carries. Start-up only. */
+void faas_app_set_instance(faas_app_t *app, const char *id);
+
+/**
+ * The labels that select this instance's objects: FAAS_LABEL_MANAGED=1, the instance label, then
+ * extra (NULL-terminated, may be NULL), into out (room for 2 + extra + 1 pointers), NULL-ended.
+ * Returns out, for Docker listings, removals and the event filter.
+ */
+const char **faas_app_labels(const faas_app_t *app, const char *const *extra, const char **out, size_t room);
 
 /** The current config with a reference taken (release with faas_config_unref). Any thread. */
 faas_config_t *faas_app_config(faas_app_t *app);

@@ -19,4 +19,8 @@ int64_t faas_clock_mono_ms(void);
 /** Writes ms as RFC 3339 UTC into buf ("...T16:14:05Z", or "...05.123Z" with millis); returns buf. */
 char *faas_clock_format_rfc3339(char buf[FAAS_CLOCK_RFC3339_MAX], int64_t ms, int millis);
 
+/** Unix ms of an RFC 3339 UTC time as Docker writes it ("2026-12-07T00:48:58.123456789Z");
+    -1 when text is not one (NULL included). */
+int64_t faas_clock_parse_rfc3339(const char *text);
+
 #endif

@@ -7,6 +7,9 @@
  * through the same parser whether it came from Lua, the environment or the
  * default, so an error always names the setting and the reason.
  *
+ * Each setting also remembers where its value came from (the file, an
+ * environment variable or the default), for `faas check`.
+ *
  * A faas_config_t is built on one thread and then shared read-only; it is
  * reference counted so a SIGHUP reload can replace it while requests still
  * read the old one.
@@ -20,6 +23,16 @@
 
 #include "faas/core/error.h"
 #include "faas/core/log.h"
+
+/* Room for the origins of config.c's settings (it checks at compile time that they fit). */
+#define FAAS_CONFIG_MAX_SETTINGS 64
+
+/* Where a setting's value came from. */
+typedef enum faas_config_origin {
+    FAAS_ORIGIN_DEFAULT = 0,
+    FAAS_ORIGIN_FILE = 1, /* faas_config_set: the config file */
+    FAAS_ORIGIN_ENV = 2,  /* faas_config_apply_env: the setting's environment variable */
+} faas_config_origin_t;
 
 /* An address to listen on; host "" means every interface. */
 typedef struct faas_listen {
@@ -83,6 +96,8 @@ typedef struct faas_config {
         char *socket;              /* Docker engine unix socket */
         char *image_prefix;        /* DOCKER_IMAGE_PREFIX */
     } docker;
+
+    uint8_t _origin[FAAS_CONFIG_MAX_SETTINGS]; /* a faas_config_origin_t per row of config.c's table */
 } faas_config_t;
 
 /* Let's Encrypt's production directory: what prod mode uses when tls.acme.directory is not set. */
@@ -128,9 +143,10 @@ faas_config_t *faas_config_ref(faas_config_t *cfg);
 void faas_config_unref(faas_config_t *cfg);
 
 /**
- * Sets the setting named by its dotted name ("limits.memory") from a value.
- * FAAS_ENOTFOUND for an unknown name, FAAS_EINVAL for a bad value; err says
- * "<name>: <reason>".
+ * Sets the setting named by its dotted name ("limits.memory") from a value of
+ * the config file (its origin becomes FAAS_ORIGIN_FILE). FAAS_ENOTFOUND for an
+ * unknown name (err as faas_config_unknown), FAAS_EINVAL for a bad value; err
+ * says "<name>: <reason>".
  */
 faas_err_t faas_config_set(faas_config_t *cfg, const char *name, const faas_config_value_t *v, faas_error_t *err);
 
@@ -139,6 +155,21 @@ int faas_config_known(const char *name);
 
 /** 1 if name is a table of settings ("limits", "tls", "tls.acme", ...), else 0. */
 int faas_config_is_section(const char *name);
+
+/**
+ * The known name nearest to an unknown one, if it is close enough to be a
+ * typo: a setting or section in the same table ("limits.memroy" ->
+ * "limits.memory"), for a top-level name also one of extra (the hooks'
+ * names); else the same name in another table ("threads" ->
+ * "server.threads"). Case is ignored; NULL when nothing is close.
+ */
+const char *faas_config_nearest(const char *name, const char *const *extra, size_t n_extra);
+
+/**
+ * Sets err to "<name>: unknown setting", with "(did you mean "<nearest>"?)"
+ * from faas_config_nearest when there is one; returns FAAS_ENOTFOUND.
+ */
+faas_err_t faas_config_unknown(const char *name, const char *const *extra, size_t n_extra, faas_error_t *err);
 
 /**
  * Applies the seeds' environment variables (SERVER_PORT, MAX_FILE_SIZE, ...),
@@ -154,17 +185,37 @@ faas_err_t faas_config_apply_env(faas_config_t *cfg, const char *(*getenv_fn)(co
  */
 faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const char *home, faas_error_t *err);
 
+/* One setting of a config as text, for `faas check` and the reload log. */
+typedef struct faas_config_item {
+    const char *name;  /* dotted, as written in faas.conf.lua: "limits.memory" */
+    char value[1024];  /* the resolved value ("256MiB", "2m", "-" when unset), cut with "..." */
+    char origin[80];   /* "file", "default" or "env MAX_FILE_SIZE" */
+    int restart;       /* 1: a reload keeps the running value */
+} faas_config_item_t;
+
+/** Fills *item with the i-th setting of cfg (i from 0, the table's order); -1 once i is past the last. */
+int faas_config_item(const faas_config_t *cfg, size_t i, faas_config_item_t *item);
+
+/**
+ * For a reload: logs each setting whose value differs from cur to next, one
+ * line each ("reload: domain: a.example -> b.example"); those that need a
+ * restart as warnings that the running value is kept. Returns how many of
+ * the others (those the reload applies) changed. Main thread.
+ */
+size_t faas_config_log_changes(const faas_config_t *cur, const faas_config_t *next);
+
 /**
  * For a reload: copies into next every setting that only takes effect at
  * start-up (listen, data_dir, tls.*, ...) from cur, and writes the names of
- * those whose value differed into changed ("" if none). Main thread.
+ * those whose value differed into changed ("" if none; NULL with size 0).
+ * Main thread.
  */
 void faas_config_keep_fixed(faas_config_t *next, const faas_config_t *cur, char *changed, size_t size);
 
 /** 1 if port is in reserved_ports. */
 int faas_config_port_reserved(const faas_config_t *cfg, int port);
 
-/** Parses a duration: 30, 1.5, "30", "30s", "500ms", "2m", "1h"; milliseconds in *ms. 0 or -1. */
+/** Parses a duration: 30, 1.5, "30", "30s", "500ms", "2m", "1h", "7d"; milliseconds in *ms. 0 or -1. */
 int faas_config_parse_duration(const faas_config_value_t *v, int64_t *ms);
 
 /** Parses a size: 1048576, "512k", "10m", "10MB", "1g", "2GiB"; bytes in *bytes. 0 or -1. */

@@ -4,7 +4,9 @@
  * The file is real Lua 5.4, run in a restricted state (base, string, table, math,
  * utf8, a read-only os subset, and require() limited to the modules shipped
  * in lua/). Its globals become a faas_config_t; its functions route,
- * port_allowed, tls_allowed and volume_allowed become hooks.
+ * port_allowed, tls_allowed and volume_allowed become hooks. Any other
+ * global is an error that names the nearest known name, so a typo never
+ * passes unnoticed (helpers are `local`). Errors name the file read.
  *
  * A faas_policy_t owns one Lua state and is used by one thread at a time:
  * each event-loop thread gets its own (faas_policy_clone). Every hook runs
@@ -41,8 +43,9 @@ typedef struct faas_policy_env {
  * Runs the config file at path (NULL: built-in defaults only), applies the
  * environment overrides and validates everything. On success *cfg_out gets
  * a new config reference and *pol_out a policy owning its Lua state.
- * Errors (FAAS_EINVAL, FAAS_EPOLICY, FAAS_EIO) name the setting or the Lua
- * location. Main thread.
+ * Errors (FAAS_EINVAL, FAAS_EPOLICY, FAAS_EIO) name the file and the setting
+ * ("/etc/faas/faas.conf.lua: domian: unknown setting (did you mean
+ * "domain"?)"), the Lua location, or the environment variable. Main thread.
  */
 faas_err_t faas_policy_load(const char *path, const faas_policy_env_t *env, faas_config_t **cfg_out,
                             faas_policy_t **pol_out, faas_error_t *err);

@@ -67,8 +67,9 @@ typedef struct faas_docker_build_opts {
     const char *const *buildargs;    /* "K=V" build arguments (ARG), NULL-terminated; NULL for none */
     int nocache;
     int timeout_ms;                  /* whole build; 0 = no deadline */
-    const char *leftovers_label;     /* "k=v": afterwards, success or not, prune the untagged images
-                                        carrying it (earlier stages, steps of a failed build); NULL: keep */
+    const char *const *leftovers_labels; /* "k=v", NULL-terminated: afterwards, success or not, prune the
+                                        untagged images carrying them all (earlier stages, steps of a
+                                        failed build); NULL: keep */
     faas_docker_build_line_cb on_line; /* may be NULL */
     void *cbdata;
 } faas_docker_build_opts_t;
@@ -82,17 +83,18 @@ typedef struct faas_docker_build_opts {
 faas_err_t faas_docker_build(faas_docker_t *d, const void *tar, size_t len, const faas_docker_build_opts_t *opts,
                              char image_id[FAAS_DOCKER_ID_MAX], faas_error_t *err);
 
-/** GET /images/json, filtered by label ("k=v", or NULL for all); *out is a cJSON array the caller
-    deletes. Worker thread only: blocks. */
-faas_err_t faas_docker_image_list(faas_docker_t *d, const char *label, cJSON **out, faas_error_t *err);
+/** GET /images/json of the images carrying every label of labels ("k=v", NULL-terminated; NULL for
+    all); *out is a cJSON array the caller deletes. Worker thread only: blocks. */
+faas_err_t faas_docker_image_list(faas_docker_t *d, const char *const *labels, cJSON **out, faas_error_t *err);
 /** GET /images/<ref>/json; *out is an object the caller deletes. Missing: FAAS_ENOTFOUND.
     Worker thread only: blocks. */
 faas_err_t faas_docker_image_inspect(faas_docker_t *d, const char *ref, cJSON **out, faas_error_t *err);
 /** DELETE /images/<ref>. In use: FAAS_ECONFLICT; missing: FAAS_ENOTFOUND. Worker thread only: blocks. */
 faas_err_t faas_docker_image_remove(faas_docker_t *d, const char *ref, int force, faas_error_t *err);
-/** Removes the untagged images no container uses that carry label ("k=v"): what the stages of a
-    multi-stage build and the steps of a failed one leave. Worker thread only: blocks. */
-faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *label, faas_error_t *err);
+/** Removes the untagged images no container uses that carry every label of labels ("k=v",
+    NULL-terminated, at least one): what the stages of a multi-stage build and the steps of a
+    failed one leave. Worker thread only: blocks. */
+faas_err_t faas_docker_image_prune(faas_docker_t *d, const char *const *labels, faas_error_t *err);
 /** POST /images/<ref>/tag: names image ref repo:tag (the tag moves off any other image).
     Worker thread only: blocks. */
 faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *repo, const char *tag,
@@ -100,9 +102,10 @@ faas_err_t faas_docker_image_tag(faas_docker_t *d, const char *ref, const char *
 
 /* ---- networks ---- */
 
-/** Makes sure a bridge network called name exists (created labelled faas.managed=1, with
-    inter-container traffic allowed only when icc). Worker thread only: blocks. */
-faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int icc, faas_error_t *err);
+/** Makes sure a bridge network called name exists (created with labels, "k=v" NULL-terminated,
+    and inter-container traffic allowed only when icc). Worker thread only: blocks. */
+faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int icc, const char *const *labels,
+                                      faas_error_t *err);
 
 /* ---- containers ---- */
 
@@ -171,21 +174,23 @@ faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, con
                                            faas_docker_log_cb cb, void *cbdata, faas_error_t *err);
 /** GET /containers/<id>/json; *out is an object the caller deletes. Worker thread only: blocks. */
 faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON **out, faas_error_t *err);
-/** GET /containers/json (all = include stopped), filtered by label ("k=v" or NULL); *out is an array
-    the caller deletes. Worker thread only: blocks. */
-faas_err_t faas_docker_container_list(faas_docker_t *d, const char *label, int all, cJSON **out,
+/** GET /containers/json (all = include stopped) of the containers carrying every label of labels
+    ("k=v", NULL-terminated; NULL for all); *out is an array the caller deletes. Worker thread
+    only: blocks. */
+faas_err_t faas_docker_container_list(faas_docker_t *d, const char *const *labels, int all, cJSON **out,
                                       faas_error_t *err);
 
 /* ---- events ---- */
 
 /**
- * Follows container events (filtered by label "k=v", or NULL), starting at since_unix (0 = now;
+ * Follows the events of containers carrying every label of labels ("k=v", NULL-terminated, or NULL
+ * for all), starting at since_unix (0 = now;
  * a past time replays events from then on). Calls cb for each event. Returns FAAS_OK when cb
  * returns nonzero or *stop (checked at least once a second; may be NULL) becomes nonzero, and
  * FAAS_EUNAVAIL when the stream ends for any other reason (daemon gone or restarting): then
  * reconnect with since = the last event's time. Worker thread only: blocks for as long as it listens.
  */
-faas_err_t faas_docker_events(faas_docker_t *d, const char *label, int64_t since_unix, faas_docker_event_cb cb,
+faas_err_t faas_docker_events(faas_docker_t *d, const char *const *labels, int64_t since_unix, faas_docker_event_cb cb,
                               void *cbdata, const atomic_int *stop, faas_error_t *err);
 
 /* ---- pure parsers (no I/O; any thread, one owner at a time) ---- */

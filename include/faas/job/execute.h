@@ -32,7 +32,7 @@ typedef struct faas_execute_result {
 } faas_execute_result_t;
 
 /**
- * Runs job function function_id once with env and records the invocation.
+ * Runs job function function_id (its functionId, or its name) once with env and records the invocation.
  * Fills *out unless the run could not start (FAAS_ENOTFOUND, FAAS_EINVAL for
  * a service function, FAAS_EDOCKER, ...). A non-zero exit or a timeout is
  * FAAS_OK with out->exit_code / out->timed_out set. The container is removed

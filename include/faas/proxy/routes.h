@@ -33,6 +33,7 @@ typedef enum faas_route_state {
     FAAS_ROUTE_PENDING = 1, /* first build or start still running: 503 with Retry-After */
     FAAS_ROUTE_STOPPED = 2, /* stopped by the operator: 503 */
     FAAS_ROUTE_FAILED = 3,  /* never came up: 503 */
+    FAAS_ROUTE_CRASHING = 4, /* its container keeps dying; faas restarts it after a back-off: 503 with Retry-After */
 } faas_route_state_t;
 
 typedef struct faas_route {

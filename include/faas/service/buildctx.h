@@ -19,6 +19,11 @@
 
 typedef struct faas_buildctx faas_buildctx_t;
 
+/* What the API answers (the "error") for a zip that cannot be a build context, services and jobs
+   alike; the reason (faas_buildctx_add_zip's message) goes to "details". */
+#define FAAS_BUILDCTX_BAD_ZIP "Invalid zip file"
+#define FAAS_BUILDCTX_ZIP_TOO_LARGE "File too large"
+
 /* Defaults for a zero field of faas_buildctx_zip_limits_t (or a NULL limits). */
 #define FAAS_BUILDCTX_ZIP_MAX_ENTRIES 10000
 #define FAAS_BUILDCTX_ZIP_MAX_BYTES ((uint64_t)256 << 20)
@@ -86,13 +91,14 @@ faas_err_t faas_buildctx_finish(faas_buildctx_t *ctx, void **tar, size_t *len, f
 
 /* The labels faas puts on every image of a build (values are plain names and ids, no quotes). */
 typedef struct faas_buildctx_labels {
+    const char *instance;  /* the faas instance that builds it */
     const char *kind;      /* "service" or "job" */
     const char *function;
     const char *build_id;
 } faas_buildctx_labels_t;
 
 /**
- * The Dockerfile text with `LABEL faas.managed faas.kind faas.function` after every FROM
+ * The Dockerfile text with `LABEL faas.managed faas.instance faas.kind faas.function` after every FROM
  * instruction (so each stage's image, and every step of a failed build, is labelled) and
  * `LABEL faas.build` at the end. Continuation lines and the `# escape=` directive are
  * respected. Returns a malloc'd string (*out_len bytes), NULL when out of memory. Pure.

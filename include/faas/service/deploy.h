@@ -18,10 +18,11 @@ typedef struct faas_deploy_spec {
     char *source;         /* the uploaded file's name */
     char *volume;         /* as uploaded: "./data:/data,./x:/x:ro" */
     char *binds;          /* resolved and allowed: "/abs/host:/data,/abs/x:/x:ro" */
-    int port;             /* loopback port faas serves it on */
+    int port;             /* loopback port faas serves it on; 0: none (the subdomain only) */
     int container_port;   /* port the code listens on inside its container ($PORT) */
     faas_env_var_t *env;
     size_t env_len;
+    int env_given;        /* the upload had an env field: it replaces the function's env, else it is kept */
     void *zip;
     size_t zip_len;
 } faas_deploy_spec_t;
@@ -34,7 +35,11 @@ void faas_deploy_spec_free(faas_deploy_spec_t *spec);
  * is not another image's, the port is free, no deploy of this name is
  * running), records the build (status building) and queues it. *out gets the
  * function record as it is now (caller frees). Takes spec over in any case.
+ * On failure *failed (when not NULL) names what failed for the API's "error"
+ * when it is the zip (FAAS_BUILDCTX_BAD_ZIP, FAAS_BUILDCTX_ZIP_TOO_LARGE),
+ * else NULL.
  */
-faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, faas_error_t *err);
+faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, const char **failed,
+                             faas_error_t *err);
 
 #endif

@@ -5,6 +5,8 @@
  * written and synced before its record is committed, so a crash leaves at most an orphan
  * file, never a record without its file; a replaced or deleted runtime's file becomes an
  * orphan too, and faas_runtimes_cleanup removes orphans once they are old enough.
+ * The built-in runtimes (default, python, go) are faas's own: they cannot be overwritten or
+ * deleted, and start-up restores one whose record or file is missing.
  *
  * Threads: faas_runtimes_check and faas_runtimes_list may run anywhere (no file I/O, store
  * reads only); everything else reads or writes files and the store: worker thread only
@@ -20,16 +22,21 @@
 #include "faas/store/record.h"
 #include "faas/store/store.h"
 
-/* The runtime that cannot be deleted (functions use it when they name none). */
+/* The built-in runtime functions use when they name none. */
 #define FAAS_RUNTIMES_DEFAULT "default"
 
 /* The folder under data_dir that holds the Dockerfiles. */
 #define FAAS_RUNTIMES_DIR "runtimes"
 
+/** 1 when name is one of the built-in runtimes (default, python, go), else 0. Any thread. */
+int faas_runtimes_is_builtin(const char *name);
+
 /**
- * Validates an upload without touching anything: name is a DNS label (faas_record_valid_name);
- * content is not empty, at most max_size bytes (FAAS_ETOOLARGE), UTF-8 text without NUL bytes,
- * and its first instruction that is not a comment, blank line, parser directive or ARG is FROM.
+ * Validates an upload without touching anything: name is a DNS label (faas_record_valid_name)
+ * and not a built-in runtime's (FAAS_EFORBIDDEN, "'x' is a built-in runtime and cannot be
+ * overwritten: ..."); content is not empty, at most max_size bytes (FAAS_ETOOLARGE), UTF-8
+ * text without NUL bytes, and its first instruction that is not a comment, blank line, parser
+ * directive or ARG is FROM.
  * FAAS_EINVAL otherwise, with a message a client can act on ("not a Dockerfile: ...").
  * Pure: any thread.
  */
@@ -41,7 +48,7 @@ faas_err_t faas_runtimes_check(const char *name, const char *content, size_t len
  * writes a new <uuid>.dockerfile (temp file, fsync, rename, fsync the folder), and only then
  * commits the record. On success *out (if not NULL) gets the stored record (caller frees with
  * faas_runtime_free). On failure nothing new is left behind. FAAS_EINVAL, FAAS_ETOOLARGE,
- * FAAS_EIO, FAAS_ESTORE. Worker thread only: blocks (fsync).
+ * FAAS_EFORBIDDEN (a built-in name), FAAS_EIO, FAAS_ESTORE. Worker thread only: blocks (fsync).
  */
 faas_err_t faas_runtimes_put(faas_store_t *store, const char *data_dir, const char *name, const char *content,
                              size_t len, size_t max_size, faas_runtime_t *out, faas_error_t *err);
@@ -57,8 +64,9 @@ faas_err_t faas_runtimes_read(faas_store_t *store, const char *data_dir, const c
 
 /**
  * Deletes runtime name: the record, then its file (a file that cannot be removed is left for
- * cleanup). FAAS_EFORBIDDEN for FAAS_RUNTIMES_DEFAULT ("Cannot delete default runtime"),
- * FAAS_ENOTFOUND, FAAS_ESTORE. Worker thread only: blocks (fsync).
+ * cleanup). FAAS_EFORBIDDEN for a built-in runtime, even a missing one ("'x' is a built-in
+ * runtime and cannot be deleted"), FAAS_ENOTFOUND, FAAS_ESTORE. Worker thread only: blocks
+ * (fsync).
  */
 faas_err_t faas_runtimes_delete(faas_store_t *store, const char *data_dir, const char *name, faas_error_t *err);
 
@@ -72,11 +80,11 @@ faas_err_t faas_runtimes_delete(faas_store_t *store, const char *data_dir, const
 long faas_runtimes_cleanup(faas_store_t *store, const char *data_dir, int64_t min_age_seconds, faas_error_t *err);
 
 /**
- * Creates the built-in runtimes (default, python, go) whose record is missing and that were
- * never created before in this data_dir (a marker file in the runtimes folder remembers them,
- * so a built-in the operator deleted stays deleted; "default" cannot be deleted and is always
- * restored). Never overwrites an existing runtime. Creates the runtimes folder (0700).
- * FAAS_EIO, FAAS_ESTORE. Main thread at start-up, or a worker: blocks (fsync).
+ * Makes the built-in runtimes whole: creates one that has no record, and restores from faas's
+ * own text one whose record names no file or a file that is gone or empty (logged as a
+ * warning). Leaves an intact one as it is. Creates the runtimes folder (0700) and removes the
+ * marker file older versions kept there. FAAS_EIO, FAAS_ESTORE. Main thread at start-up, or
+ * a worker: blocks (fsync).
  */
 faas_err_t faas_runtimes_seed(faas_store_t *store, const char *data_dir, faas_error_t *err);
 

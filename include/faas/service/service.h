@@ -32,10 +32,11 @@ faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err);
 /** Stops the events watcher (at shutdown). */
 void faas_services_stop(faas_services_t *s);
 
-/** Starts a stopped service (recreating its container from its image if gone). FAAS_ECONFLICT if running. */
+/** Starts a stopped or crashing service (recreating its container from its image if gone); a running one
+    is left as it is (FAAS_OK). */
 faas_err_t faas_service_start(faas_services_t *s, const char *name, faas_error_t *err);
 
-/** Stops a service's container; its traffic gets 503 until started again. */
+/** Stops a service's container; its traffic gets 503 until started again. Stopping a stopped one is FAAS_OK. */
 faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t *err);
 
 /** Deletes a service: routing, container, images, record, port. Its volumes stay. */

@@ -1,7 +1,7 @@
 /*
  * record.h: the records faas keeps (function, runtime, build, invocation), with one cJSON
  * serialiser and one parser per type. The same JSON is what the store keeps and what the API
- * shows, so a record looks the same on disk and on the wire.
+ * shows, so a record looks the same on disk and on the wire, with one exception: times.
  * Pure functions without shared state: any thread may call them.
  *
  * JSON field names (one scheme for every record):
@@ -12,15 +12,18 @@
  *  - a record's own UUID is "id", except the function, whose UUID is "functionId" because
  *    seed 000 spends "id" on the container id; the invocation's is "invocationId" as in the
  *    execute answer. References to other records are "functionId" / "functionName".
- *  - times are integers, milliseconds since the Unix epoch, in keys ending "At" (plus the
- *    seed's "lastExecuted"); 0 means "not yet".
+ *  - times are integers in keys ending "At" (plus the seed's "lastExecuted"); 0 means "not
+ *    yet". The store keeps milliseconds since the Unix epoch (FAAS_RECORD_STORED); the API
+ *    shows the seeds' Unix seconds (FAAS_RECORD_API). Durations end in "Ms" and are
+ *    milliseconds in both.
  *  - every key is always written; an absent string (NULL) is written as null, and the parser
  *    takes null or a missing key as absent. Unknown keys are ignored (older code can read
  *    newer records); a known key of the wrong type or an unknown enum string is FAAS_EINVAL.
  *
  * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
  *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","address","binds","source","createdAt",
- *              "updatedAt","lastExecuted","build":{"id","status","startedAt","finishedAt","error"}|null}
+ *              "updatedAt","lastExecuted","restarts","lastOutput",
+ *              "build":{"id","status","startedAt","finishedAt","error"}|null}
  * Runtime:    {"name","fileName","createdAt"}
  * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
  * Invocation: {"invocationId","functionId","startedAt","durationMs","exitCode","status","output"}
@@ -38,6 +41,12 @@
 
 #include "faas/core/error.h"
 
+/* Which JSON a record is written as: the store's (times in Unix ms) or the API's (Unix seconds). */
+typedef enum faas_record_view {
+    FAAS_RECORD_STORED = 0,
+    FAAS_RECORD_API = 1,
+} faas_record_view_t;
+
 /* Longest DNS label, so the longest function name. */
 #define FAAS_RECORD_NAME_MAX 63
 
@@ -52,6 +61,7 @@ typedef enum faas_function_status {
     FAAS_FUNCTION_RUNNING = 2,  /* "running" */
     FAAS_FUNCTION_STOPPED = 3,  /* "stopped" */
     FAAS_FUNCTION_FAILED = 4,   /* "failed" */
+    FAAS_FUNCTION_CRASHING = 5, /* "crashing": its container keeps dying; faas restarts it with back-off */
 } faas_function_status_t;
 
 typedef enum faas_build_status {
@@ -105,6 +115,8 @@ typedef struct faas_function {
     int64_t created_at;
     int64_t updated_at;
     int64_t last_executed;
+    int restarts;       /* restarts faas made since the container last stayed up */
+    char *last_output;  /* the end of a crashing container's output */
     faas_build_info_t build;
 } faas_function_t;
 
@@ -149,7 +161,7 @@ faas_err_t faas_env_copy(const faas_env_var_t *src, size_t n, faas_env_var_t **d
 const char *faas_kind_name(faas_kind_t kind);
 /** Parses "service" / "job" into out; returns 0, or -1 for anything else (out untouched). */
 int faas_kind_parse(const char *s, faas_kind_t *out);
-/** "building", "starting", "running", "stopped", "failed"; never NULL. */
+/** "building", "starting", "running", "stopped", "failed", "crashing"; never NULL. */
 const char *faas_function_status_name(faas_function_status_t status);
 /** Parses a function status name; returns 0, or -1 when unknown. */
 int faas_function_status_parse(const char *s, faas_function_status_t *out);
@@ -167,7 +179,7 @@ void faas_function_free(faas_function_t *f);
 /** Frees each record's members and then the array; NULL-safe. */
 void faas_function_array_free(faas_function_t *arr, size_t n);
 /** A new cJSON object for f; the caller owns it (cJSON_Delete). NULL only when out of memory. */
-cJSON *faas_function_to_json(const faas_function_t *f);
+cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view);
 /** Fills *out (zeroed first) from json; FAAS_EINVAL naming the bad key, FAAS_ENOMEM; out is empty on error. */
 faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err);
 
@@ -176,14 +188,14 @@ void faas_runtime_free(faas_runtime_t *r);
 /** Frees each record's members and then the array; NULL-safe. */
 void faas_runtime_array_free(faas_runtime_t *arr, size_t n);
 /** A new cJSON object for r; the caller owns it. NULL only when out of memory. */
-cJSON *faas_runtime_to_json(const faas_runtime_t *r);
+cJSON *faas_runtime_to_json(const faas_runtime_t *r, faas_record_view_t view);
 /** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
 faas_err_t faas_runtime_from_json(const cJSON *json, faas_runtime_t *out, faas_error_t *err);
 
 /** Frees b's members (not b) and zeroes b; NULL-safe. */
 void faas_build_free(faas_build_t *b);
 /** A new cJSON object for b; the caller owns it. NULL only when out of memory. */
-cJSON *faas_build_to_json(const faas_build_t *b);
+cJSON *faas_build_to_json(const faas_build_t *b, faas_record_view_t view);
 /** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
 faas_err_t faas_build_from_json(const cJSON *json, faas_build_t *out, faas_error_t *err);
 
@@ -192,7 +204,7 @@ void faas_invocation_free(faas_invocation_t *inv);
 /** Frees each record's members and then the array; NULL-safe. */
 void faas_invocation_array_free(faas_invocation_t *arr, size_t n);
 /** A new cJSON object for inv; the caller owns it. NULL only when out of memory. */
-cJSON *faas_invocation_to_json(const faas_invocation_t *inv);
+cJSON *faas_invocation_to_json(const faas_invocation_t *inv, faas_record_view_t view);
 /** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
 faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err);
 

@@ -59,6 +59,14 @@ faas_err_t faas_store_open(const char *dir, size_t map_size, faas_store_t **out,
 /** Closes the store; no transaction may be running. NULL-safe. */
 void faas_store_close(faas_store_t *store);
 
+/* Room for an instance id ("3f9c0a1b2d4e": 12 hex digits) and its NUL. */
+#define FAAS_STORE_INSTANCE_MAX 16
+
+/** The id of the faas instance that owns this store: made (random) at the first call and kept,
+ *  so it survives restarts. Every Docker object the instance makes carries it as a label.
+ *  FAAS_ESTORE. Worker thread or start-up only: the first call writes (fsync). */
+faas_err_t faas_store_instance(faas_store_t *store, char id[FAAS_STORE_INSTANCE_MAX], faas_error_t *err);
+
 /* ---- functions (name -> record, with a functionId -> name index) ---- */
 
 /** Reads the function called name into *out (caller frees with faas_function_free).
@@ -71,6 +79,10 @@ faas_err_t faas_store_function_get(faas_store_t *store, const char *name, faas_f
 faas_err_t faas_store_function_get_by_id(faas_store_t *store, const char *id, faas_function_t *out,
                                          faas_error_t *err);
 
+/** The function whose functionId, or else whose name, is id_or_name, into *out (caller frees):
+ *  wherever the API takes a functionId it takes a name too. FAAS_ENOTFOUND, FAAS_ESTORE. Any thread. */
+faas_err_t faas_store_function_find(faas_store_t *store, const char *id_or_name, faas_function_t *out,
+                                    faas_error_t *err);
 /** Inserts or replaces the record under fn->name and points fn->id at it (dropping the old id
  *  of a replaced record). FAAS_EINVAL bad name/id; FAAS_ECONFLICT when fn->id belongs to another
  *  name; FAAS_ESTORE. Worker thread only: blocks (fsync). */
