@@ -77,13 +77,21 @@ restart_interval = "120s"
 -- "*.example.com" (one label under example.com). Used when no tls_allowed
 -- hook is defined below. Empty: no name gets one. IP addresses never do.
 -- Each new name costs an order at the CA (Let's Encrypt: 50 new names per
--- registered domain and week), so allow only names you serve.
+-- registered domain and week), so allow only names you serve. Only allowed
+-- names that reach a function (<name>.<domain>, or a name the route hook,
+-- asked with path "/", sends to one) get a certificate on their first
+-- handshake; new orders: 50 at once, then one per 72 s.
 allowlist = {}
 
 limits = {
   max_file_size = "10m",     -- uploaded code: zips and Dockerfiles (413 above)
   max_unpacked_size = "256m", -- what an uploaded zip may unpack to (a zip bomb is refused)
   max_body_size = "64m",     -- any request body, proxied traffic included (restart)
+  max_unauth_body = "64k",   -- a body sent to the API without the passkey (its answer
+                             -- is a 401 anyway): past this size, or still arriving
+                             -- after server.header_timeout, its connection is closed
+                             -- instead (libh2o reads a whole body before faas sees the
+                             -- request); function traffic is not concerned
   memory = "256m",           -- memory of each function container
   cpus = 1,                  -- CPUs of each function container (0.5 = half a core)
   pids = 256,                -- processes and threads in each function container
@@ -99,9 +107,19 @@ limits = {
 }
 
 server = {
-  read_timeout = "300s",     -- to receive a whole HTTP/1.1 request, body included:
-                             -- long enough for big uploads on slow links (restart)
+  read_timeout = "300s",     -- to receive a whole request, body included (HTTP/2: its
+                             -- body): long enough for big uploads on slow links (restart)
   write_timeout = "60s",     -- an HTTP/2 connection idle this long is closed (restart)
+  header_timeout = "60s",    -- to receive a request's headers, counted from a new
+                             -- connection's accept or a later request's first byte;
+                             -- slower clients are closed (nginx's default: 60s)
+  keepalive_timeout = "60s", -- a connection with no request in progress is closed
+                             -- after it (nginx: 75s; h2o: 10s)
+  max_connections = 4096,    -- open client connections, all loops together; a new one
+                             -- past it closes the connection idle the longest (else the
+                             -- one waiting longest for its headers), or is refused when
+                             -- none is; kept under half the open files limit, which faas
+                             -- raises to its hard limit at start (h2o's default: 1024)
   shutdown_timeout = "5s",   -- on SIGTERM/SIGINT, time given to requests in flight
   threads = 0,               -- event-loop threads; 0 = one per CPU core (restart)
   workers = 16,              -- threads for blocking work: Docker, builds (restart)
@@ -134,8 +152,16 @@ docker = {
 }
 
 -- Hooks: optional functions faas calls to decide. Each runs with an
--- instruction budget; an error or a wrong return type is logged and treated
--- as a refusal (or as "no route" for route). Helpers:
+-- instruction budget (1 million; every step of Lua pattern matching counts,
+-- so a pattern that backtracks over a long string fails in milliseconds) and
+-- a 64 MiB memory cap; an error or a wrong return type is logged and treated
+-- as a refusal (or as "no route" for route). A hook that reaches the cap
+-- fails, even if it caught the error, and its Lua state is rebuilt from this
+-- file: top-level code runs again and whatever hooks kept is gone. route sees
+-- at most 259 bytes of the Host, 4096 of the path and 32 of the method
+-- (longer ones are cut; prefix tests still work); tls_allowed is not asked
+-- about names over 253 bytes, nor volume_allowed about paths over 4096
+-- bytes: both refused. Helpers:
 --   local faas = require "faas"
 --   faas.match(host, "*.example.com")      -- true/false, also a list of patterns
 --   faas.routes{ hosts = {...}, prefixes = {...} }  -- builds a route hook

@@ -26,9 +26,11 @@
 #include "faas/store/store.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_CONTAINER_PORT 8080
 #define MAX_FIELD 65536
@@ -97,15 +99,42 @@ static int port_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *text, in
     return 0;
 }
 
-/* Volumes resolved under <data_dir>/volumes/<name>; anything else must be allowed by volume_allowed. */
+/* The link reader of faas_upload_resolve, on the real file system. */
+static int read_link(void *ctx, const char *path, char *target, size_t size)
+{
+    (void)ctx;
+    ssize_t n = readlink(path, target, size);
+    if (n >= 0 && (size_t)n < size) {
+        target[n] = '\0';
+        return 1;
+    }
+    if (n >= 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return errno == EINVAL || errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+}
+
+/*
+ * Volumes under <data_dir>/volumes/<name>; anything else must be allowed by volume_allowed. Host
+ * sides are judged by where they lead, every symlink followed (one the function planted through
+ * a writable volume included), and bound by that resolved path. The few readlink calls run here
+ * on the loop because the policy's Lua state belongs to it; they touch local folders only.
+ */
 static int binds_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *name, const char *volume, char **binds)
 {
     faas_upload_volume_t vols[FAAS_UPLOAD_MAX_VOLUMES];
     size_t n = 0;
-    char base[1024], details[2400];
+    char data_dir[1024], base[1100], details[2400];
+    int links = 0;
     faas_error_t err = {0};
-    snprintf(base, sizeof(base), "%s/volumes/%s", faas_loop_config(loop)->data_dir, name);
-    if (faas_upload_parse_volumes(volume, base, vols, FAAS_UPLOAD_MAX_VOLUMES, &n, &err) != FAAS_OK)
+    if (faas_upload_resolve(faas_loop_config(loop)->data_dir, read_link, NULL, data_dir, sizeof(data_dir), &links,
+                            &err) != FAAS_OK)
+        return reject(req, 500, "Internal server error", NULL);
+    snprintf(base, sizeof(base), "%s/volumes/%s", data_dir, name);
+    if (faas_upload_parse_volumes(volume, base, vols, FAAS_UPLOAD_MAX_VOLUMES, &n, &err) != FAAS_OK ||
+        faas_upload_resolve_volumes(vols, n, base, read_link, NULL, &err) != FAAS_OK ||
+        faas_upload_check_nesting(vols, n, &err) != FAAS_OK)
         return reject(req, 400, "Invalid volume", err.msg);
     for (size_t i = 0; i < n; i++) {
         if (!vols[i].needs_policy)
@@ -114,7 +143,8 @@ static int binds_or_reply(faas_loop_t *loop, h2o_req_t *req, const char *name, c
         faas_err_t rc = faas_policy_volume_allowed(loop->policy, vols[i].host, vols[i].container, &allowed, &err);
         if (rc == FAAS_OK && allowed)
             continue;
-        snprintf(details, sizeof(details), "%.1000s is outside the function's folder %.1000s%s", vols[i].host, base,
+        snprintf(details, sizeof(details), "%.1000s%s is outside the function's folder %.1000s%s", vols[i].host,
+                 vols[i].through_link ? " (where a symlink leads)" : "", base,
                  rc == FAAS_ENOTFOUND ? " (a volume_allowed policy can allow it)" : " and the volume_allowed policy refused it");
         return reject(req, 403, "Volume not allowed", details);
     }

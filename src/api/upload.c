@@ -5,6 +5,7 @@
 #include "faas/api/upload.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,8 @@ static int normalise(const char *in, char *out, size_t size)
 static int under(const char *path, const char *base)
 {
     size_t n = strlen(base);
+    if (n == 1 && base[0] == '/')
+        return path[0] == '/';
     return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
@@ -114,6 +117,8 @@ static int under(const char *path, const char *base)
 static faas_err_t parse_volume(const char *entry, const char *base, faas_upload_volume_t *v, faas_error_t *err)
 {
     char buf[1400], joined[2600];
+    if (strlen(entry) >= sizeof(buf)) /* never cut: a cut entry could lose its ":ro" */
+        return faas_error_set(err, FAAS_EINVAL, "volume \"%.60s...\": longer than %zu bytes", entry, sizeof(buf) - 1);
     snprintf(buf, sizeof(buf), "%s", entry);
     char *ctr = strchr(buf, ':');
     if (ctr == NULL || ctr == buf)
@@ -159,6 +164,111 @@ faas_err_t faas_upload_parse_volumes(const char *text, const char *base, faas_up
     }
     free(copy);
     return rc;
+}
+
+/* ---- resolving host sides: what the kernel will follow when Docker binds them ---- */
+
+#define MAX_LINKS 40 /* the kernel's own limit (ELOOP) */
+
+/* Drops the last component of the resolved prefix out (length *len; 0 means "/"). */
+static void pop_component(char *out, size_t *len)
+{
+    while (*len > 0 && out[*len - 1] != '/')
+        (*len)--;
+    *len = *len > 0 ? *len - 1 : 0;
+    out[*len] = '\0';
+}
+
+/* rest = target "/" rest; 0, or -1 when it does not fit. */
+static int splice_link(char *rest, size_t size, const char *target, const char *after)
+{
+    char joined[4096];
+    int n = snprintf(joined, sizeof(joined), "%s/%s", target, after);
+    if (n < 0 || (size_t)n >= sizeof(joined) || (size_t)n >= size)
+        return -1;
+    memcpy(rest, joined, (size_t)n + 1);
+    return 0;
+}
+
+faas_err_t faas_upload_resolve(const char *path, faas_upload_readlink_cb readlink_cb, void *ctx, char *out,
+                               size_t size, int *links, faas_error_t *err)
+{
+    char rest[4096], target[4096];
+    size_t len = 0;
+    *links = 0;
+    if (path[0] != '/' || snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest) || size < 2)
+        return faas_error_set(err, FAAS_EINVAL, "%.200s: not an absolute path of a usable length", path);
+    out[0] = '\0';
+    for (const char *p = rest; *p != '\0';) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p != '\0' && *p != '/')
+            p++;
+        size_t n = (size_t)(p - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.'))
+            continue;
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            pop_component(out, &len);
+            continue;
+        }
+        if (len + 1 + n + 1 > size)
+            return faas_error_set(err, FAAS_EINVAL, "%.200s: resolves to a path too long", path);
+        out[len++] = '/';
+        memcpy(out + len, seg, n);
+        len += n;
+        out[len] = '\0';
+        int r = readlink_cb(ctx, out, target, sizeof(target));
+        if (r < 0)
+            return faas_error_set(err, FAAS_EINVAL, "%.200s: cannot read %.200s: %s", path, out, strerror(errno));
+        if (r == 0)
+            continue;
+        if (++*links > MAX_LINKS)
+            return faas_error_set(err, FAAS_EINVAL, "%.200s: more than %d symlinks (a loop?)", path, MAX_LINKS);
+        if (target[0] == '/')
+            len = 0; /* an absolute link starts over at "/" */
+        else
+            pop_component(out, &len); /* a relative one is read in the link's folder */
+        out[len] = '\0';
+        if (splice_link(rest, sizeof(rest), target, p) != 0)
+            return faas_error_set(err, FAAS_EINVAL, "%.200s: resolves to a path too long", path);
+        p = rest;
+    }
+    if (len == 0)
+        strcpy(out, "/");
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_resolve_volumes(faas_upload_volume_t *vols, size_t n, const char *base,
+                                       faas_upload_readlink_cb readlink_cb, void *ctx, faas_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        char resolved[sizeof(vols[i].host)];
+        int links = 0;
+        faas_err_t rc = faas_upload_resolve(vols[i].host, readlink_cb, ctx, resolved, sizeof(resolved), &links, err);
+        if (rc != FAAS_OK)
+            return faas_error_prefix(err, rc, "volume %s", vols[i].container);
+        memcpy(vols[i].host, resolved, sizeof(resolved));
+        vols[i].through_link = links > 0;
+        vols[i].needs_policy = vols[i].needs_policy || !under(resolved, base);
+    }
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_check_nesting(const faas_upload_volume_t *vols, size_t n, faas_error_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            if (vols[i].read_only || strcmp(vols[i].host, vols[j].host) == 0 || !under(vols[j].host, vols[i].host))
+                continue;
+            return faas_error_set(err, FAAS_EINVAL,
+                                  "the folder of volume %.200s (%.400s) lies inside the folder of volume %.200s, "
+                                  "mounted writable: the function could swap it for a symlink, which Docker follows "
+                                  "when it binds it again; mount the outer one :ro or keep them apart",
+                                  vols[j].container, vols[j].host, vols[i].container);
+        }
+    }
+    return FAAS_OK;
 }
 
 char *faas_upload_binds(const faas_upload_volume_t *vols, size_t n)

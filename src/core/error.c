@@ -4,6 +4,7 @@
  */
 #include "faas/core/error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ const char *faas_strerror(faas_err_t code)
     case FAAS_ENOMEM: return "out of memory";
     case FAAS_EUNAUTHORIZED: return "unauthorized";
     case FAAS_EBUSY: return "too many requests";
+    case FAAS_ENOSPACE: return "no space left on the disk of data_dir";
     }
     return "unknown error";
 }
@@ -90,6 +92,12 @@ int faas_err_http_status(faas_err_t code)
     case FAAS_EDOCKER: return 502;
     case FAAS_EUNAVAIL: return 503;
     case FAAS_ETIMEOUT: return 504;
+    case FAAS_ENOSPACE: return 507;
     }
     return 500;
+}
+
+faas_err_t faas_err_from_errno(int e, faas_err_t fallback)
+{
+    return e == ENOSPC || e == EDQUOT ? FAAS_ENOSPACE : fallback;
 }

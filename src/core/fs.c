@@ -19,7 +19,8 @@ faas_err_t faas_fs_mkdirs(const char *path, mode_t mode, const char *what, faas_
         char c = *p;
         *p = '\0';
         if (mkdir(buf, mode) != 0 && errno != EEXIST)
-            return faas_error_set(err, FAAS_EIO, "%s: cannot create %s: %s", what, buf, strerror(errno));
+            return faas_error_set(err, faas_err_from_errno(errno, FAAS_EIO), "%s: cannot create %s: %s", what, buf,
+                                  strerror(errno));
         *p = c;
         if (c == '\0')
             break;

@@ -1,9 +1,10 @@
 /*
  * internal.h: what the files of src/core/ share, and nothing outside it.
  * config.c (the table of settings) uses the single-value parsers and
- * formatters of config_value.c; policy.c (config and hooks) and policy_lua.c
- * (the Lua state) share the state's calls, and only these two include Lua's
- * headers (lua_State is declared here, not defined). Names: faas_core__*.
+ * formatters of config_value.c; policy.c (config and hooks), policy_lua.c
+ * (the Lua state) and policy_pattern.c (its budgeted string patterns) share
+ * the state's calls, and only these include Lua's headers (lua_State is
+ * declared here, not defined). Names: faas_core__*.
  */
 #ifndef FAAS_CORE_INTERNAL_H
 #define FAAS_CORE_INTERNAL_H
@@ -65,20 +66,44 @@ typedef struct lua_State lua_State;
 /* Memory cap of one Lua state. */
 #define FAAS_POLICY_MEM_LIMIT (64u << 20)
 
-/** A restricted Lua state (chosen libraries, require of the built-in modules, print, an os subset); NULL when out of memory. */
+/** A restricted Lua state (chosen libraries, require of the built-in modules, print, an os subset,
+    faas's budgeted string patterns), set up under protection; NULL when out of memory. */
 lua_State *faas_core__lua_new(size_t mem_limit);
 
 /** Closes a state made by faas_core__lua_new. */
 void faas_core__lua_close(lua_State *L);
 
+/* What a call returns when the state reached its memory cap: the state must be thrown away. */
+#define FAAS_CORE__LUA_OOM (-2)
+
 /**
- * Calls the function under nargs arguments with an instruction budget.
- * stack: [fn, args...] -> [results...] on success (returns 0), [] on failure
- * (returns -1, message with traceback in errbuf).
+ * Calls the function under nargs arguments with an instruction budget (pattern matching in the
+ * string library counts against it). Nothing is pushed or allocated outside the protected call.
+ * stack: [fn, args...] -> [results...] on success (returns 0), [] on failure: -1 with the message
+ * and traceback in errbuf, or FAAS_CORE__LUA_OOM when an allocation was refused at the memory
+ * cap, even one the script caught with its own pcall.
  */
 int faas_core__lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize);
 
+/* C code run under protection: pushes and reads Lua values, returns how many results it left. */
+typedef int (*faas_core__lua_fn)(lua_State *L, void *data);
+
+/**
+ * Runs fn(L, data) inside one protected call, so every push it makes (a hook's arguments, the
+ * call itself) may fail with a Lua error instead of a panic. stack: [] -> [nresults results]
+ * on success; returns as faas_core__lua_pcall.
+ */
+int faas_core__lua_call(lua_State *L, faas_core__lua_fn fn, void *data, int nresults, long budget, char *errbuf,
+                        size_t errsize);
+
 /** Loads text as a chunk named chunkname (text only, never bytecode) and runs it; 0 or -1. */
 int faas_core__lua_run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize);
+
+/** Charges steps to the running hook's instruction budget (policy_lua.c); past it raises message as
+    an error that no pcall of the script can catch. For C code that loops on the script's behalf. */
+void faas_core__lua_charge(lua_State *L, long steps, const char *message);
+
+/** Installs the budgeted string.find, match, gmatch and gsub (policy_pattern.c). stack: [] -> []. */
+void faas_core__lua_open_patterns(lua_State *L);
 
 #endif

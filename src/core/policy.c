@@ -78,8 +78,8 @@ static faas_err_t set_from_lua(faas_config_t *cfg, lua_State *L, int idx, const 
             return faas_error_set(err, FAAS_EINVAL, "%s: unsupported value (%s)", name, lua_type_desc(L, idx));
         return faas_config_set(cfg, name, &v, err);
     }
-    idx = lua_absindex(L, idx);
-    size_t n = (size_t)luaL_len(L, idx), pairs = 0;
+    idx = lua_absindex(L, idx); /* raw access only: no metamethod runs, so nothing here can raise */
+    size_t n = (size_t)lua_rawlen(L, idx), pairs = 0;
     for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1))
         pairs++;
     if (pairs != n)
@@ -89,7 +89,7 @@ static faas_err_t set_from_lua(faas_config_t *cfg, lua_State *L, int idx, const 
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     faas_err_t rc = FAAS_OK;
     for (size_t i = 0; i < n && rc == FAAS_OK; i++) {
-        lua_geti(L, idx, (lua_Integer)i + 1); /* stays referenced by the table after the pop */
+        lua_rawgeti(L, idx, (lua_Integer)i + 1); /* stays referenced by the table after the pop */
         if (scalar_value(L, -1, &items[i]) != 0)
             rc = faas_error_set(err, FAAS_EINVAL, "%s: entry %zu is %s", name, i + 1, lua_type_desc(L, -1));
         lua_pop(L, 1);
@@ -185,14 +185,12 @@ static void policy_free(faas_policy_t *pol)
     free(pol);
 }
 
-/* Runs pol->text in a fresh state; fills hooks; leaves the builtin-name table on the stack. */
-static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
+/* Inside a protected call. stack: [] -> [builtins]: a table of the names the fresh state
+ * defines, so read_globals sees only what the file defined. */
+static int snapshot_builtins(lua_State *L, void *data)
 {
-    pol->L = faas_core__lua_new(FAAS_POLICY_MEM_LIMIT);
-    if (pol->L == NULL)
-        return faas_error_set(err, FAAS_ENOMEM, "cannot create a Lua state");
-    lua_State *L = pol->L;
-    lua_newtable(L); /* builtin names, so read_globals sees only what the file defined */
+    (void)data;
+    lua_newtable(L);
     lua_pushglobaltable(L);
     for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
         lua_pushvalue(L, -2);
@@ -200,25 +198,55 @@ static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
         lua_rawset(L, -6);
     }
     lua_pop(L, 1);
+    return 1;
+}
+
+typedef struct hook_scan {
+    faas_policy_t *pol;
+    int bad;              /* the first hook name defined as something else, or -1 */
+    const char *bad_type;
+} hook_scan_t;
+
+/* Inside a protected call. stack: [] -> []: each hook the file defines into pol->hooks (a registry reference). */
+static int collect_hooks(lua_State *L, void *data)
+{
+    hook_scan_t *scan = data;
+    for (int h = 0; h < FAAS_POLICY_NHOOKS; h++) {
+        int t = lua_getglobal(L, hook_names[h]);
+        if (t == LUA_TFUNCTION) {
+            scan->pol->hooks[h] = luaL_ref(L, LUA_REGISTRYINDEX);
+            continue;
+        }
+        scan->pol->hooks[h] = LUA_NOREF;
+        if (t != LUA_TNIL && scan->bad < 0) {
+            scan->bad = h;
+            scan->bad_type = lua_type_desc(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* Runs pol->text in a fresh state; fills hooks; leaves the builtin-name table on the stack. */
+static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
+{
+    pol->L = faas_core__lua_new(FAAS_POLICY_MEM_LIMIT);
+    if (pol->L == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "cannot create a Lua state");
+    lua_State *L = pol->L;
     char msg[FAAS_ERROR_MSG_MAX];
+    if (faas_core__lua_call(L, snapshot_builtins, NULL, 1, FAAS_POLICY_LOAD_BUDGET, msg, sizeof(msg)) != 0)
+        return faas_error_set(err, FAAS_ENOMEM, "cannot set up the Lua state: %s", msg);
     if (pol->text != NULL && faas_core__lua_run(L, pol->text, pol->len, pol->chunkname, msg, sizeof(msg)) != 0) {
         msg[strcspn(msg, "\n")] = '\0'; /* one clear line: the traceback is for hooks' logs */
         return faas_error_set(err, FAAS_EPOLICY, "%s", msg);
     }
-    for (int h = 0; h < FAAS_POLICY_NHOOKS; h++) {
-        int t = lua_getglobal(L, hook_names[h]);
-        if (t == LUA_TNIL) {
-            lua_pop(L, 1);
-            pol->hooks[h] = LUA_NOREF;
-        } else if (t == LUA_TFUNCTION) {
-            pol->hooks[h] = luaL_ref(L, LUA_REGISTRYINDEX);
-        } else {
-            faas_error_set(err, FAAS_EINVAL, "%s: %s: must be a function, got %s", pol->chunkname + 1, hook_names[h],
-                           lua_type_desc(L, -1));
-            lua_pop(L, 1);
-            return FAAS_EINVAL;
-        }
-    }
+    hook_scan_t scan = {.pol = pol, .bad = -1};
+    if (faas_core__lua_call(L, collect_hooks, &scan, 0, FAAS_POLICY_LOAD_BUDGET, msg, sizeof(msg)) != 0)
+        return faas_error_set(err, FAAS_EPOLICY, "reading the hooks: %s", msg);
+    if (scan.bad >= 0)
+        return faas_error_set(err, FAAS_EINVAL, "%s: %s: must be a function, got %s", pol->chunkname + 1,
+                              hook_names[scan.bad], scan.bad_type);
     return FAAS_OK;
 }
 
@@ -317,27 +345,74 @@ int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook)
 
 /* ---- hooks -------------------------------------------------------------- */
 
-/* stack: [] -> [fn]; 0 when the hook is not defined (stack unchanged). */
-static int push_hook(faas_policy_t *pol, faas_policy_hook_t hook)
-{
-    if (pol->hooks[hook] == LUA_NOREF)
-        return 0;
-    lua_rawgeti(pol->L, LUA_REGISTRYINDEX, pol->hooks[hook]);
-    return 1;
-}
+/* One hook call: up to three arguments (a string, or an integer when is_int) and how many results. */
+typedef struct hook_call {
+    int ref, nargs, nresults;
+    struct {
+        const char *s;
+        size_t len;
+        int is_int;
+        lua_Integer n;
+    } args[3];
+} hook_call_t;
 
-/* stack: [fn, args...] -> [results...]; on failure logs and returns FAAS_EPOLICY with [] */
-static faas_err_t call_hook(faas_policy_t *pol, faas_policy_hook_t hook, int nargs, int nresults, faas_error_t *err)
+/* Inside the protected call. stack: [] -> [results (nresults)]: the hook, its arguments, the call. */
+static int push_and_call(lua_State *L, void *data)
 {
-    char msg[FAAS_ERROR_MSG_MAX];
-    if (faas_core__lua_pcall(pol->L, nargs, nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg)) != 0) {
-        faas_log_error("policy hook %s failed: %s", hook_names[hook], msg);
-        return faas_error_set(err, FAAS_EPOLICY, "policy hook %s failed", hook_names[hook]);
+    hook_call_t *c = data;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+    for (int i = 0; i < c->nargs; i++) {
+        if (c->args[i].is_int)
+            lua_pushinteger(L, c->args[i].n);
+        else
+            lua_pushlstring(L, c->args[i].s, c->args[i].len);
     }
-    return FAAS_OK;
+    lua_call(L, c->nargs, c->nresults);
+    return c->nresults;
 }
 
-/* Reads a boolean result at the top; anything else is a hook error, never "allowed". */
+/* A fresh Lua state from the same source, after the old one reached its memory cap: the file's
+ * top-level code runs again and what the hooks kept is gone; the config stays. On failure pol->L
+ * stays NULL and every hook call fails (and tries again) until a rebuild works. */
+static void rebuild(faas_policy_t *pol)
+{
+    int hooks[FAAS_POLICY_NHOOKS];
+    memcpy(hooks, pol->hooks, sizeof(hooks));
+    faas_core__lua_close(pol->L);
+    pol->L = NULL;
+    faas_error_t err = {0};
+    if (run_source(pol, &err) != FAAS_OK) {
+        faas_log_error("policy: cannot rebuild the Lua state: %s; hooks refuse until it can", err.msg);
+        faas_core__lua_close(pol->L);
+        pol->L = NULL;
+        memcpy(pol->hooks, hooks, sizeof(hooks));
+        return;
+    }
+    lua_pop(pol->L, 1); /* the builtin-name table */
+    faas_log_warn("policy: Lua state rebuilt from %s", pol->chunkname ? pol->chunkname + 1 : "the defaults");
+}
+
+/* Runs hook with c's arguments. stack: [] -> [c->nresults results] on FAAS_OK, [] on failure
+ * (logged; FAAS_EPOLICY). A state that reached its memory cap is rebuilt for the next call. */
+static faas_err_t call_hook(faas_policy_t *pol, faas_policy_hook_t hook, hook_call_t *c, faas_error_t *err)
+{
+    char msg[FAAS_ERROR_MSG_MAX] = "no Lua state (it could not be rebuilt)";
+    int rc = -1;
+    if (pol->L == NULL)
+        rebuild(pol);
+    if (pol->L != NULL) {
+        c->ref = pol->hooks[hook];
+        rc = faas_core__lua_call(pol->L, push_and_call, c, c->nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg));
+    }
+    if (rc == 0)
+        return FAAS_OK;
+    faas_log_error("policy hook %s failed: %s", hook_names[hook], msg);
+    if (rc == FAAS_CORE__LUA_OOM)
+        rebuild(pol);
+    return faas_error_set(err, FAAS_EPOLICY, "policy hook %s failed", hook_names[hook]);
+}
+
+/* Reads a boolean result at idx; anything else is a hook error, never "allowed". */
 static faas_err_t bool_result(faas_policy_t *pol, faas_policy_hook_t hook, int idx, int *out, faas_error_t *err)
 {
     if (!lua_isboolean(pol->L, idx)) {
@@ -348,92 +423,106 @@ static faas_err_t bool_result(faas_policy_t *pol, faas_policy_hook_t hook, int i
     return FAAS_OK;
 }
 
-int faas_policy_route(faas_policy_t *pol, const char *host, size_t host_len, const char *path, size_t path_len,
-                      const char *method, size_t method_len, char *name, size_t name_size)
+static size_t at_most(size_t len, size_t max)
 {
-    lua_State *L = pol->L;
-    int top = lua_gettop(L);
-    if (!push_hook(pol, FAAS_HOOK_ROUTE))
-        return 0;
-    lua_pushlstring(L, host, host_len);
-    lua_pushlstring(L, path, path_len);
-    lua_pushlstring(L, method, method_len);
-    if (call_hook(pol, FAAS_HOOK_ROUTE, 3, 1, NULL) != FAAS_OK)
-        return 0;
-    int found = 0;
+    return len < max ? len : max;
+}
+
+/* The route hook's answer at the top: a function name into name. stack: unchanged. */
+static int route_result(lua_State *L, char *name, size_t name_size)
+{
     size_t len;
-    if (lua_type(L, -1) == LUA_TSTRING) {
+    if (lua_type(L, -1) == LUA_TSTRING) { /* tolstring converts (allocates) only other types */
         const char *s = lua_tolstring(L, -1, &len);
         if (len > 0 && len < name_size) {
             memcpy(name, s, len + 1);
-            found = 1;
-        } else {
-            faas_log_error("policy hook route returned a name of %zu bytes; ignored", len);
+            return 1;
         }
+        faas_log_error("policy hook route returned a name of %zu bytes; ignored", len);
     } else if (!lua_isnil(L, -1)) {
         faas_log_error("policy hook route returned %s, expected a function name or nil", lua_type_desc(L, -1));
     }
-    lua_settop(L, top);
+    return 0;
+}
+
+int faas_policy_route(faas_policy_t *pol, const char *host, size_t host_len, const char *path, size_t path_len,
+                      const char *method, size_t method_len, char *name, size_t name_size)
+{
+    if (!faas_policy_has_hook(pol, FAAS_HOOK_ROUTE))
+        return 0;
+    hook_call_t c = {.nargs = 3,
+                     .nresults = 1,
+                     .args = {{.s = host, .len = at_most(host_len, FAAS_POLICY_HOST_MAX)},
+                              {.s = path, .len = at_most(path_len, FAAS_POLICY_PATH_MAX)},
+                              {.s = method, .len = at_most(method_len, FAAS_POLICY_METHOD_MAX)}}};
+    if (call_hook(pol, FAAS_HOOK_ROUTE, &c, NULL) != FAAS_OK)
+        return 0;
+    int found = route_result(pol->L, name, name_size);
+    lua_pop(pol->L, 1);
     return found;
 }
 
 faas_err_t faas_policy_port_allowed(faas_policy_t *pol, int port, int *allowed, char *reason, size_t reason_size,
                                     faas_error_t *err)
 {
-    lua_State *L = pol->L;
-    int top = lua_gettop(L);
-    if (!push_hook(pol, FAAS_HOOK_PORT_ALLOWED)) {
+    if (!faas_policy_has_hook(pol, FAAS_HOOK_PORT_ALLOWED)) {
         *allowed = !faas_config_port_reserved(pol->cfg, port);
         if (!*allowed)
             snprintf(reason, reason_size, "port %d is in reserved_ports", port);
         return FAAS_OK;
     }
-    lua_pushinteger(L, port);
-    faas_err_t rc = call_hook(pol, FAAS_HOOK_PORT_ALLOWED, 1, 2, err);
-    if (rc == FAAS_OK)
-        rc = bool_result(pol, FAAS_HOOK_PORT_ALLOWED, -2, allowed, err);
+    hook_call_t c = {.nargs = 1, .nresults = 2, .args = {{.is_int = 1, .n = port}}};
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_PORT_ALLOWED, &c, err);
+    if (rc != FAAS_OK)
+        return rc;
+    rc = bool_result(pol, FAAS_HOOK_PORT_ALLOWED, -2, allowed, err);
     if (rc == FAAS_OK && !*allowed) {
-        const char *why = lua_tostring(L, -1);
+        const char *why = lua_type(pol->L, -1) == LUA_TSTRING ? lua_tostring(pol->L, -1) : NULL;
         snprintf(reason, reason_size, "%s", why ? why : "refused by the port_allowed policy");
     }
-    lua_settop(L, top);
+    lua_pop(pol->L, 2);
     return rc;
 }
 
 faas_err_t faas_policy_tls_allowed(faas_policy_t *pol, const char *host, int *allowed, faas_error_t *err)
 {
-    lua_State *L = pol->L;
-    int top = lua_gettop(L);
-    if (!push_hook(pol, FAAS_HOOK_TLS_ALLOWED)) {
-        *allowed = 0;
+    size_t len = strlen(host);
+    *allowed = 0;
+    if (len > FAAS_POLICY_NAME_MAX)
+        return FAAS_OK; /* no DNS name is that long: refused without asking */
+    if (!faas_policy_has_hook(pol, FAAS_HOOK_TLS_ALLOWED)) {
         for (size_t i = 0; i < pol->cfg->allowlist_len && !*allowed; i++)
-            *allowed = faas_policy_host_match(host, strlen(host), pol->cfg->allowlist[i]);
+            *allowed = faas_policy_host_match(host, len, pol->cfg->allowlist[i]);
         return FAAS_OK;
     }
-    lua_pushstring(L, host);
-    faas_err_t rc = call_hook(pol, FAAS_HOOK_TLS_ALLOWED, 1, 1, err);
-    if (rc == FAAS_OK)
-        rc = bool_result(pol, FAAS_HOOK_TLS_ALLOWED, -1, allowed, err);
-    lua_settop(L, top);
+    hook_call_t c = {.nargs = 1, .nresults = 1, .args = {{.s = host, .len = len}}};
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_TLS_ALLOWED, &c, err);
+    if (rc != FAAS_OK)
+        return rc;
+    rc = bool_result(pol, FAAS_HOOK_TLS_ALLOWED, -1, allowed, err);
+    lua_pop(pol->L, 1);
     return rc;
 }
 
 faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path, const char *container_path,
                                       int *allowed, faas_error_t *err)
 {
-    lua_State *L = pol->L;
-    int top = lua_gettop(L);
-    if (!push_hook(pol, FAAS_HOOK_VOLUME_ALLOWED))
+    if (!faas_policy_has_hook(pol, FAAS_HOOK_VOLUME_ALLOWED))
         return faas_error_set(err, FAAS_ENOTFOUND, "no volume_allowed hook");
-    lua_pushstring(L, host_path);
-    lua_pushstring(L, container_path);
-    faas_err_t rc = call_hook(pol, FAAS_HOOK_VOLUME_ALLOWED, 2, 1, err);
-    if (rc == FAAS_OK)
-        rc = bool_result(pol, FAAS_HOOK_VOLUME_ALLOWED, -1, allowed, err);
-    lua_settop(L, top);
+    size_t host_len = strlen(host_path), container_len = strlen(container_path);
+    *allowed = 0;
+    if (host_len > FAAS_POLICY_PATH_MAX || container_len > FAAS_POLICY_PATH_MAX)
+        return FAAS_OK; /* refused without asking: a cut path could pass a prefix check */
+    hook_call_t c = {.nargs = 2,
+                     .nresults = 1,
+                     .args = {{.s = host_path, .len = host_len}, {.s = container_path, .len = container_len}}};
+    faas_err_t rc = call_hook(pol, FAAS_HOOK_VOLUME_ALLOWED, &c, err);
+    if (rc != FAAS_OK)
+        return rc;
+    rc = bool_result(pol, FAAS_HOOK_VOLUME_ALLOWED, -1, allowed, err);
+    lua_pop(pol->L, 1);
     return rc;
 }
-
 
 int faas_policy_host_match(const char *host, size_t host_len, const char *pattern)
 {

@@ -5,7 +5,13 @@
  * bytecode and no file access; require() serves only the modules compiled in
  * from lua/. Each state has a memory cap (counting allocator) and every call
  * goes through faas_core__lua_pcall with an instruction budget that a script's
- * own pcall cannot swallow. A state is used by one thread at a time.
+ * own pcall cannot swallow. Reaching the memory cap fails the call even when
+ * the script catches the error: the caller then throws the state away. The
+ * pattern functions of the string library (find, match, gmatch, gsub) are
+ * faas's own matcher, below, which counts its steps against the same budget:
+ * Lua's matcher can spend minutes of C time in one call that no instruction
+ * hook sees. A state is used by one thread at a time: the loop or worker
+ * that owns its policy (policy.c), or the main thread while loading.
  */
 #include "internal.h"
 #include "faas/core/log.h"
@@ -13,6 +19,8 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +36,7 @@ extern const struct faas_lua_module {
 typedef struct lua_limits {
     size_t used, limit;
     long budget;
+    int refused; /* allocations refused since the current call began */
 } lua_limits_t;
 
 static lua_limits_t *limits_of(lua_State *L)
@@ -47,11 +56,15 @@ static void *on_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         lim->used -= old;
         return NULL;
     }
-    if (nsize > old && lim->used - old + nsize > lim->limit)
-        return NULL; /* Lua raises "not enough memory" */
+    if (nsize > old && lim->used - old + nsize > lim->limit) {
+        lim->refused++;
+        return NULL; /* Lua raises "not enough memory" (after an emergency collection and a retry) */
+    }
     void *p = realloc(ptr, nsize);
     if (p != NULL)
         lim->used = lim->used - old + nsize;
+    else
+        lim->refused++;
     return p;
 }
 
@@ -86,23 +99,49 @@ static int on_traceback(lua_State *L)
 
 int faas_core__lua_pcall(lua_State *L, int nargs, int nresults, long budget, char *errbuf, size_t errsize)
 {
-    /* stack: [fn, args...] */
+    /* stack: [fn, args...]; nothing here allocates before lua_pcall protects the call */
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, on_traceback);
-    lua_insert(L, base); /* [handler, fn, args...] */
+    lua_pushcfunction(L, on_traceback); /* a light C function: no allocation */
+    lua_insert(L, base);                /* [handler, fn, args...] */
     lua_limits_t *lim = limits_of(L);
     lim->budget = budget;
+    lim->refused = 0;
     lua_sethook(L, on_count, LUA_MASKCOUNT, 1000);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_sethook(L, NULL, 0, 0);
-    if (rc != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        snprintf(errbuf, errsize, "%s", rc == LUA_ERRMEM ? "out of memory: the Lua state reached its memory cap" : msg ? msg : "error");
-        lua_settop(L, base - 1); /* [] */
-        return -1;
+    if (rc == LUA_OK && lim->refused == 0) {
+        lua_remove(L, base); /* [results...] */
+        return 0;
     }
-    lua_remove(L, base); /* [results...] */
-    return 0;
+    int oom = rc == LUA_ERRMEM || lim->refused > 0; /* the cap was reached, caught by the script or not */
+    if (oom)
+        snprintf(errbuf, errsize, "out of memory: the Lua state reached its memory cap (%zu MiB)", lim->limit >> 20);
+    else
+        snprintf(errbuf, errsize, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+    lua_settop(L, base - 1); /* [] */
+    return oom ? FAAS_CORE__LUA_OOM : -1;
+}
+
+typedef struct protected_fn {
+    faas_core__lua_fn fn;
+    void *data;
+} protected_fn_t;
+
+/* stack: [light userdata protected_fn_t] -> [what fn left] */
+static int run_protected(lua_State *L)
+{
+    protected_fn_t *pf = lua_touserdata(L, 1);
+    lua_remove(L, 1);
+    return pf->fn(L, pf->data);
+}
+
+int faas_core__lua_call(lua_State *L, faas_core__lua_fn fn, void *data, int nresults, long budget, char *errbuf,
+                        size_t errsize)
+{
+    protected_fn_t pf = {.fn = fn, .data = data};
+    lua_pushcfunction(L, run_protected); /* neither push allocates */
+    lua_pushlightuserdata(L, &pf);
+    return faas_core__lua_pcall(L, 1, nresults, budget, errbuf, errsize);
 }
 
 int faas_core__lua_run(lua_State *L, const char *text, size_t len, const char *chunkname, char *errbuf, size_t errsize)
@@ -113,6 +152,16 @@ int faas_core__lua_run(lua_State *L, const char *text, size_t len, const char *c
         return -1;
     }
     return faas_core__lua_pcall(L, 0, 0, FAAS_POLICY_LOAD_BUDGET, errbuf, errsize);
+}
+
+void faas_core__lua_charge(lua_State *L, long steps, const char *message)
+{
+    lua_limits_t *lim = limits_of(L);
+    lim->budget -= steps;
+    if (lim->budget < 0) {
+        lua_sethook(L, on_count, LUA_MASKCOUNT | LUA_MASKLINE, 1); /* so a script's pcall gets no further */
+        luaL_error(L, "%s", message);
+    }
 }
 
 /* faas.match(host, pattern_or_list_of_patterns) -> boolean */
@@ -219,6 +268,25 @@ static void open_libs(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* Inside a protected call. stack: [] -> []: the libraries, print, require and faas's own string patterns. */
+static int setup_state(lua_State *L, void *data)
+{
+    (void)data;
+    open_libs(L);
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
+    lua_pushcfunction(L, l_require);
+    lua_setglobal(L, "require");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "faas.loaded");
+    static const luaL_Reg core[] = {{"match", l_match}, {"log", l_print}, {NULL, NULL}};
+    luaL_newlib(L, core);
+    lua_setfield(L, LUA_REGISTRYINDEX, "faas.core");
+    /* the string metatable's __index is this table: s:find(...) takes these too */
+    faas_core__lua_open_patterns(L);
+    return 0;
+}
+
 lua_State *faas_core__lua_new(size_t mem_limit)
 {
     lua_limits_t *lim = calloc(1, sizeof(*lim));
@@ -231,16 +299,12 @@ lua_State *faas_core__lua_new(size_t mem_limit)
         return NULL;
     }
     lua_atpanic(L, on_panic);
-    open_libs(L);
-    lua_pushcfunction(L, l_print);
-    lua_setglobal(L, "print");
-    lua_pushcfunction(L, l_require);
-    lua_setglobal(L, "require");
-    lua_newtable(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "faas.loaded");
-    static const luaL_Reg core[] = {{"match", l_match}, {"log", l_print}, {NULL, NULL}};
-    luaL_newlib(L, core);
-    lua_setfield(L, LUA_REGISTRYINDEX, "faas.core");
+    char msg[256];
+    if (faas_core__lua_call(L, setup_state, NULL, 0, FAAS_POLICY_LOAD_BUDGET, msg, sizeof(msg)) != 0) {
+        faas_log_error("cannot set up a Lua state: %s", msg);
+        faas_core__lua_close(L);
+        return NULL;
+    }
     return L;
 }
 

@@ -531,6 +531,8 @@ static void add_host_config(cJSON *root, const faas_docker_container_spec_t *s, 
     }
     if (s->cap_drop_all)
         add_one(hc, "CapDrop", "ALL", bad);
+    if (s->cap_add != NULL)
+        add_strv(hc, "CapAdd", s->cap_add, bad);
     if (s->no_new_privileges)
         add_one(hc, "SecurityOpt", "no-new-privileges", bad);
     if (s->binds != NULL)

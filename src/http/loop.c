@@ -24,11 +24,15 @@ void faas_loop_on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
+    h2o_accept_ctx_t *accept = listener->data;
+    faas_loop_t *loop = (faas_loop_t *)accept->ctx; /* the context is the loop's first member */
     for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             break;
-        h2o_accept(listener->data, sock);
+        if (loop->admit != NULL && loop->admit(loop, sock) != 0)
+            continue; /* past server.max_connections with nothing idle to close: closed */
+        h2o_accept(accept, sock);
     }
 }
 

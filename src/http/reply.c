@@ -115,7 +115,8 @@ int faas_reply_failure(h2o_req_t *req, const char *message, const faas_error_t *
     case FAAS_EDOCKER:
     case FAAS_EUNAVAIL:
     case FAAS_ETIMEOUT:
-        /* Docker's own words help the operator; they hold no secret. */
+    case FAAS_ENOSPACE:
+        /* Docker's own words, a deadline or a full disk help the operator; they hold no secret. */
         return faas_reply_error(req, status, message != NULL ? message : faas_strerror(err->code), err->msg);
     default:
         faas_log_error("%.*s %.*s: %s", (int)req->method.len, req->method.base, (int)req->path.len, req->path.base,

@@ -1,6 +1,6 @@
 /*
- * request.c: query parameters and the Host's function label (see request.h).
- * Loop threads; pure helpers.
+ * request.c: query parameters, the Host's function label and the request line check (see
+ * request.h). Loop threads; pure helpers.
  */
 #include "faas/http/request.h"
 
@@ -66,4 +66,34 @@ size_t faas_request_host_label(h2o_iovec_t authority, char *out, size_t size)
         out[i] = (char)tolower((unsigned char)s[i]);
     out[n] = '\0';
     return n;
+}
+
+/* RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
+ * / DIGIT / ALPHA. */
+static int is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+const char *faas_request_line_error(h2o_iovec_t method, h2o_iovec_t path, int *status)
+{
+    *status = 400;
+    if (method.len == 0)
+        return "the method is empty";
+    for (size_t i = 0; i < method.len; i++)
+        if (!is_tchar((unsigned char)method.base[i]))
+            return "the method is not a token (RFC 9110)";
+    if (path.len == 0)
+        return "the path is empty";
+    if (path.len > FAAS_REQUEST_MAX_PATH) {
+        *status = 414;
+        return "the path is longer than 8192 bytes";
+    }
+    for (size_t i = 0; i < path.len; i++) {
+        unsigned char c = (unsigned char)path.base[i];
+        if (c <= 0x20 || c == 0x7f) /* bytes above 0x7f pass, as nginx lets them: they split nothing */
+            return "the path holds a space or a control character";
+    }
+    return NULL;
 }

@@ -1,8 +1,10 @@
 /*
- * router.c: the one catch-all handler (see router.h): front handlers, then
+ * router.c: the one catch-all handler (see router.h): the Rapid Reset guard
+ * on HTTP/2 requests and the request line check for all, front handlers, then
  * CORS preflight, route match, passkey and method once for every API route.
  * Loop threads only (register: main thread).
  */
+#include "internal.h"
 #include "faas/http/router.h"
 #include "faas/core/log.h"
 #include "faas/http/reply.h"
@@ -154,9 +156,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     const faas_router_config_t *cfg = ((router_t *)self)->cfg;
     faas_loop_t *loop = faas_loop_of(req);
-    faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)req->method.len, req->method.base,
-                   (int)req->authority.len, req->authority.base, (int)(req->path.len > 200 ? 200 : req->path.len),
-                   req->path.base, req->version >> 8);
+    faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)(req->method.len > 32 ? 32 : req->method.len),
+                   req->method.base, (int)(req->authority.len > 200 ? 200 : req->authority.len), req->authority.base,
+                   (int)(req->path.len > 200 ? 200 : req->path.len), req->path.base, req->version >> 8);
+    if (req->version >= 0x200)
+        faas_http__resets_watch(req);
+    /* Before anything reads the path: whatever is routed or proxied is written on as a request line. */
+    int status;
+    const char *why = faas_request_line_error(req->method, req->path, &status);
+    if (why != NULL)
+        return faas_reply_error(req, status, status == 414 ? "URI too long" : "Bad request", why);
     for (size_t i = 0; i < FAAS_ROUTER_MAX_FRONT && cfg->front[i] != NULL; i++)
         if (cfg->front[i](loop, req) == 0)
             return 0; /* function traffic answers its own CORS */

@@ -54,7 +54,7 @@ static char *env_value(const cJSON *v)
     if (cJSON_IsBool(v))
         return strdup(cJSON_IsTrue(v) ? "true" : "false");
     double d = v->valuedouble;
-    if (d == (double)(long long)d && d > -9e15 && d < 9e15)
+    if (d > -9e15 && d < 9e15 && d == (double)(long long)d) /* in range before the cast: 1e300 would be UB */
         snprintf(buf, sizeof(buf), "%lld", (long long)d);
     else
         snprintf(buf, sizeof(buf), "%.17g", d);

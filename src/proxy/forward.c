@@ -19,17 +19,20 @@
  *   took that slice (proceed). The last slice's buffer is detached and kept
  *   until the request is freed, so the connection can go back to the pool at once.
  * - Before the response head, errors are JSON: 502 (refused, reset, a bad
- *   answer), 504 (limits.upstream_timeout). After it, the client's stream is aborted.
+ *   answer, a status outside 100..999, which libh2o's HTTP/2 encoder would abort
+ *   on), 504 (limits.upstream_timeout). After it, the client's stream is aborted.
+ * - An HTTP/2 request is written on the loop's next turn (a zero timeout), once
+ *   libh2o has handled every frame read with it: a client that sends HEADERS and
+ *   RST_STREAM together (Rapid Reset, see src/http/resets.c) reaches no container.
+ * - The request head (head.c) is measured before it is built: 431 past its limits.
  */
 #include "internal.h"
 #include "faas/http/reply.h"
-#include "faas/core/auth.h"
 #include "faas/core/log.h"
 
 #include <h2o/http1.h>
 #include <h2o/tunnel.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -68,6 +71,7 @@ typedef struct exchange {
     faas_upconn_t *conn;         /* NULL once released */
     h2o_iovec_t reqbufs[2];      /* request head, body */
     int reused, retried, started, upgrade, keepalive;
+    int waiting;                 /* HTTP/2: not started yet, due on the loop's next turn */
     framing_t framing;
     size_t left;                 /* BODY_LENGTH: bytes still to come */
     struct phr_chunked_decoder chunked;
@@ -312,12 +316,16 @@ static void on_body(h2o_socket_t *sock, const char *err)
 /* ---- the response head ------------------------------------------------------------- */
 
 /* Copies the container's headers to the response, minus hop-by-hop ones; learns the framing. */
-static int take_headers(exchange_t *ex, int minor, const struct phr_header *headers, size_t n)
+static const char *take_headers(exchange_t *ex, int minor, const struct phr_header *headers, size_t n)
 {
     h2o_req_t *req = ex->req;
     int chunked = 0;
     ex->keepalive = minor >= 1;
     for (size_t i = 0; i < n; i++) {
+        /* picohttpparser gives a folded line (obsolete line folding) as a field without a name: a
+           proxy must refuse or unfold it (RFC 9112 5.2); passed on, it is a header named "". */
+        if (headers[i].name == NULL || headers[i].name_len == 0)
+            return "the function sent a folded header line (obsolete line folding)";
         h2o_iovec_t name = h2o_strdup(&req->pool, headers[i].name, headers[i].name_len);
         h2o_strtolower(name.base, name.len);
         const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
@@ -326,7 +334,7 @@ static int take_headers(exchange_t *ex, int minor, const struct phr_header *head
         if (token == H2O_TOKEN_CONTENT_LENGTH) {
             size_t len = h2o_strtosize(v, vlen);
             if (len == SIZE_MAX || (req->res.content_length != SIZE_MAX && req->res.content_length != len))
-                return -1;
+                return "the function sent a malformed Content-Length";
             req->res.content_length = len;
             continue;
         }
@@ -348,6 +356,7 @@ static int take_headers(exchange_t *ex, int minor, const struct phr_header *head
         ex->framing = BODY_NONE;
     } else if (chunked) {
         ex->framing = BODY_CHUNKED;
+        ex->chunked.consume_trailer = 1; /* the last chunk's trailers and CRLF too: the connection can serve again */
         req->res.content_length = SIZE_MAX;
     } else if (req->res.content_length != SIZE_MAX) {
         ex->framing = BODY_LENGTH;
@@ -356,7 +365,7 @@ static int take_headers(exchange_t *ex, int minor, const struct phr_header *head
         ex->framing = BODY_UNTIL_CLOSE;
         ex->keepalive = 0;
     }
-    return 0;
+    return NULL;
 }
 
 typedef struct upgrade {
@@ -421,6 +430,12 @@ static void on_head(h2o_socket_t *sock, const char *err)
             fail(ex, 502, "Bad gateway", "the function sent an invalid HTTP response");
             return;
         }
+        if (status < 100 || status > 999) {
+            char details[80];
+            snprintf(details, sizeof(details), "the function sent status %d, outside 100..999", status);
+            fail(ex, 502, "Bad gateway", details);
+            return;
+        }
         if (status == 101 && !ex->upgrade) {
             fail(ex, 502, "Bad gateway", "the function switched protocols without being asked to");
             return;
@@ -432,8 +447,9 @@ static void on_head(h2o_socket_t *sock, const char *err)
         h2o_req_t *req = ex->req;
         req->res.status = status;
         req->res.reason = h2o_strdup(&req->pool, msg, msg_len).base;
-        if (take_headers(ex, minor, headers, nheaders) != 0) {
-            fail(ex, 502, "Bad gateway", "the function sent a malformed Content-Length");
+        const char *bad = take_headers(ex, minor, headers, nheaders);
+        if (bad != NULL) {
+            fail(ex, 502, "Bad gateway", bad);
             return;
         }
         h2o_buffer_consume(&sock->input, (size_t)rlen);
@@ -513,86 +529,6 @@ static void send_request(exchange_t *ex)
     arm_timeout(ex);
 }
 
-static char *put(char *p, const char *s, size_t len)
-{
-    memcpy(p, s, len);
-    return p + len;
-}
-
-/* Appends "name: value\r\n". */
-static char *put_header(char *p, const char *name, size_t nlen, const char *value, size_t vlen)
-{
-    p = put(p, name, nlen);
-    p = put(p, ": ", 2);
-    p = put(p, value, vlen);
-    return put(p, "\r\n", 2);
-}
-
-/* Which of the client's headers go to the container. Not: hop-by-hop ones, what faas sets itself
- * (Host, Content-Length, X-Forwarded-*: a client's own claim is not trusted), Expect (the body is
- * already here), and an Authorization that carries the platform passkey. */
-static int forwarded(const exchange_t *ex, const h2o_header_t *h)
-{
-    if (h2o_iovec_is_token(h->name)) {
-        const h2o_token_t *t = H2O_STRUCT_FROM_MEMBER(h2o_token_t, buf, h->name);
-        if (t == H2O_TOKEN_AUTHORIZATION)
-            return !faas_auth_check(&ex->pl->loop->app->auth, h->value.base, h->value.len);
-        return !t->proxy_should_drop_for_req && t != H2O_TOKEN_HOST && t != H2O_TOKEN_CONTENT_LENGTH &&
-               t != H2O_TOKEN_EXPECT && t != H2O_TOKEN_COOKIE && t != H2O_TOKEN_X_FORWARDED_FOR;
-    }
-    return !h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-proto")) &&
-           !h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-host"));
-}
-
-/* The request head, in the request's pool: request line, the client's headers, faas's own. */
-static h2o_iovec_t build_head(exchange_t *ex)
-{
-    h2o_req_t *req = ex->req;
-    char peer[INET6_ADDRSTRLEN] = "";
-    struct sockaddr_storage ss;
-    socklen_t sslen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (sslen > 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, sizeof(peer));
-    else if (sslen > 0 && ss.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, sizeof(peer));
-    size_t cap = req->method.len + req->path.len + req->authority.len * 2 + sizeof(peer) + 256;
-    for (size_t i = 0; i < req->headers.size; i++)
-        cap += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 12; /* ": " "\r\n", or "cookie: "/"; " */
-    char *buf = h2o_mem_alloc_pool(&req->pool, cap), *p = buf;
-    p = put(p, req->method.base, req->method.len);
-    p = put(p, " ", 1);
-    p = put(p, req->path.base, req->path.len);
-    p = put(p, " HTTP/1.1\r\n", 11);
-    p = put_header(p, H2O_STRLIT("host"), req->authority.base, req->authority.len);
-    for (size_t i = 0; i < req->headers.size; i++) {
-        const h2o_header_t *h = &req->headers.entries[i];
-        if (forwarded(ex, h))
-            p = put_header(p, h->name->base, h->name->len, h->value.base, h->value.len);
-    }
-    /* HTTP/2 splits cookies into many headers; HTTP/1.1 wants one. */
-    int cookies = 0;
-    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
-        p = cookies++ ? put(p, "; ", 2) : put(p, "cookie: ", 8);
-        p = put(p, req->headers.entries[i].value.base, req->headers.entries[i].value.len);
-    }
-    if (cookies)
-        p = put(p, "\r\n", 2);
-    p = put_header(p, H2O_STRLIT("x-forwarded-for"), peer, strlen(peer));
-    p = put_header(p, H2O_STRLIT("x-forwarded-proto"), req->scheme->name.base, req->scheme->name.len);
-    p = put_header(p, H2O_STRLIT("x-forwarded-host"), req->authority.base, req->authority.len);
-    if (ex->upgrade)
-        p = put(p, H2O_STRLIT("connection: upgrade\r\nupgrade: websocket\r\n"));
-    int has_body = req->entity.base != NULL || h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")) ||
-                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT")) ||
-                   h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PATCH"));
-    if (has_body) {
-        char len[32];
-        p = put_header(p, H2O_STRLIT("content-length"), len, (size_t)snprintf(len, sizeof(len), "%zu", req->entity.len));
-    }
-    p = put(p, "\r\n", 2);
-    return h2o_iovec_init(buf, (size_t)(p - buf));
-}
-
 /* Runs when the request is freed: whatever the exchange still holds goes with it. */
 static void on_request_freed(void *p)
 {
@@ -601,6 +537,10 @@ static void on_request_freed(void *p)
     if (ex->conn != NULL)
         conn_release(ex, 0); /* in the middle of an exchange: the connection cannot serve again */
     h2o_timeout_unlink(&ex->timeout);
+    if (ex->waiting) { /* cancelled before it started: nothing was sent */
+        ex->pool->lent--;
+        pool_maybe_free(ex->pool);
+    }
     if (ex->last != NULL)
         h2o_buffer_dispose(&ex->last);
     free(ex);
@@ -613,20 +553,42 @@ static int wants_websocket(h2o_req_t *req)
            h2o_lcstris(req->upgrade.base, req->upgrade.len, H2O_STRLIT("websocket"));
 }
 
+static void on_start(h2o_timeout_entry_t *entry)
+{
+    exchange_t *ex = H2O_STRUCT_FROM_MEMBER(exchange_t, timeout, entry);
+    ex->waiting = 0;
+    ex->timeout.cb = on_timeout;
+    send_request(ex);
+}
+
 void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool)
 {
+    int upgrade = wants_websocket(req);
+    h2o_iovec_t head;
+    if (faas_proxy__request_head(req, &pl->loop->app->auth, upgrade, &head) != 0) {
+        char details[160];
+        snprintf(details, sizeof(details), "more than %d header fields or %d bytes of them", FAAS_PROXY__MAX_FIELDS,
+                 FAAS_PROXY__MAX_FIELD_BYTES);
+        faas_reply_error(req, 431, "Request header fields too large", details);
+        return;
+    }
     exchange_t *ex = calloc(1, sizeof(*ex));
     if (ex == NULL) {
         faas_reply_error(req, 500, "Internal server error", NULL);
         return;
     }
-    *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool,
-                       .upgrade = wants_websocket(req)};
-    ex->timeout.cb = on_timeout;
+    *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool, .upgrade = upgrade};
     exchange_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_freed);
     *guard = ex;
-    ex->reqbufs[0] = build_head(ex);
+    ex->reqbufs[0] = head;
     ex->reqbufs[1] = req->entity.base != NULL ? req->entity : h2o_iovec_init(NULL, 0);
-    pool->lent++;
-    send_request(ex);
+    pool->lent++; /* from now: the pool stays while the exchange may start */
+    if (req->version < 0x200) {
+        ex->timeout.cb = on_timeout;
+        send_request(ex);
+        return;
+    }
+    ex->waiting = 1; /* see DESIGN: after every frame read with this request */
+    ex->timeout.cb = on_start;
+    h2o_timeout_link(pl->loop->ctx.loop, &pl->loop->ctx.zero_timeout, &ex->timeout);
 }

@@ -1,14 +1,16 @@
 /*
  * internal.h: what the files of src/proxy/ share, and nothing outside it:
  * proxy.c (control side: ports, publishing), loop.c (one loop's side:
- * snapshots, listeners, finding a request's function) and forward.c (the
- * HTTP/1.1 client to containers). Names: faas_proxy__*.
+ * snapshots, listeners, finding a request's function), forward.c (the
+ * HTTP/1.1 client to containers) and head.c (the request head it writes).
+ * Names: faas_proxy__*.
  */
 #ifndef FAAS_PROXY_INTERNAL_H
 #define FAAS_PROXY_INTERNAL_H
 
 #include <pthread.h>
 
+#include "faas/core/auth.h"
 #include "faas/proxy/loop.h"
 #include "faas/proxy/proxy.h"
 
@@ -87,6 +89,26 @@ faas_upstream_pool_t *faas_proxy__pool_create(faas_upstream_t *upstream);
 
 /** Retires a pool: idle connections close now, the pool goes when its last lent one returns. */
 void faas_proxy__pool_retire(faas_upstream_pool_t *pool);
+
+/*
+ * Limits on the client's header fields faas writes on to a container, checked before the head is
+ * built (head.c); past them the request gets 431. HTTP/2 split cookies count as one field, as they
+ * are sent. Near what sits in front of web servers elsewhere: libh2o 2.2 takes at most 100 fields
+ * over HTTP/1.1 (H2O_MAX_HEADERS; HTTP/2 has no count limit, only its ~400 KiB header block,
+ * H2O_MAX_REQLEN) and Apache 100 (LimitRequestFields); nginx takes 32 KiB of request head (its
+ * large_client_header_buffers, 4 x 8 KiB), Node 16 KiB, Python's http.server (many functions'
+ * server) 100 fields and 64 KiB a line.
+ */
+#define FAAS_PROXY__MAX_FIELDS 100
+#define FAAS_PROXY__MAX_FIELD_BYTES (64 * 1024)
+
+/**
+ * The HTTP/1.1 request head for req into *head, in req's pool: request line, the client's headers
+ * that go on, faas's own (X-Forwarded-*, Forwarded, X-Real-IP; the websocket upgrade when asked).
+ * Returns 0, or -1 when the client's header fields pass the limits above (nothing allocated).
+ * Loop thread (see head.c).
+ */
+int faas_proxy__request_head(h2o_req_t *req, const faas_auth_t *auth, int websocket, h2o_iovec_t *head);
 
 /** Proxies req to pool's upstream (see forward.c); answers errors itself. Loop thread. */
 void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool);

@@ -1,7 +1,10 @@
 /*
  * internal.h: what the files of src/server/ share, and nothing outside it:
- * server.c (process life), threads.c (the loop threads), tls_accept.c
- * (HTTPS accept in ACME mode) and redirect.c (the ACME plain-HTTP port).
+ * server.c (process life), threads.c (the loop threads), conns.c (each
+ * loop's client connections: accept, cap, deadlines), conn_view.c (what
+ * libh2o shows of their requests), unauth.c (bodies without the passkey),
+ * tls_accept.c (HTTPS accept in ACME mode), redirect.c (the ACME plain-HTTP
+ * port) and engine_watch.c (the Docker engine's state for /health).
  * Names: faas_server__*.
  */
 #ifndef FAAS_SERVER_INTERNAL_H
@@ -9,6 +12,7 @@
 
 #include <openssl/ssl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "faas/core/app.h"
 #include "faas/http/loop.h"
@@ -29,6 +33,17 @@ typedef struct server_listener {
     int peek_sni;     /* read the ClientHello before the handshake (certificates on demand) */
 } server_listener_t;
 
+/* A loop's client connections (conns.c), each from its accept (or first sight) to its close. */
+typedef struct server_conns {
+    h2o_linklist_t all;              /* server_conn_t, oldest first */
+    size_t n;                        /* open ones, those being closed included */
+    uint64_t walks;                  /* walks over libh2o's requests so far */
+    h2o_timeout_t sweep_timeout;     /* conns.c's SWEEP_MS */
+    h2o_timeout_entry_t sweep_entry;
+    int64_t refused_logged_ms;       /* last "connection cap reached" warning */
+    size_t refused;                  /* refused since that warning */
+} server_conns_t;
+
 typedef struct server_thread {
     faas_loop_t loop; /* first: handlers get here from req->conn->ctx */
     faas_server_t *server;
@@ -41,6 +56,7 @@ typedef struct server_thread {
     int64_t drain_deadline_ms;
     int goaway_sent; /* HTTP/2 clients told to open no new streams */
     int done; /* set on the loop thread; ends its loop */
+    server_conns_t conns;
 } server_thread_t;
 
 struct faas_server {
@@ -56,6 +72,9 @@ struct faas_server {
     pthread_cond_t ready_cond;
     size_t nready, nfailed; /* loop threads that started accepting / failed to */
     size_t ndrained;        /* loop threads done after a stop (they park, never return) */
+    atomic_size_t nconns;   /* open client connections of every loop, those being closed excepted */
+    size_t conn_fd_cap;     /* the most connections RLIMIT_NOFILE leaves room for */
+    faas_pool_t *engine_pool; /* engine_watch.c's one worker */
 };
 
 /** Starts every loop thread (each gets t->loop.policy already set); 0 when all are accepting, else -1. */
@@ -69,6 +88,55 @@ int faas_server__wait_drained(faas_server_t *srv, int64_t deadline_ms);
 
 /** Hands a loop its new policy (it disposes the old one on its own thread). */
 void faas_server__post_policy(server_thread_t *t, faas_policy_t *policy);
+
+/* ---- conns.c: each loop's client connections ---- */
+
+/** Starts tracking this loop's connections and their deadlines (its sweep timer). Loop thread. */
+void faas_server__conns_start(server_thread_t *t);
+
+/** Accepts on a listener whose data is its h2o_accept_ctx_t, within server.max_connections. Loop thread. */
+void faas_server__on_accept(h2o_socket_t *listener, const char *err);
+
+/**
+ * Counts a socket just accepted outside faas_server__on_accept (the HTTPS accept of ACME mode),
+ * making room under server.max_connections by closing the oldest idle connection when needed.
+ * 0: go on with it; -1: refused (sock is closed). Loop thread.
+ */
+int faas_server__conns_admit(server_thread_t *t, h2o_socket_t *sock);
+
+/** 1 if req goes to the API (or the ACME plain port) without a valid passkey: its body serves nobody (unauth.c). Loop thread. */
+int faas_server__unauthenticated_api(server_thread_t *t, h2o_req_t *req);
+
+/** A logger's log_access on the catch-all paths: a request ended, its connection is idle now. Loop thread. */
+void faas_server__on_request_done(h2o_logger_t *self, h2o_req_t *req);
+
+/* ---- conn_view.c: what libh2o 2.2.5 shows of a loop's requests ---- */
+
+typedef enum server_conn_phase {
+    SERVER_CONN_IDLE,   /* HTTP/1: between requests, no byte of the next one */
+    SERVER_CONN_HEADER, /* HTTP/1: a request's header block is arriving */
+    SERVER_CONN_BODY,   /* headers in, the body arriving: libh2o calls the handler only once it is all in */
+    SERVER_CONN_BUSY,   /* a request is being served */
+} server_conn_phase_t;
+
+/* One request: HTTP/1's one per connection (idle ones too), HTTP/2's streams once their headers are in. */
+typedef struct server_req_view {
+    h2o_socket_t *sock;     /* its connection's */
+    h2o_req_t *req;
+    int http2;
+    server_conn_phase_t phase;
+    int first_request;      /* HTTP/1: no request of the connection completed yet */
+    int64_t request_age_ms; /* HTTP/1 HEADER and BODY: since the request's first byte; -1 when unknown */
+    size_t received;        /* HTTP/1 BODY: bytes held for the request, header block included */
+} server_req_view_t;
+
+/** Calls cb for each request of ctx's HTTP/1 and HTTP/2 connections (not those in a TLS handshake or a tunnel). Loop thread. */
+void faas_server__conn_walk(h2o_context_t *ctx, void (*cb)(void *data, const server_req_view_t *view), void *data);
+
+/* ---- engine_watch.c ---- */
+
+/** Publishes the start-up ping's outcome and pings the engine every second from now on; 0 or -1. Main thread. */
+int faas_server__engine_watch_start(faas_server_t *srv, faas_err_t first_ping);
 
 /** Accepts on the HTTPS listener in ACME mode: reads the ClientHello first (tls_accept.c). Loop thread. */
 void faas_server__on_tls_accept(h2o_socket_t *listener, const char *err);

@@ -1,7 +1,8 @@
 /*
  * server.c: the life of `faas serve`, on the main thread: load and validate
- * the configuration, open the data directory, passkey, store, Docker client
- * and worker pool, configure libh2o (one catch-all host and handler), bind
+ * the configuration, raise the open files limit, open the data directory,
+ * passkey, store, Docker client, worker pool and engine watch, configure
+ * libh2o (one catch-all host and handler, a logger for connections), bind
  * the listeners, start one loop thread per core, then wait for signals:
  * SIGHUP reloads the policy, SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish until server.shutdown_timeout, and exit 0.
@@ -12,6 +13,7 @@
 #include "faas/core/fs.h"
 #include "faas/core/log.h"
 #include "faas/docker/docker.h"
+#include "faas/http/hpack_guard.h"
 #include "faas/job/job.h"
 #include "faas/job/warm.h"
 #include "faas/proxy/loop.h"
@@ -30,12 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_CONFIG 2
 #define STORE_MAP_SIZE ((size_t)1 << 30)
+#define FD_RESERVE 256 /* open files kept for the store, logs, Docker calls, listeners */
 
 static const char *env_get(const char *name)
 {
@@ -81,8 +85,11 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
         faas_log_error("cannot start the Docker client or the worker pool");
         return 1;
     }
-    if (faas_docker_ping(srv->app.docker, 2000, &err) != FAAS_OK)
+    faas_err_t pinged = faas_docker_ping(srv->app.docker, 2000, &err);
+    if (pinged != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
+    if (faas_server__engine_watch_start(srv, pinged) != 0)
+        return 1;
     faas_job_remove_leftovers(&srv->app); /* executions of a faas that stopped mid-run */
     if ((srv->app.warm = faas_warm_create(&srv->app, &err)) == NULL)
         faas_log_warn("%s (each execution makes its own container)", err.msg);
@@ -107,6 +114,12 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     gc->http1.req_timeout = (uint64_t)cfg->server.read_timeout_ms;
     gc->http2.idle_timeout = (uint64_t)cfg->server.write_timeout_ms;
     gc->http2.graceful_shutdown_timeout = (uint64_t)cfg->server.shutdown_timeout_ms;
+    /* HTTP/2 streams: libh2o 2.2.5 advertises a fixed SETTINGS frame (MAX_CONCURRENT_STREAMS 100,
+     * INITIAL_WINDOW_SIZE 16 MiB), refuses a 101st open stream (REFUSED_STREAM) and runs at most this
+     * many at once; nginx's http2_max_concurrent_streams is 128, Go's and Caddy's 250. Streams
+     * cancelled before their answer are budgeted in src/http/resets.c (Rapid Reset). */
+    gc->http2.max_concurrent_requests_per_connection = 100;
+    gc->http2.max_streams_for_priority = 16; /* idle/closed streams kept for PRIORITY; past it ENHANCE_YOUR_CALM */
     h2o_hostconf_t *host = h2o_config_register_host(gc, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     host->http2.push_preload = 0; /* tenant functions must not trigger server push */
     /* ACME challenges first (the CA asks on a function's own name), then function traffic, then the API. */
@@ -115,7 +128,9 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
                                                          faas_api_tls_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
                                          .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
-    faas_router_register(h2o_config_register_path(host, "/", 0), &srv->router);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    faas_router_register(path, &srv->router);
+    h2o_create_logger(path, sizeof(h2o_logger_t))->log_access = faas_server__on_request_done;
     if (faas_config_acme_mode(cfg)) {
         /* The plain-HTTP listener of ACME mode has hosts of its own: challenges, else 308 to HTTPS. */
         h2o_config_init(&srv->redirect_conf);
@@ -123,6 +138,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
         h2o_hostconf_t *rhost = h2o_config_register_host(&srv->redirect_conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
         h2o_pathconf_t *rpath = h2o_config_register_path(rhost, "/", 0);
         h2o_create_handler(rpath, sizeof(h2o_handler_t))->on_req = faas_server__redirect_on_req;
+        h2o_create_logger(rpath, sizeof(h2o_logger_t))->log_access = faas_server__on_request_done;
     }
     /* Request bodies past 32 MB spill to a file: keep those under temp_dir, not /tmp. */
     snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof(h2o_socket_buffer_mmap_settings.fn_template),
@@ -322,16 +338,41 @@ static int stop(faas_server_t *srv)
         faas_certs_dispose(srv->app.certs);
         faas_acme_dispose(srv->app.acme);
     }
+    int watch_stopped = faas_pool_dispose(srv->engine_pool, deadline) == 0;
     if (faas_pool_dispose(srv->app.pool, deadline) == 0) {
         faas_warm_dispose(srv->app.warm);
         faas_store_close(srv->app.store);
-        faas_docker_dispose(srv->app.docker);
+        if (watch_stopped)
+            faas_docker_dispose(srv->app.docker);
     }
     faas_log_info("stopped");
     return 0;
 }
 
 /* ---- entry point ------------------------------------------------------------ */
+
+/* Each connection is a file descriptor: take the hard limit of open files, and keep
+   server.max_connections where a connection and one to its function still fit under it. */
+static void raise_nofile(faas_server_t *srv, const faas_config_t *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        rl.rlim_cur = rl.rlim_max = 1024;
+    } else if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t before = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            faas_log_info("open files limit raised from %llu to %llu", (unsigned long long)before,
+                          (unsigned long long)rl.rlim_cur);
+        else
+            rl.rlim_cur = before;
+    }
+    srv->conn_fd_cap = rl.rlim_cur > 2 * FD_RESERVE + 32 ? (size_t)(rl.rlim_cur - FD_RESERVE) / 2 : 16;
+    if ((uint64_t)cfg->server.max_connections > srv->conn_fd_cap)
+        faas_log_warn("server.max_connections is %lld but %llu open files leave room for %zu connections: "
+                      "the cap is %zu", (long long)cfg->server.max_connections, (unsigned long long)rl.rlim_cur,
+                      srv->conn_fd_cap, srv->conn_fd_cap);
+}
 
 static int start(faas_server_t *srv, const char *config_path)
 {
@@ -352,6 +393,7 @@ static int start(faas_server_t *srv, const char *config_path)
         faas_policy_dispose(policy);
         return EXIT_CONFIG;
     }
+    raise_nofile(srv, cfg);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     srv->nthreads = cfg->server.threads > 0 ? (size_t)cfg->server.threads : (size_t)(cores > 0 ? cores : 1);
     srv->threads = calloc(srv->nthreads, sizeof(*srv->threads));
@@ -393,6 +435,7 @@ static int start(faas_server_t *srv, const char *config_path)
         faas_log_info("listening on %s", srv->listeners[i].url);
         srv->app.own_ports[srv->app.n_own_ports++] = srv->listeners[i].port;
     }
+    faas_log_debug("HTTP/2 header blocks: at most %d fields each", faas_hpack_guard_max_fields());
     faas_log_info("faas ready: pid %d, instance %s, %zu loop threads, %lld workers, data in %s", (int)getpid(),
                   srv->app.instance, srv->nthreads, (long long)cfg->server.workers, cfg->data_dir);
     return 0;

@@ -145,7 +145,7 @@ static int open_listeners(server_thread_t *t)
                                           .ssl_ctx = l->ssl_ctx};
         h2o_socket_t *sock = h2o_evloop_socket_create(t->loop.ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
         sock->data = &t->accept[i];
-        h2o_socket_read_start(sock, l->peek_sni ? faas_server__on_tls_accept : faas_loop_on_accept);
+        h2o_socket_read_start(sock, l->peek_sni ? faas_server__on_tls_accept : faas_server__on_accept);
         t->listeners[t->nlisteners++] = sock;
     }
     return 0;
@@ -158,6 +158,7 @@ static void *thread_main(void *arg)
     h2o_context_init(&t->loop.ctx, h2o_evloop_create(), &srv->globalconf);
     t->loop.inbox = faas_loop_inbox_create(t->loop.ctx.queue);
     h2o_multithread_register_receiver(t->loop.ctx.queue, &t->control, on_control);
+    faas_server__conns_start(t);
     t->loop.proxy = faas_proxy_loop_create(srv->app.proxy, &t->loop);
     int ok = t->loop.inbox != NULL && t->loop.proxy != NULL && open_listeners(t) == 0;
 
@@ -198,6 +199,12 @@ int faas_server__wait_drained(faas_server_t *srv, int64_t deadline_ms)
     return all ? 0 : -1;
 }
 
+/* Function ports count against server.max_connections like faas's own listeners. */
+static int admit_on_function_port(faas_loop_t *loop, h2o_socket_t *sock)
+{
+    return faas_server__conns_admit((server_thread_t *)loop, sock); /* the loop is the thread's first member */
+}
+
 int faas_server__start_threads(faas_server_t *srv)
 {
     size_t started = 0;
@@ -206,6 +213,7 @@ int faas_server__start_threads(faas_server_t *srv)
         t->server = srv;
         t->loop.app = &srv->app;
         t->loop.index = i;
+        t->loop.admit = admit_on_function_port;
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
             faas_log_error("cannot start loop thread %zu: %m", i);
             break;

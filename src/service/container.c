@@ -1,8 +1,10 @@
 /*
  * container.c: the Docker side of one version of a service function:
- * create and start its container (labelled, limited, on the functions'
- * network), find its address, wait until it answers HTTP, and retire an old
- * version once traffic has moved off it. Worker threads only.
+ * make its volume folders (never through a symlink) and check them against
+ * the function's other containers, create and start its container
+ * (labelled, limited, few capabilities, on the functions' network), find its
+ * address, wait until it answers HTTP, and retire an old version once
+ * traffic has moved off it. Worker threads only.
  */
 #include "internal.h"
 #include "faas/core/labels.h"
@@ -12,11 +14,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +45,17 @@ static size_t split_list(char *list, char **out, size_t max)
     out[n] = NULL;
     return n;
 }
+
+/*
+ * What a service keeps of Docker's default capabilities: files (CHOWN, DAC_OVERRIDE, FOWNER),
+ * switching to another user (SETUID, SETGID: servers and package managers that drop root),
+ * ports below 1024 (NET_BIND_SERVICE) and signals to its own processes of other users (KILL).
+ * Dropped: NET_RAW (raw and packet sockets: ARP and DNS spoofing of the other functions on the
+ * shared network), MKNOD, AUDIT_WRITE, SETFCAP, SETPCAP, SYS_CHROOT and FSETID, which no web
+ * server needs. With no-new-privileges, nothing gets them back through a setuid file.
+ */
+static const char *const service_caps[] = {"CHOWN",  "DAC_OVERRIDE",     "FOWNER", "SETUID",
+                                           "SETGID", "NET_BIND_SERVICE", "KILL",   NULL};
 
 /* The strings a container's create spec points at. */
 typedef struct spec_strings {
@@ -83,10 +99,136 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const f
         .name = st->name, .image = v->image, .env = (const char *const *)st->env,
         .binds = (const char *const *)st->binds, .labels = st->labels, .network_mode = s->network,
         .memory_bytes = cfg->limits.memory, .nano_cpus = cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
-        .no_new_privileges = 1, .init = 1, .restart_policy = "no", .log_max_size = "10m", /* faas restarts (crash.c) */
+        .cap_drop_all = 1, .cap_add = service_caps, .no_new_privileges = 1, .init = 1,
+        .restart_policy = "no", .log_max_size = "10m", /* faas restarts (crash.c) */
     };
     return FAAS_OK;
 }
+
+/* ---- the folders of a function's own volumes: never through a symlink ---- */
+
+/* 1 if path is base or below it. */
+static int under(const char *path, const char *base)
+{
+    size_t n = strlen(base);
+    return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Makes (when missing) and opens each folder of rel below dirfd, which it takes over; a symlink or a
+ * file on the way fails with nothing created through it. */
+static faas_err_t walk_dirs(int dirfd, const char *rel, const char *bind, faas_error_t *err)
+{
+    char buf[4096], *save = NULL;
+    snprintf(buf, sizeof(buf), "%s", rel);
+    faas_err_t rc = FAAS_OK;
+    for (char *c = strtok_r(buf, "/", &save); rc == FAAS_OK && c != NULL; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, "..") == 0) { /* binds are normalised: only a hand-edited record has one */
+            rc = faas_error_set(err, FAAS_EFORBIDDEN, "volume %s: has a \"..\" component", bind);
+            break;
+        }
+        if (mkdirat(dirfd, c, 0755) != 0 && errno != EEXIST) {
+            rc = faas_error_set(err, faas_err_from_errno(errno, FAAS_EIO), "volume %s: cannot create %s: %s", bind, c,
+                                strerror(errno));
+            break;
+        }
+        int next = openat(dirfd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0)
+            rc = errno == ELOOP || errno == ENOTDIR
+                     ? faas_error_set(err, FAAS_EFORBIDDEN, "volume %s: \"%s\" on its way is a symlink or a file: "
+                                      "faas neither creates nor binds anything through it", bind, c)
+                     : faas_error_set(err, FAAS_EIO, "volume %s: cannot open %s: %s", bind, c, strerror(errno));
+        close(dirfd);
+        dirfd = next;
+    }
+    if (dirfd >= 0)
+        close(dirfd);
+    return rc;
+}
+
+faas_err_t faas_service__volume_dirs(const faas_config_t *cfg, const char *name, const char *binds, faas_error_t *err)
+{
+    char data_dir[PATH_MAX] = "", base[PATH_MAX + 128], *list = binds != NULL ? strdup(binds) : NULL, *save = NULL;
+    if (binds == NULL)
+        return FAAS_OK;
+    if (list == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    faas_err_t rc = realpath(cfg->data_dir, data_dir) != NULL
+                        ? FAAS_OK
+                        : faas_error_set(err, FAAS_EIO, "data_dir %s: %s", cfg->data_dir, strerror(errno));
+    snprintf(base, sizeof(base), "%s/volumes/%s", data_dir, name);
+    for (char *b = strtok_r(list, ",", &save); rc == FAAS_OK && b != NULL; b = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(b, ':');
+        if (colon != NULL)
+            *colon = '\0';
+        if (!under(b, base))
+            continue; /* a folder volume_allowed allowed: the operator's */
+        int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        rc = fd < 0 ? faas_error_set(err, FAAS_EIO, "data_dir %s: %s", data_dir, strerror(errno))
+                    : walk_dirs(fd, b + strlen(data_dir), b, err);
+    }
+    free(list);
+    return rc;
+}
+
+/* The host side of each bind of binds into out (at most max); their writability into rw. */
+static size_t bind_sources(char *binds, char **out, int *rw, size_t max)
+{
+    char *items[MAX_BINDS + 1];
+    size_t n = split_list(binds, items, max < MAX_BINDS ? max : MAX_BINDS);
+    for (size_t i = 0; i < n; i++) {
+        char *colon = strchr(items[i], ':'), *mode = colon != NULL ? strchr(colon + 1, ':') : NULL;
+        rw[i] = mode == NULL || strcmp(mode, ":ro") != 0;
+        if (colon != NULL)
+            *colon = '\0';
+        out[i] = items[i];
+    }
+    return n;
+}
+
+/* Whether one mount of a container (Docker's Mounts entry) and the new binds nest the dangerous way. */
+static faas_err_t mount_apart(const cJSON *mount, char **src, const int *rw, size_t n, faas_error_t *err)
+{
+    const char *other = cJSON_GetStringValue(cJSON_GetObjectItem(mount, "Source"));
+    int other_rw = cJSON_IsTrue(cJSON_GetObjectItem(mount, "RW"));
+    for (size_t i = 0; other != NULL && i < n; i++) {
+        if (strcmp(src[i], other) == 0)
+            continue;
+        if ((other_rw && under(src[i], other)) || (rw[i] && under(other, src[i])))
+            return faas_error_set(err, FAAS_ECONFLICT,
+                                  "volume folder %.400s and %.400s, which a container of this function mounts, lie "
+                                  "one inside the other with the outer one writable: that container could swap the "
+                                  "inner folder for a symlink while this version starts; keep them apart, or delete "
+                                  "the function first", src[i], other);
+    }
+    return FAAS_OK;
+}
+
+faas_err_t faas_service__volumes_apart(faas_services_t *s, const char *name, const char *binds, faas_error_t *err)
+{
+    char function[96], *list = binds != NULL ? strdup(binds) : NULL, *src[MAX_BINDS + 1];
+    int rw[MAX_BINDS + 1];
+    if (binds == NULL)
+        return FAAS_OK;
+    if (list == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    size_t n = bind_sources(list, src, rw, MAX_BINDS);
+    snprintf(function, sizeof(function), FAAS_LABEL_FUNCTION "=%s", name);
+    const char *extra[] = {function, NULL}, *labels[4];
+    cJSON *containers = NULL, *c, *m;
+    faas_err_t rc = faas_docker_container_list(s->app->docker, faas_app_labels(s->app, extra, labels, 4), 1, &containers,
+                                               err);
+    cJSON_ArrayForEach(c, containers) {
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(c, "Mounts")) {
+            if (rc == FAAS_OK)
+                rc = mount_apart(m, src, rw, n, err);
+        }
+    }
+    cJSON_Delete(containers);
+    free(list);
+    return rc;
+}
+
+/* ---- a version's container ---- */
 
 faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t *v, char id[FAAS_DOCKER_ID_MAX],
                                        char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err)
@@ -98,6 +240,8 @@ faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t 
     id[0] = '\0';
     address[0] = '\0';
     faas_err_t rc = fill_spec(s, v, cfg, &st, &spec, err);
+    if (rc == FAAS_OK) /* again now: Docker binds whatever the path leads to at this moment */
+        rc = faas_service__volume_dirs(cfg, v->name, v->binds, err);
     if (rc == FAAS_OK)
         rc = faas_docker_container_create(s->app->docker, &spec, id, err);
     if (rc == FAAS_OK)

@@ -24,7 +24,6 @@
 #include "faas/service/buildctx.h"
 #include "faas/tls/certs.h"
 #include "faas/core/clock.h"
-#include "faas/core/fs.h"
 #include "faas/core/log.h"
 #include "faas/service/runtimes.h"
 
@@ -36,6 +35,8 @@
 #define ZIP_MAX_ENTRIES 10000
 #define LOG_FLUSH_BYTES 8192
 #define LOG_FLUSH_MS 250
+/* What Docker's output of one build may take in the store; the rest is dropped, the build goes on. */
+#define BUILD_LOG_MAX ((size_t)4 << 20)
 
 typedef struct deploy {
     faas_services_t *s;
@@ -49,6 +50,7 @@ typedef struct deploy {
     char log[LOG_FLUSH_BYTES];
     size_t log_len;
     int64_t log_flushed_ms;
+    size_t log_docker;      /* bytes of Docker's output logged, up to BUILD_LOG_MAX */
 } deploy_t;
 
 void faas_deploy_spec_free(faas_deploy_spec_t *spec)
@@ -98,12 +100,22 @@ static void log_add(deploy_t *d, const char *text, size_t len)
         log_flush(d); /* so GET /function/logs/:name?source=build follows the build */
 }
 
+static void log_say(deploy_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Docker's output, up to BUILD_LOG_MAX; faas's own few lines (log_say) are not counted. */
 static void on_build_line(void *cbdata, const char *text, size_t len)
 {
-    log_add(cbdata, text, len);
+    deploy_t *d = cbdata;
+    size_t room = BUILD_LOG_MAX - d->log_docker;
+    if (room == 0)
+        return;
+    log_add(d, text, len < room ? len : room);
+    d->log_docker += len < room ? len : room;
+    if (d->log_docker == BUILD_LOG_MAX) {
+        log_say(d, "\nfaas: build log cut at %zu bytes; the build goes on\n", BUILD_LOG_MAX);
+        log_flush(d);
+    }
 }
-
-static void log_say(deploy_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void log_say(deploy_t *d, const char *fmt, ...)
 {
@@ -339,20 +351,15 @@ static faas_err_t make_context(deploy_t *d, const faas_config_t *cfg, const char
     return rc;
 }
 
-/* Creates the folders of the function's own volumes (Docker would make them root-owned). */
-static faas_err_t make_volume_dirs(const deploy_t *d, const faas_config_t *cfg, faas_error_t *err)
+/* The folders of the function's own volumes, made now (Docker would make them root-owned), never through a
+ * symlink; and no container of the function may hold a writable folder around them (or they around its). */
+static faas_err_t make_volume_dirs(deploy_t *d, const faas_config_t *cfg, const char **failed, faas_error_t *err)
 {
-    char base[1024], *binds = d->spec->binds != NULL ? strdup(d->spec->binds) : NULL, *save = NULL;
-    snprintf(base, sizeof(base), "%s/volumes/%s/", cfg->data_dir, d->spec->name);
-    faas_err_t rc = d->spec->binds != NULL && binds == NULL ? faas_error_set(err, FAAS_ENOMEM, "out of memory") : FAAS_OK;
-    for (char *b = binds ? strtok_r(binds, ",", &save) : NULL; rc == FAAS_OK && b != NULL; b = strtok_r(NULL, ",", &save)) {
-        char *colon = strchr(b, ':');
-        if (colon != NULL)
-            *colon = '\0';
-        if (strncmp(b, base, strlen(base)) == 0)
-            rc = faas_fs_mkdirs(b, 0755, "volume", err);
-    }
-    free(binds);
+    faas_err_t rc = faas_service__volumes_apart(d->s, d->spec->name, d->spec->binds, err);
+    if (rc == FAAS_OK)
+        rc = faas_service__volume_dirs(cfg, d->spec->name, d->spec->binds, err);
+    if (rc == FAAS_ECONFLICT || rc == FAAS_EFORBIDDEN)
+        *failed = "Volume not allowed";
     return rc;
 }
 
@@ -402,6 +409,7 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
 {
     faas_store_t *store = d->s->app->store;
     faas_function_t fn = {0};
+    int created = 0;
     faas_err_t rc = faas_store_function_get(store, d->spec->name, &fn, err);
     if (rc == FAAS_ENOTFOUND) {
         char id[FAAS_UUID_LEN];
@@ -410,7 +418,7 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
                                .created_at = faas_clock_now_ms()};
         rc = on_new_build(&fn, d, err);
         if (rc == FAAS_OK)
-            rc = faas_store_function_create(store, &fn, err);
+            created = (rc = faas_store_function_create(store, &fn, err)) == FAAS_OK;
     } else if (rc == FAAS_OK) {
         d->old_port = fn.container_id != NULL ? fn.port : 0;
         d->old_container = fn.container_id ? strdup(fn.container_id) : NULL;
@@ -428,8 +436,8 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
     }
     faas_build_t b = {.id = d->build_id, .function = d->spec->name, .status = FAAS_BUILD_BUILDING,
                       .started_at = faas_clock_now_ms()};
-    if (rc == FAAS_OK)
-        rc = faas_store_build_put(store, &b, err);
+    if (rc == FAAS_OK && (rc = faas_store_build_put(store, &b, err)) != FAAS_OK && created)
+        faas_store_function_delete(store, d->spec->name, NULL); /* a new record without its build: take it back */
     if (rc == FAAS_OK)
         *out = fn;
     else
@@ -464,7 +472,7 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
     if (rc == FAAS_OK)
         rc = check_tag(s, spec->name, spec->tag, err);
     if (rc == FAAS_OK)
-        rc = make_volume_dirs(d, cfg, err);
+        rc = make_volume_dirs(d, cfg, failed, err);
     if (rc == FAAS_OK && spec->port > 0) { /* port 0: no loopback port, the subdomain only */
         d->claimed_port = !faas_proxy_port_owner(s->app->proxy, spec->port, owner, sizeof(owner));
         rc = faas_proxy_reserve_port(s->app->proxy, spec->port, spec->name, err);

@@ -98,7 +98,24 @@ void faas_service__cleanup(faas_services_t *s);
 /** 1 if container id is being retired by a switch (reconcile leaves it alone). */
 int faas_service__retiring(faas_services_t *s, const char *id);
 
-/** Creates and starts a container for v; writes its id and "ip:port" address. Removes it on failure. */
+/**
+ * Makes the folders of the function's own volumes among binds (those under
+ * <data_dir>/volumes/<name>) one component at a time, opening each without
+ * following a symlink: one on the way is FAAS_EFORBIDDEN, with nothing created
+ * through it. Other binds (allowed by volume_allowed) are left alone.
+ */
+faas_err_t faas_service__volume_dirs(const faas_config_t *cfg, const char *name, const char *binds, faas_error_t *err);
+
+/**
+ * FAAS_ECONFLICT when a bind of binds and a mount of any container of function
+ * name lie one inside the other with the outer one writable: that container
+ * could swap the inner folder for a symlink between faas's check and Docker's
+ * bind, which follows it.
+ */
+faas_err_t faas_service__volumes_apart(faas_services_t *s, const char *name, const char *binds, faas_error_t *err);
+
+/** Creates and starts a container for v (its volume folders checked again first); writes its id and
+    "ip:port" address. Removes it on failure. */
 faas_err_t faas_service__run_container(faas_services_t *s, const faas_version_t *v, char id[FAAS_DOCKER_ID_MAX],
                                        char address[FAAS_SERVICE_ADDRESS_MAX], faas_error_t *err);
 

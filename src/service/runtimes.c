@@ -300,7 +300,7 @@ static faas_err_t sync_folder(const char *dir, faas_error_t *err)
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return faas_error_set(err, FAAS_EIO, "runtimes: cannot sync %s: %s", dir, strerror(e));
+        return faas_error_set(err, faas_err_from_errno(e, FAAS_EIO), "runtimes: cannot sync %s: %s", dir, strerror(e));
     }
     close(fd);
     return FAAS_OK;
@@ -316,7 +316,8 @@ static faas_err_t write_durably(const char *dir, const char *temp, const char *f
     join(fpath, dir, final);
     int fd = open(tpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return faas_error_set(err, FAAS_EIO, "runtimes: cannot create %s: %s", tpath, strerror(errno));
+        return faas_error_set(err, faas_err_from_errno(errno, FAAS_EIO), "runtimes: cannot create %s: %s", tpath,
+                              strerror(errno));
     const char *p = data;
     size_t left = len;
     int e = 0;
@@ -337,7 +338,7 @@ static faas_err_t write_durably(const char *dir, const char *temp, const char *f
         e = errno;
     if (e != 0) {
         unlink(tpath);
-        return faas_error_set(err, FAAS_EIO, "runtimes: cannot write %s: %s", fpath, strerror(e));
+        return faas_error_set(err, faas_err_from_errno(e, FAAS_EIO), "runtimes: cannot write %s: %s", fpath, strerror(e));
     }
     faas_err_t rc = sync_folder(dir, err);
     if (rc != FAAS_OK)

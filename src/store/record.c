@@ -270,6 +270,7 @@ static faas_err_t record_from_json(const char *what, const field_t *fields, size
                                          : faas_error_set(err, FAAS_EINVAL, "not a JSON object");
     if (rc != FAAS_OK) {
         fields_free(fields, n, rec);
+        memset(rec, 0, size); /* numbers read before the bad key too: the record is empty on error */
         faas_error_prefix(err, rc, "%s record", what);
     }
     return rc;

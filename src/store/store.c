@@ -32,6 +32,10 @@ faas_err_t faas_store__fail(const faas_store_t *s, int rc, faas_error_t *err, co
     case MDB_KEYEXIST: return faas_error_set(err, FAAS_ECONFLICT, "%s exists already", what);
     case MDB_BAD_VALSIZE: return faas_error_set(err, FAAS_EINVAL, "%s: key or value too large", what);
     case ENOMEM: return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    case ENOSPC:
+    case EDQUOT:
+        return faas_error_set(err, FAAS_ENOSPACE, "the disk of the store is full writing %s: free space in data_dir",
+                              what);
     case MDB_MAP_FULL:
         return faas_error_set(err, FAAS_ESTORE, "store full (map size %zu MiB) writing %s: raise the store map size",
                               s->map_size >> 20, what);

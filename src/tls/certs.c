@@ -1,8 +1,11 @@
 /*
  * certs.c: the table of certificates by host name: loaded from the store at
  * start, installed after each issuance, chosen per handshake by the SNI
- * callback, and listed for GET /tls/certs. Reads take a read lock (every
- * handshake); installs take the write lock for a pointer swap only.
+ * callback (which notes when each was last used), listed for GET /tls/certs,
+ * and kept bounded: names without a certificate that nobody asks for are
+ * forgotten, and a full table makes room by dropping the oldest idle one.
+ * Reads take a read lock (every handshake, loop threads); installs take the
+ * write lock for a pointer swap only (workers); the sweep runs on a worker.
  */
 #include "internal.h"
 #include "faas/core/clock.h"
@@ -36,12 +39,62 @@ certs_entry_t *faas_tls__certs_find(faas_certs_t *certs, const char *host)
     return i < certs->n && strcmp(certs->entries[i]->host, host) == 0 ? certs->entries[i] : NULL;
 }
 
+static void remove_at(faas_certs_t *certs, size_t i)
+{
+    memmove(certs->entries + i, certs->entries + i + 1, (certs->n - i - 1) * sizeof(*certs->entries));
+    certs->n--;
+}
+
+/* Nothing waits for it and it has no certificate: it holds only what it remembers of failures. */
+static int idle_without_certificate(const certs_entry_t *e)
+{
+    return e->ctx == NULL && !e->issuing && e->waiters == NULL;
+}
+
+size_t faas_tls__certs_sweep(faas_certs_t *certs, int64_t now_ms)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < certs->n; i++) {
+        certs_entry_t *e = certs->entries[i];
+        int64_t used = atomic_load_explicit(&e->used_ms, memory_order_relaxed);
+        int64_t last = used > e->last_error_ms ? used : e->last_error_ms;
+        if (idle_without_certificate(e) && now_ms >= e->rest_until_ms && now_ms - last >= FAAS_CERTS_FORGET_MS) {
+            free(e);
+            dropped++;
+        } else {
+            certs->entries[kept++] = e; /* the order stays sorted */
+        }
+    }
+    certs->n = kept;
+    return dropped;
+}
+
+/* A full table: forgets what the sweep may, else the idle entry without a certificate asked for
+ * longest ago (it may still rest: the order caps bound what forgetting that costs). 0 if none. */
+static int make_room(faas_certs_t *certs)
+{
+    if (faas_tls__certs_sweep(certs, faas_clock_now_ms()) > 0)
+        return 1;
+    size_t oldest = certs->n;
+    for (size_t i = 0; i < certs->n; i++) {
+        const certs_entry_t *e = certs->entries[i];
+        if (idle_without_certificate(e) &&
+            (oldest == certs->n || atomic_load(&e->used_ms) < atomic_load(&certs->entries[oldest]->used_ms)))
+            oldest = i;
+    }
+    if (oldest == certs->n)
+        return 0;
+    free(certs->entries[oldest]);
+    remove_at(certs, oldest);
+    return 1;
+}
+
 certs_entry_t *faas_tls__certs_find_or_add(faas_certs_t *certs, const char *host)
 {
     size_t i = lower_bound(certs, host);
     if (i < certs->n && strcmp(certs->entries[i]->host, host) == 0)
         return certs->entries[i];
-    if (strlen(host) >= CERTS_HOST_MAX || certs->n >= CERTS_MAX_NAMES)
+    if (strlen(host) >= CERTS_HOST_MAX || (certs->n >= CERTS_MAX_NAMES && !make_room(certs)))
         return NULL;
     if (certs->n == certs->cap) {
         size_t cap = certs->cap ? certs->cap * 2 : 16;
@@ -55,6 +108,8 @@ certs_entry_t *faas_tls__certs_find_or_add(faas_certs_t *certs, const char *host
     if (e == NULL)
         return NULL;
     snprintf(e->host, sizeof(e->host), "%s", host);
+    atomic_init(&e->used_ms, faas_clock_now_ms());
+    i = lower_bound(certs, host); /* make_room may have moved it */
     memmove(certs->entries + i + 1, certs->entries + i, (certs->n - i) * sizeof(*certs->entries));
     certs->entries[i] = e;
     certs->n++;
@@ -93,6 +148,7 @@ static int on_servername(SSL *ssl, int *alert, void *arg)
         certs_entry_t *e = faas_tls__certs_find(certs, host);
         if (e != NULL && e->ctx != NULL) {
             SSL_set_SSL_CTX(ssl, e->ctx); /* takes its own reference */
+            atomic_store_explicit(&e->used_ms, faas_clock_now_ms(), memory_order_relaxed);
             found = 1;
         }
         pthread_rwlock_unlock(&certs->lock);
@@ -163,11 +219,7 @@ void faas_certs_forget(faas_certs_t *certs, const char *host)
     certs_entry_t *e = faas_tls__certs_find(certs, host);
     SSL_CTX *old = NULL;
     if (e != NULL && !e->issuing) { /* one being issued stays: its waiters hold the entry */
-        size_t i = 0;
-        while (certs->entries[i] != e)
-            i++;
-        memmove(certs->entries + i, certs->entries + i + 1, (certs->n - i - 1) * sizeof(*certs->entries));
-        certs->n--;
+        remove_at(certs, lower_bound(certs, host));
         old = e->ctx;
         free(e);
     }

@@ -2,9 +2,13 @@
  * certs_issue.c: getting certificates. One issuance per name at a time on the
  * worker pool; handshakes waiting for that name are woken on their loops when
  * it ends. A failure makes the name rest (5 min, doubling to 1 h: Let's
- * Encrypt allows 5 failed validations per name and hour), and new orders are
- * capped per window so a flood of allowed names cannot exhaust the CA's
- * limits. The renewal check runs when the earliest certificate is due.
+ * Encrypt allows 5 failed validations per name and hour); at most 10 orders
+ * start per 10 s, and orders for new names have an hourly budget
+ * (FAAS_CERTS_NEW_ORDERS_PER_HOUR), so a flood of allowed names cannot
+ * exhaust the CA's limits. The renewal check runs when the earliest
+ * certificate is due; it also forgets idle names without a certificate, and
+ * lets certificates nobody used for FAAS_CERTS_UNUSED_MS expire unrenewed.
+ * Called from loop threads (waits), workers (issuance, renewal) and deploys.
  */
 #include "internal.h"
 #include "faas/core/clock.h"
@@ -17,6 +21,8 @@
 #define REST_MAX_MS (60 * 60 * 1000)
 #define ORDER_WINDOW_MS 10000
 #define ORDERS_PER_WINDOW 10
+#define BUDGET_INTERVAL_MS (3600000 / FAAS_CERTS_NEW_ORDERS_PER_HOUR) /* one more new order per 72 s */
+#define SWEEP_EVERY_MS (10 * 60 * 1000)
 #define RENEW_CHECK_MAX_MS (10 * 60 * 1000)
 #define RENEW_CHECK_MIN_MS 1000
 
@@ -40,8 +46,11 @@ static int policy_allows(faas_certs_t *certs, const char *host)
     return allowed;
 }
 
-/* Records the end of an issuance for host and wakes its waiters. */
-static void finish(faas_certs_t *certs, const char *host, const faas_error_t *failed)
+/* Records the end of an issuance for host (failed: why; refused: the policy said no, so a name
+ * with a certificate rests an hour instead of being asked about at every renewal check; a new
+ * name does not, so a deploy right after the operator allowed it gets its order) and wakes its
+ * waiters. */
+static void finish(faas_certs_t *certs, const char *host, const faas_error_t *failed, int refused)
 {
     pthread_rwlock_wrlock(&certs->lock);
     certs_entry_t *e = faas_tls__certs_find(certs, host);
@@ -58,7 +67,7 @@ static void finish(faas_certs_t *certs, const char *host, const faas_error_t *fa
             snprintf(e->last_error, sizeof(e->last_error), "%s", failed->msg);
         } else {
             e->failures = 0;
-            e->rest_until_ms = 0;
+            e->rest_until_ms = refused && e->ctx != NULL ? faas_clock_now_ms() + REST_MAX_MS : 0;
         }
     }
     pthread_rwlock_unlock(&certs->lock);
@@ -78,7 +87,7 @@ static void on_issue(void *data)
     int64_t started = faas_clock_mono_ms();
     if (task->check_policy && !policy_allows(certs, task->host)) {
         faas_log_info("certs: %s is not allowed by the policy; no order", task->host);
-        finish(certs, task->host, NULL);
+        finish(certs, task->host, NULL, 1);
         free(task);
         return;
     }
@@ -95,8 +104,24 @@ static void on_issue(void *data)
                       (long long)(faas_clock_mono_ms() - started));
     else
         faas_log_warn("certs: %s: no certificate: %s", task->host, err.msg);
-    finish(certs, task->host, rc == FAAS_OK ? NULL : &err);
+    finish(certs, task->host, rc == FAAS_OK ? NULL : &err, 0);
     free(task);
+}
+
+int faas_tls__budget_take(int64_t *tat_ms, int64_t now_ms)
+{
+    if (faas_tls__budget_wait_ms(*tat_ms, now_ms) > 0)
+        return 0;
+    *tat_ms = (*tat_ms > now_ms ? *tat_ms : now_ms) + BUDGET_INTERVAL_MS;
+    return 1;
+}
+
+int64_t faas_tls__budget_wait_ms(int64_t tat_ms, int64_t now_ms)
+{
+    /* tat - now: the orders taken and not yet paid back, in time; the bucket holds N of them */
+    int64_t backlog = tat_ms > now_ms ? tat_ms - now_ms : 0;
+    int64_t over = backlog - (int64_t)(FAAS_CERTS_NEW_ORDERS_PER_HOUR - 1) * BUDGET_INTERVAL_MS;
+    return over > 0 ? over : 0;
 }
 
 /* Whether one more order fits in the current window; write lock held. */
@@ -110,6 +135,28 @@ static int order_allowed(faas_certs_t *certs)
     return certs->window_orders++ < ORDERS_PER_WINDOW;
 }
 
+/* Whether an order for e fits the caps (10 per 10 s; the hourly budget for a new name), taking
+ * its place when it does; else e's last error says which and 0. Write lock held. */
+static int order_fits(faas_certs_t *certs, certs_entry_t *e, int64_t now)
+{
+    int64_t wait = e->ctx == NULL ? faas_tls__budget_wait_ms(certs->budget_tat_ms, faas_clock_mono_ms()) : 0;
+    if (wait > 0) {
+        snprintf(e->last_error, sizeof(e->last_error),
+                 "the budget of %d new certificate orders per hour is spent; the next fits in %lld s",
+                 FAAS_CERTS_NEW_ORDERS_PER_HOUR, (long long)(wait + 999) / 1000);
+        faas_log_warn("certs: the budget of %d new certificate orders per hour is spent: new names get none "
+                      "until it refills (one per %d s)", FAAS_CERTS_NEW_ORDERS_PER_HOUR, BUDGET_INTERVAL_MS / 1000);
+    } else if (!order_allowed(certs)) {
+        snprintf(e->last_error, sizeof(e->last_error), "too many new orders at once; try again shortly");
+    } else {
+        if (e->ctx == NULL)
+            faas_tls__budget_take(&certs->budget_tat_ms, faas_clock_mono_ms());
+        return 1;
+    }
+    e->last_error_ms = now;
+    return 0;
+}
+
 /* Starts an issuance for e unless one runs, it rests, or nothing is due; 1 if one runs now. Write lock held. */
 static int start_issue(faas_certs_t *certs, certs_entry_t *e, int check_policy)
 {
@@ -118,11 +165,8 @@ static int start_issue(faas_certs_t *certs, certs_entry_t *e, int check_policy)
         return 1;
     if (certs->acme == NULL || now < e->rest_until_ms || (e->ctx != NULL && now < faas_tls__certs_renew_at(e)))
         return 0;
-    if (!order_allowed(certs)) {
-        snprintf(e->last_error, sizeof(e->last_error), "too many new orders at once; try again shortly");
-        e->last_error_ms = now;
+    if (!order_fits(certs, e, now))
         return 0;
-    }
     issue_task_t *task = calloc(1, sizeof(*task));
     if (task == NULL)
         return 0;
@@ -142,8 +186,10 @@ void faas_certs_request(faas_certs_t *certs, const char *host)
         return;
     pthread_rwlock_wrlock(&certs->lock);
     certs_entry_t *e = faas_tls__certs_find_or_add(certs, host);
-    if (e != NULL)
+    if (e != NULL) {
+        atomic_store(&e->used_ms, faas_clock_now_ms()); /* a deploy counts as use */
         start_issue(certs, e, 1);
+    }
     pthread_rwlock_unlock(&certs->lock);
 }
 
@@ -159,6 +205,8 @@ int faas_certs_wait(faas_certs_t *certs, const char *host, faas_pool_inbox_t *in
     int waiting = 0;
     pthread_rwlock_wrlock(&certs->lock);
     certs_entry_t *e = faas_tls__certs_find_or_add(certs, host);
+    if (e != NULL)
+        atomic_store(&e->used_ms, faas_clock_now_ms());
     if (e != NULL && e->ctx == NULL && start_issue(certs, e, 0)) {
         w->next = e->waiters;
         e->waiters = w;
@@ -172,17 +220,69 @@ int faas_certs_wait(faas_certs_t *certs, const char *host, faas_pool_inbox_t *in
 
 /* ---- renewal --------------------------------------------------------------------- */
 
+/* Whether no handshake or deploy asked for e's certificate in FAAS_CERTS_UNUSED_MS. */
+static int unused(const certs_entry_t *e, int64_t now)
+{
+    return now - atomic_load(&e->used_ms) > FAAS_CERTS_UNUSED_MS;
+}
+
+/* When the renewal check next has work for e (Unix ms): its renewal (or the end of its rest), or,
+ * unused, its expiry (then it is dropped). */
+static int64_t next_work_ms(const certs_entry_t *e, int64_t now)
+{
+    if (unused(e, now))
+        return e->info.not_after_ms;
+    int64_t due = faas_tls__certs_renew_at(e);
+    return e->rest_until_ms > due ? e->rest_until_ms : due;
+}
+
+typedef char host_name_t[CERTS_HOST_MAX];
+
+/* Renews what is due and used; returns the names of unused expired certificates (malloc, n in *n_out). Write lock held. */
+static host_name_t *renew_due(faas_certs_t *certs, int64_t now, size_t *n_out)
+{
+    host_name_t *expired = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < certs->n; i++) {
+        certs_entry_t *e = certs->entries[i];
+        if (e->ctx == NULL || e->issuing)
+            continue;
+        if (!unused(e, now)) {
+            if (start_issue(certs, e, 1))
+                faas_log_info("certs: renewing %s (expires %lld s from now)", e->host,
+                              (long long)((e->info.not_after_ms - now) / 1000));
+        } else if (now >= e->info.not_after_ms) {
+            host_name_t *grown = realloc(expired, (n + 1) * sizeof(*expired));
+            if (grown == NULL)
+                break;
+            expired = grown;
+            snprintf(expired[n++], CERTS_HOST_MAX, "%s", e->host);
+        }
+    }
+    *n_out = n;
+    return expired;
+}
+
 static void on_renew_check(void *data)
 {
     faas_certs_t *certs = data;
+    int64_t now = faas_clock_now_ms();
+    size_t n_expired = 0, swept = 0;
     pthread_rwlock_wrlock(&certs->lock);
-    for (size_t i = 0; i < certs->n; i++) {
-        certs_entry_t *e = certs->entries[i];
-        if (e->ctx != NULL && !e->issuing && start_issue(certs, e, 1))
-            faas_log_info("certs: renewing %s (expires %lld s from now)", e->host,
-                          (long long)((e->info.not_after_ms - faas_clock_now_ms()) / 1000));
+    host_name_t *expired = renew_due(certs, now, &n_expired);
+    if (now - certs->last_sweep_ms >= SWEEP_EVERY_MS) {
+        swept = faas_tls__certs_sweep(certs, now);
+        certs->last_sweep_ms = now;
     }
     pthread_rwlock_unlock(&certs->lock);
+    if (swept > 0)
+        faas_log_info("certs: forgot %zu name(s) without a certificate that nobody asked for in an hour", swept);
+    for (size_t i = 0; i < n_expired; i++) {
+        faas_log_info("certs: %s: expired, and unused for %lld days: dropped, not renewed", expired[i],
+                      (long long)(FAAS_CERTS_UNUSED_MS / 86400000));
+        faas_certs_forget(certs, expired[i]);
+    }
+    free(expired);
 }
 
 /* The next check when the earliest certificate falls due, within [1 s, 10 min]. */
@@ -193,13 +293,8 @@ static int64_t renew_interval(void *data)
     pthread_rwlock_rdlock(&certs->lock);
     for (size_t i = 0; i < certs->n; i++) {
         const certs_entry_t *e = certs->entries[i];
-        if (e->ctx == NULL)
-            continue;
-        int64_t due = faas_tls__certs_renew_at(e) - now;
-        if (e->rest_until_ms > now && e->rest_until_ms - now > due)
-            due = e->rest_until_ms - now;
-        if (due < next)
-            next = due;
+        if (e->ctx != NULL && next_work_ms(e, now) - now < next)
+            next = next_work_ms(e, now) - now;
     }
     pthread_rwlock_unlock(&certs->lock);
     return next < RENEW_CHECK_MIN_MS ? RENEW_CHECK_MIN_MS : next;

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include "faas/core/buf.h"
 #include "faas/tls/acme.h"
 #include "faas/tls/certs.h"
@@ -19,7 +20,7 @@
 /* ---- the certificate table (certs.c, certs_issue.c) ---- */
 
 #define CERTS_HOST_MAX 254
-#define CERTS_MAX_NAMES 10000 /* names tracked, with or without a certificate */
+#define CERTS_MAX_NAMES 10000 /* names tracked, with or without a certificate (the oldest idle one without goes first) */
 
 /* A handshake waiting for the issuance of its name. */
 typedef struct certs_waiter {
@@ -37,6 +38,7 @@ typedef struct certs_entry {
     certs_waiter_t *waiters;
     int failures;              /* in a row */
     int64_t rest_until_ms;     /* no new order before (Unix ms) */
+    _Atomic int64_t used_ms;   /* when a handshake, deploy or load last asked for it (Unix ms; written under the read lock) */
     int64_t last_error_ms;
     char last_error[FAAS_ERROR_MSG_MAX];
 } certs_entry_t;
@@ -50,8 +52,10 @@ struct faas_certs {
     pthread_rwlock_t lock; /* the entries and everything in them */
     certs_entry_t **entries; /* sorted by host */
     size_t n, cap;
-    int64_t window_start_ms; /* new orders started in the current rate window */
+    int64_t window_start_ms; /* orders started in the current 10 s window */
     int window_orders;
+    int64_t budget_tat_ms;   /* the hourly budget of new orders (monotonic ms; see faas_tls__budget_take) */
+    int64_t last_sweep_ms;   /* of idle names without a certificate (Unix ms) */
     pthread_mutex_t policy_mutex;
     faas_policy_t *policy;
 };
@@ -61,6 +65,23 @@ certs_entry_t *faas_tls__certs_find(faas_certs_t *certs, const char *host);
 
 /** The entry for host, added when missing; NULL when the table is full. Write lock held. */
 certs_entry_t *faas_tls__certs_find_or_add(faas_certs_t *certs, const char *host);
+
+/**
+ * Forgets the entries nothing needs any more at now_ms (Unix ms): without a certificate, no
+ * issuance or waiter, rested, and not asked for nor failed in FAAS_CERTS_FORGET_MS. Returns how
+ * many. Write lock held.
+ */
+size_t faas_tls__certs_sweep(faas_certs_t *certs, int64_t now_ms);
+
+/**
+ * The hourly budget of new orders, a token bucket kept as one time (GCRA): FAAS_CERTS_NEW_ORDERS_PER_HOUR
+ * at once, then one per 3600/N s. Takes one order at now_ms (monotonic) and returns 1 when it
+ * fits, else returns 0 and leaves *tat_ms. Pure.
+ */
+int faas_tls__budget_take(int64_t *tat_ms, int64_t now_ms);
+
+/** How long from now_ms until one more order fits the budget (0: now). Pure. */
+int64_t faas_tls__budget_wait_ms(int64_t tat_ms, int64_t now_ms);
 
 /** When e's certificate is due for renewal (Unix ms): a third of its lifetime before it ends. */
 int64_t faas_tls__certs_renew_at(const certs_entry_t *e);

@@ -15,42 +15,10 @@ CONNS=${BENCH_CONNECTIONS:-64}
 
 bench_tools "wrk nginx-light nghttp2-client" wrk nginx h2load
 
-# --- the upstream image: Debian's nginx on the bookworm base image faas's tests use ----------------
-base=$T_PREFIX-nginx-base
-mkdir -p "$T_DIR/base/lib"
-cp /usr/sbin/nginx "$T_DIR/base/"
-ldd /usr/sbin/nginx | awk '/=> \// {print $3}' | grep -vE '/(libc|libm|libpthread|libdl)\.so' |
-    xargs -I{} cp -L {} "$T_DIR/base/lib/"
-cat >"$T_DIR/base/nginx.conf" <<'EOF'
-daemon off; user root; worker_processes 1; error_log stderr error; pid /tmp/nginx.pid;
-events { worker_connections 8192; }
-http {
-    access_log off; default_type text/plain; keepalive_requests 10000000; keepalive_timeout 300s;
-    client_body_temp_path /tmp/b; proxy_temp_path /tmp/p; fastcgi_temp_path /tmp/f; uwsgi_temp_path /tmp/u; scgi_temp_path /tmp/s;
-    server { listen 8080; listen 8081 http2; root /www; }
-}
-EOF
-cat >"$T_DIR/base/Dockerfile" <<'EOF'
-FROM python:3.11-slim
-COPY nginx /usr/sbin/nginx
-COPY lib/ /opt/nginx-lib/
-COPY nginx.conf /etc/nginx/faas.conf
-ENV LD_LIBRARY_PATH=/opt/nginx-lib
-RUN mkdir -p /var/lib/nginx /var/log/nginx /www
-EOF
-docker build -q -t "$base:1" "$T_DIR/base" >/dev/null 2>&1 || { echo "cannot build the upstream image"; exit 1; }
-trap 'docker rmi -f "$base:1" >/dev/null 2>&1; t_cleanup' EXIT
-
 faas_start_docker bench 'log_level = "info"' || exit 1
 AUTH=(-H "Authorization: $F_KEY")
 FN=$T_PREFIX-nginx
-http POST "$F_URL/runtime/upload/$T_PREFIX-nginx" "${AUTH[@]}" -F "file=@-;filename=Dockerfile" \
-    <<<"$(printf 'FROM %s:1\nCOPY . /www\nCMD ["/usr/sbin/nginx", "-c", "/etc/nginx/faas.conf"]\n' "$base")"
-mkdir -p "$T_DIR/site" && head -c 100 /dev/zero | tr '\0' 'x' >"$T_DIR/site/index.html"
-zip_dir "$T_DIR/site" "$T_DIR/site.zip"
-http POST "$F_URL/function/upload" "${AUTH[@]}" -F "name=$FN" -F "tag=$FN:1" -F "runtime=$T_PREFIX-nginx" \
-    -F "port=$(free_port)" -F "file=@$T_DIR/site.zip"
-deployed "$FN" || { echo "the upstream did not deploy"; cat "$F_LOG"; exit 1; }
+bench_nginx_function "$FN" "$(free_port)" || exit 1
 IP=$(fn_status "$FN" .address | cut -d: -f1)
 
 # --- nginx as a reverse proxy in front of the same container -----------------------------------

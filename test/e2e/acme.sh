@@ -1,10 +1,12 @@
 #!/bin/bash
 # Automatic HTTPS against Debian's pebble: a certificate at deploy time for an allowlisted function,
-# served over h2 with a chain that verifies against pebble's root; a second name gets one on its
-# first handshake (concurrent handshakes share the one order); names the policy refuses get no
-# order; a restart reuses stored certificates; a CA that lost the account gets a new registration;
-# a short lifetime triggers renewal (with badNonce answers on the way); the plain port answers
-# challenges and redirects with 308.
+# served over h2 with a chain that verifies against pebble's root; names that reach a function (a
+# name the route hook sends to it, a host whose first label names it) get one on their first
+# handshake (concurrent handshakes share the one order); names the policy refuses, and random
+# names under the allowlisted wildcard that reach no function, get no order; a restart reuses
+# stored certificates; a CA that lost the account gets a new registration; a short lifetime
+# triggers renewal (with badNonce answers on the way); the plain port answers challenges and
+# redirects with 308.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_acme.sh"
 
@@ -14,7 +16,9 @@ ROOT=$P_ROOT
 HTTPS=$(free_port)
 D=example.test
 WEB=$T_PREFIX-web
-ONDEMAND=$T_PREFIX-od.$D
+ONDEMAND=$T_PREFIX-od.$D  # the route hook sends it to $WEB
+AFTER=$T_PREFIX-after.$D  # likewise
+LABEL=$WEB.alt.$D         # its first label names $WEB
 DENIED=deny-$T_PREFIX.$D
 
 # A static certificate: the fallback for names without their own (and for clients without SNI).
@@ -25,7 +29,11 @@ ACME_CONF=(
     "tls = { cert = \"$T_DIR/fallback.pem\", key = \"$T_DIR/fallback.key\", http_port = $P_HTTP01,"
     "        https_port = $HTTPS, acme = { directory = \"$P_DIRECTORY\", ca_bundle = \"$P_CA\", email = \"ops@$D\" } }"
     'local faas = require("faas")'
-    "function tls_allowed(host) return faas.match(host, \"*.$D\") and not host:find(\"^deny\") end"
+    "function tls_allowed(host)"
+    "  return (faas.match(host, \"*.$D\") or faas.match(host, \"*.alt.$D\")) and not host:find(\"^deny\")"
+    "end"
+    "local aliases = { [\"$ONDEMAND\"] = \"$WEB\", [\"$AFTER\"] = \"$WEB\", [\"blocked.$D\"] = \"$WEB\" }"
+    'function route(host) return aliases[(host:gsub(":%d+$", ""))] end'
 )
 faas_start_docker one "${ACME_CONF[@]}" || { fail "faas starts in ACME mode"; t_done; exit 1; }
 pass "faas starts in ACME mode"
@@ -88,11 +96,27 @@ for i in 1 2 3 4; do
     (get_tls "$ONDEMAND" /health >"$T_DIR/od.$i" 2>&1; echo "rc=$?" >>"$T_DIR/od.$i") &
 done
 wait_for "the 4 handshakes" 60 bash -c "[ \$(cat $T_DIR/od.* 2>/dev/null | grep -c rc=) -eq 4 ]"
-check_eq "4 concurrent first handshakes all verify" "$(cat "$T_DIR"/od.* | grep -c 'rc=0')" 4
-check_contains "and are served" "$(cat "$T_DIR/od.1")" '"status":"ok"'
+check_eq "a name the route hook sends to a function: 4 concurrent first handshakes all verify" \
+    "$(cat "$T_DIR"/od.* | grep -c 'rc=0')" 4
+check_contains "and are served by the function" "$(cat "$T_DIR/od.1")" "v1 /health host=$ONDEMAND"
 check_eq "they shared one order" "$(pebble_orders "$ONDEMAND")" 1
 check_eq "listed as valid" "$(cert_field "$ONDEMAND" status)" valid
 check_contains "with its issuer" "$(cert_field "$ONDEMAND" issuer)" "Pebble Intermediate CA"
+check_contains "a host whose first label names the function: a certificate on its first handshake" \
+    "$(get_tls "$LABEL" /label)" "v1 /label host=$LABEL"
+check_eq "one order for it" "$(pebble_orders "$LABEL")" 1
+
+# --- random names under the wildcard: no function, no order ----------------------------------------
+BEFORE=$(pebble_all_orders)
+for i in $(seq 1 20); do
+    NAME=r$RANDOM$i-$T_PREFIX.$D
+    check_eq "a random allowed name that reaches no function gets the fallback at once ($i)" \
+        "$(served "$NAME" -subject)" "subject=CN = faas-fallback"
+done
+check_eq "and not one order for the 20 of them" "$(pebble_all_orders)" "$BEFORE"
+check_eq "nor an entry in /tls/certs" \
+    "$(curl -sk -H "Authorization: $F_KEY" "$F_URL/tls/certs" | jq '[.certificates[] | select(.name | startswith("r"))] | length')" 0
+check_contains "why is in the debug log" "$(cat "$F_LOG")" "reaches no function: no certificate on demand"
 
 # --- names that get no certificate ------------------------------------------------------------
 check_eq "a name the hook refuses does not verify against pebble's root" \
@@ -128,7 +152,7 @@ faas_run one || fail "restarts"
 F_URL=$F_HTTPS
 check_contains "after a restart: served again" "$(get_tls "$WEB.$D" /again)" "v1 /again"
 check_eq "with the stored certificate" "$(served "$WEB.$D" -serial)" "$SERIAL"
-check_contains "and the on-demand one" "$(get_tls "$ONDEMAND" /health)" '"status":"ok"'
+check_contains "and the on-demand one" "$(get_tls "$ONDEMAND" /health)" "v1 /health"
 check_eq "no new order" "$(pebble_all_orders)" "$ORDERS"
 
 # --- the CA forgets the account (a reset CA): faas registers again ---------------------------
@@ -136,7 +160,7 @@ pebble_stop
 pebble_run || fail "pebble restarts"
 ROOT=$P_ROOT
 check_contains "after the CA lost the account: a new name still gets a certificate" \
-    "$(get_tls "$T_PREFIX-after.$D" /health)" '"status":"ok"'
+    "$(get_tls "$AFTER" /health)" "v1 /health"
 check_contains "faas registered again" "$(cat "$F_LOG")" "registering again"
 
 http DELETE "$F_URL/function/delete/$WEB" -k -H "Authorization: $F_KEY"
@@ -150,25 +174,43 @@ check_eq "exit 0" "$F_RC" 0
 pebble_start two 30 30 || fail "a second pebble (30 s certificates, 30 % of nonces refused)"
 ROOT=$P_ROOT
 HTTPS=$(free_port)
-RENEW=$T_PREFIX-renew.$D
+RENEWFN=$T_PREFIX-renew
+RENEW=$RENEWFN.$D
+NOFN=nofn-$T_PREFIX.$D
+TWO_TLS="http_port = $P_HTTP01, https_port = $HTTPS, acme = { directory = \"$P_DIRECTORY\", ca_bundle = \"$P_CA\" }"
 # The seed's switches this time: ENV=prod and ALLOWLIST (the directory still comes from the file).
+# First with the static certificate, so the API answers before any name has one of its own.
 export ENV=prod ALLOWLIST="*.$D"
-faas_start two "domain = \"$D\"" \
-    "tls = { http_port = $P_HTTP01, https_port = $HTTPS, acme = { directory = \"$P_DIRECTORY\", ca_bundle = \"$P_CA\" } }" ||
+faas_start_docker two "domain = \"$D\"" \
+    "tls = { cert = \"$T_DIR/fallback.pem\", key = \"$T_DIR/fallback.key\", $TWO_TLS }" ||
     fail "faas starts with a 30 s CA"
+F_URL=$F_HTTPS
+upload "$RENEWFN" "$(free_port)" "$T_DIR/web.zip" -k
+check_eq "upload a function" "$H_STATUS" 200
+check "it deploys" deployed "$RENEWFN"
+issued() { served "$RENEW" -issuer | grep -q "Pebble Intermediate CA"; }
+check "an allowlisted function's name: a certificate at deploy time" wait_for "certificate of $RENEW" 30 issued
+# Then without the static certificate: the stored one serves the function's name.
+faas_stop
+faas_write_conf two "docker = { image_prefix = \"$T_PREFIX\" }" "domain = \"$D\"" "tls = { $TWO_TLS }"
+faas_run two || fail "faas restarts without a static certificate"
 unset ENV ALLOWLIST
 F_URL=$F_HTTPS
-check_contains "an allowlisted name: a certificate on the first handshake" "$(get_tls "$RENEW" /health)" '"status":"ok"'
+check_contains "served over h2" "$(get_tls "$RENEW" /health)" "v1 /health"
 S1=$(served "$RENEW" -serial)
 check_contains "its serial" "$S1" "serial="
 check_contains "no SNI and no fallback: the handshake is refused" \
     "$(curl -sk "https://127.0.0.1:$HTTPS/health" 2>&1; echo "rc=$?")" "rc=35"
+check_contains "an allowlisted name that reaches no function, and no fallback: the handshake is refused at once" \
+    "$(curl -s --max-time 10 --cacert "$ROOT" --resolve "$NOFN:$HTTPS:127.0.0.1" "https://$NOFN:$HTTPS/" 2>&1; echo "rc=$?")" \
+    "rc=35"
+check_eq "and no order for it" "$(grep -c "$NOFN" "$P_LOG")" 0
 served "x.example.org" -subject >/dev/null 2>&1
 check_eq "a name outside the allowlist: no order" "$(grep -c "example.org" "$P_LOG")" 0
 renewed() { local s; s=$(served "$RENEW" -serial); [ -n "$s" ] && [ "$s" != "$S1" ]; }
 check "renewed when a third of the lifetime is left (about 20 s in)" wait_for "renewal" 45 renewed
-check_contains "the renewed certificate verifies" "$(get_tls "$RENEW" /health)" '"status":"ok"'
-check "two orders by now" test "$(pebble_orders "$RENEW")" -ge 2
+check_contains "the renewed certificate verifies" "$(get_tls "$RENEW" /health)" "v1 /health"
+check "two certificates issued by now" test "$(pebble_issued)" -ge 2
 check_contains "badNonce answers were retried with the new nonce" "$(cat "$F_LOG")" "badNonce from"
 faas_stop
 check_eq "exit 0" "$F_RC" 0

@@ -152,7 +152,7 @@ faas_stop TERM
 export MAX_FILE_SIZE=5m
 faas_run limit || exit 1
 unset MAX_FILE_SIZE
-http POST "$F_URL/health" --data-binary "@$T_DIR/3mb.bin"
+http POST "$F_URL/health" -H "Authorization: $F_KEY" --data-binary "@$T_DIR/3mb.bin"
 check_eq "MAX_FILE_SIZE=5m in the environment lets it in (then 405)" "$H_STATUS" 405
 faas_stop TERM
 

@@ -49,7 +49,7 @@ check_eq "get: 200" "$H_STATUS" 200
 check_eq "get: seed fields" "$(json '[.name,.tag,.runtime,.port,.volume] | @json')" "[\"$WEB\",\"$WEB:latest\",\"default\",$PORT,\"./data:/data\"]"
 check "the volume's folder exists under data_dir" test -d "$F_DIR/data/volumes/$WEB/data"
 check_eq "and is mounted at /data" "$(docker inspect -f '{{range .Mounts}}{{.Source}}:{{.Destination}}{{end}}' "$(fn_status "$WEB" .id)")" \
-    "$F_DIR/data/volumes/$WEB/data:/data"
+    "$(realpath "$F_DIR/data")/volumes/$WEB/data:/data"
 check "get: id is the container id" test "$(json .id)" = "$(docker ps -q --no-trunc --filter "label=faas.function=$WEB")"
 check_eq "get: env kept" "$(json .env.GREETING)" hi
 check_eq "get: container_port default" "$(json .container_port)" 8080

@@ -61,7 +61,11 @@ pebble_stop() {
     wait_for "pebble $P_PID to exit" 10 bash -c "! kill -0 $P_PID"
 }
 
-# pebble_orders HOST: how many authorizations pebble validated for HOST (one per order: no reuse).
+# pebble_orders HOST: how many authorizations pebble validated for HOST (one per first order of a
+# name; a later order may reuse a valid authorization: Debian's pebble 2.4.0 does so now and then
+# even with PEBBLE_AUTHZREUSE=0, so count renewals with pebble_issued).
 pebble_orders() { grep -c "Pulled a task.*Value:\"$1\"" "$P_LOG" 2>/dev/null; }
+# pebble_issued: how many certificates pebble issued.
+pebble_issued() { grep -c "Issued certificate serial" "$P_LOG" 2>/dev/null; }
 # pebble_all_orders: how many newOrder requests pebble received.
 pebble_all_orders() { grep -c "POST /order-plz" "$P_LOG" 2>/dev/null; }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # proxy.sh: function traffic through faas against the real engine: HTTP/1.1, h2c and h2 over
-# TLS; path and query intact; forwarded headers and the passkey; 20 MB uploads and 50 MB
-# downloads arrive intact; chunked answers; websockets; 502, 503 and 504 as JSON; the route
-# hook for a custom domain and a path prefix, and hooks that fail.
+# TLS; path and query intact; forwarded headers (X-Forwarded-*, Forwarded, X-Real-IP) and the
+# passkey; 20 MB uploads and 50 MB downloads arrive intact; chunked answers; websockets; 502,
+# 503 and 504 as JSON; the route hook for a custom domain and a path prefix, and hooks that
+# fail. Attacks on function traffic are in proxy_abuse.sh.
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 FN=$T_PREFIX-app
@@ -49,6 +50,9 @@ out=$(curl -s --http2 --cacert "$T_DIR/cert.pem" --resolve "$FN.localhost:$TLSPO
 check_eq "h2 over TLS: version" "$(tail -n 1 <<<"$out")" 2
 check_eq "h2 over TLS: path" "$(head -n 1 <<<"$out" | jq -r .path)" "/echo/tls?z=9"
 check_eq "h2 over TLS: X-Forwarded-Proto https" "$(head -n 1 <<<"$out" | jq -r '.headers["x-forwarded-proto"]')" https
+check_eq "h2 over TLS: Forwarded is faas's own, proto https" "$(head -n 1 <<<"$out" | jq -r .headers.forwarded)" \
+    "for=127.0.0.1;host=\"$FN.localhost:$TLSPORT\";proto=https"
+check_eq "h2 over TLS: X-Real-IP" "$(head -n 1 <<<"$out" | jq -r '.headers["x-real-ip"]')" 127.0.0.1
 check_eq "on its loopback port, whatever the Host" \
     "$(curl -s -H 'Host: other.example' "http://127.0.0.1:$P/echo/p" | jq -r .path)" "/echo/p"
 http GET "$F_URL/echo" -H "Host: nope-$T_PREFIX.localhost"

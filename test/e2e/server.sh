@@ -4,6 +4,10 @@
 # the HTTP/1.1 whole-request deadline; garbage input. Needs a running Docker engine.
 . "$(dirname "$0")/lib.sh"
 
+# answers URL: faas answered /health (200, or 503 while the Docker engine does not answer: a
+# liveness check that does not depend on the engine other tests may be restarting).
+answers() { case $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1/health") in 200 | 503) return 0 ;; esac; return 1; }
+
 # --- TLS material for this test only ---------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
     -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' -keyout "$T_DIR/key.pem" -out "$T_DIR/cert.pem" 2>/dev/null
@@ -76,7 +80,7 @@ for junk in 'GARBAGE\r\n\r\n' 'GET / HTTP/9.9\r\n\r\n' 'GET /health HTTP/1.1\r\n
     (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf "$junk" >&3 && timeout 2 cat <&3 >/dev/null) 2>/dev/null
 done
 printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x04\x01\x00\x00\x00\x00\x00' | timeout 2 curl -s -o /dev/null "telnet://127.0.0.1:$port" 2>/dev/null
-check_eq "server alive after garbage" "$(curl -s -o /dev/null -w '%{http_code}' "$F_URL/health")" 200
+check "server alive after garbage" answers "$F_URL"
 check_eq "HTTPS alive after a plain-text client" \
     "$(curl -s -o /dev/null -w '%{http_code}' "http://${F_HTTPS#https://}/health"; curl -s -o /dev/null -w '%{http_code}' --cacert "$T_DIR/cert.pem" "$F_HTTPS/health")" "000200"
 
@@ -96,19 +100,19 @@ head -c 3000000 /dev/urandom >"$T_DIR/3mb.bin"
 faas_start small 'limits = { max_body_size = "1m", max_file_size = "1k" }' || exit 1
 http POST "$F_URL/health" --data-binary "@$T_DIR/3mb.bin"
 check_eq "body over the limit: 413 over HTTP/1.1" "$H_STATUS" 413
-check_eq "server alive after 413" "$(curl -s -o /dev/null -w '%{http_code}' "$F_URL/health")" 200
+check "server alive after 413" answers "$F_URL"
 faas_stop TERM
 
 head -c 1500000 /dev/urandom >"$T_DIR/slow.bin"
 faas_start short 'server = { read_timeout = "1s" }' || exit 1
-curl -s -o /dev/null --limit-rate 500K -X POST --data-binary "@$T_DIR/slow.bin" "$F_URL/health"
+curl -s -o /dev/null --limit-rate 500K -H "Authorization: $F_KEY" -X POST --data-binary "@$T_DIR/slow.bin" "$F_URL/health"
 rc=$?
 check_eq "a 3 s upload is cut by read_timeout = 1s (curl: empty reply, send or recv error)" \
     "$((rc == 52 || rc == 55 || rc == 56))" 1
-check_eq "server alive after cutting it" "$(curl -s -o /dev/null -w '%{http_code}' "$F_URL/health")" 200
+check "server alive after cutting it" answers "$F_URL"
 faas_stop TERM
 faas_start long 'server = { read_timeout = "20s" }' || exit 1
-code=$(curl -s -o /dev/null -w '%{http_code}' --limit-rate 500K -X POST --data-binary "@$T_DIR/slow.bin" "$F_URL/health")
+code=$(curl -s -o /dev/null -w '%{http_code}' --limit-rate 500K -H "Authorization: $F_KEY" -X POST --data-binary "@$T_DIR/slow.bin" "$F_URL/health")
 check_eq "the same upload passes with read_timeout = 20s (body read, then 405)" "$code" 405
 faas_stop TERM
 

@@ -17,7 +17,7 @@ refused() { test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1")" =
 upload_during_stop() {
     local flag=$1 name=$2
     faas_start "$name" 'server = { shutdown_timeout = "10s" }' || exit 1
-    curl -s -o "$T_DIR/$name.out" -w '%{http_code}' $flag --limit-rate 500K -X POST --data-binary "@$T_DIR/body.bin" \
+    curl -s -o "$T_DIR/$name.out" -w '%{http_code}' $flag --limit-rate 500K -H "Authorization: $F_KEY" -X POST --data-binary "@$T_DIR/body.bin" \
         "$F_URL/health" >"$T_DIR/$name.code" &
     local client=$!
     wait_for "upload started" 5 connected "${F_URL##*:}"
@@ -54,7 +54,7 @@ exec 5>&-
 # --- a request longer than shutdown_timeout is cut at the deadline -------------------------
 head -c 3000000 /dev/urandom >"$T_DIR/long.bin" # 6 s at 500 KB/s
 faas_start deadline 'server = { shutdown_timeout = "1s" }' || exit 1
-curl -s -o /dev/null -w '%{http_code}' --limit-rate 500K -X POST --data-binary "@$T_DIR/long.bin" \
+curl -s -o /dev/null -w '%{http_code}' --limit-rate 500K -H "Authorization: $F_KEY" -X POST --data-binary "@$T_DIR/long.bin" \
     "$F_URL/health" >"$T_DIR/long.code" &
 client=$!
 wait_for "upload started" 5 connected "${F_URL##*:}"

@@ -56,6 +56,10 @@ TEST(defaults_are_documented_values)
     CHECK_INT(cfg->server.read_timeout_ms, 300000);
     CHECK_INT(cfg->server.shutdown_timeout_ms, 5000);
     CHECK_INT(cfg->server.workers, 16);
+    CHECK_INT(cfg->server.header_timeout_ms, 60000);
+    CHECK_INT(cfg->server.keepalive_timeout_ms, 60000);
+    CHECK_INT(cfg->server.max_connections, 4096);
+    CHECK_INT(cfg->limits.max_unauth_body, 64 << 10);
     CHECK_INT(cfg->tls.https_port, 443);
     CHECK_INT(cfg->tls.http_port, 80);
     CHECK_STR(cfg->docker.socket, "/var/run/docker.sock");
@@ -204,6 +208,21 @@ TEST(other_settings)
     CHECK_CONTAINS(try_set(cfg, "restart_interval", S("8d")), "restart_interval: 8d is out of range (1s to 7d)");
     CHECK_CONTAINS(try_set(cfg, "limits.run_timeout", S("soon")), "\"1h\" or \"7d\"");
     CHECK_STR(try_set(cfg, "server.shutdown_timeout", N(0)), "");
+    CHECK_CONTAINS(try_set(cfg, "server.header_timeout", S("500ms")), "server.header_timeout: 500ms is out of range (1s to 1d)");
+    CHECK_STR(try_set(cfg, "server.header_timeout", S("5s")), "");
+    CHECK_INT(cfg->server.header_timeout_ms, 5000);
+    CHECK_CONTAINS(try_set(cfg, "server.keepalive_timeout", N(0)), "server.keepalive_timeout: 0ms is out of range (1s to 1d)");
+    CHECK_STR(try_set(cfg, "server.keepalive_timeout", S("2m")), "");
+    CHECK_INT(cfg->server.keepalive_timeout_ms, 120000);
+    CHECK_CONTAINS(try_set(cfg, "server.max_connections", N(8)), "server.max_connections: 8 is out of range 16..1000000");
+    CHECK_CONTAINS(try_set(cfg, "server.max_connections", S("lots")), "server.max_connections: must be a whole number");
+    CHECK_STR(try_set(cfg, "server.max_connections", N(100000)), "");
+    CHECK_INT(cfg->server.max_connections, 100000);
+    CHECK_STR(try_set(cfg, "limits.max_unauth_body", N(0)), ""); /* 0: any body without the passkey is cut */
+    CHECK_INT(cfg->limits.max_unauth_body, 0);
+    CHECK_STR(try_set(cfg, "limits.max_unauth_body", S("1m")), "");
+    CHECK_INT(cfg->limits.max_unauth_body, 1 << 20);
+    CHECK_CONTAINS(try_set(cfg, "limits.max_unauth_body", S("-1")), "limits.max_unauth_body: must be a size");
     CHECK_STR(try_set(cfg, "limits.nope", N(1)), "limits.nope: unknown setting");
     CHECK_CONTAINS(try_set(cfg, "docker.socket", S("tcp://1.2.3.4:2375")), "only unix:// sockets");
     CHECK_STR(try_set(cfg, "docker.socket", S("unix:///run/d.sock")), "");
@@ -397,7 +416,7 @@ TEST(items_show_values_and_origins)
         testlib_check(faas_config_known(it.name), __FILE__, __LINE__, "item %s is a setting of the file", it.name);
         CHECK_STR(it.origin, "default");
     }
-    CHECK_INT(n, 39); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_INT(n, 43); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
     CHECK_INT(faas_config_item(cfg, n, &it), -1);
     CHECK_INT(faas_config_item(cfg, 0, &it), 0);
     CHECK_STR(it.name, "listen");
@@ -413,6 +432,14 @@ TEST(items_show_values_and_origins)
     CHECK_ITEM(cfg, "mode", "dev", "default");
     CHECK_ITEM(cfg, "server.shutdown_timeout", "5s", "default");
     CHECK(item_named(cfg, "domain", &it) == 0 && it.restart == 0);
+    CHECK_ITEM(cfg, "server.header_timeout", "1m", "default");
+    CHECK_ITEM(cfg, "server.max_connections", "4096", "default");
+    CHECK_ITEM(cfg, "limits.max_unauth_body", "64KiB", "default");
+    /* applied by a reload: each loop reads them from its config at every accept and sweep */
+    CHECK(item_named(cfg, "server.header_timeout", &it) == 0 && it.restart == 0);
+    CHECK(item_named(cfg, "server.keepalive_timeout", &it) == 0 && it.restart == 0);
+    CHECK(item_named(cfg, "server.max_connections", &it) == 0 && it.restart == 0);
+    CHECK(item_named(cfg, "limits.max_unauth_body", &it) == 0 && it.restart == 0);
 
     faas_config_value_t ports[] = {N(5000), S("10-12"), N(14)};
     faas_config_value_t list = {.type = FAAS_CV_LIST, .items = ports, .n_items = 3};

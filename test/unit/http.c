@@ -1,13 +1,17 @@
 /*
  * http.c (unit): the pure parts of src/http/: the JSON error body, error
  * codes and their HTTP statuses, message prefixing and truncation, route
- * pattern matching and method bits, the function label of a Host.
+ * pattern matching and method bits, the function label of a Host, the
+ * request line check, the Rapid Reset budget.
  */
+#include "faas/http/hpack_guard.h"
 #include "faas/http/reply.h"
 #include "faas/http/request.h"
 #include "faas/http/router.h"
+#include "http/internal.h"
 #include "testlib.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,11 +49,15 @@ TEST(error_codes)
         {FAAS_EINVAL, 400}, {FAAS_EUNAUTHORIZED, 401}, {FAAS_EFORBIDDEN, 403}, {FAAS_ENOTFOUND, 404},
         {FAAS_ECONFLICT, 409}, {FAAS_ETOOLARGE, 413}, {FAAS_EBUSY, 429}, {FAAS_ESTORE, 500},
         {FAAS_EPOLICY, 500}, {FAAS_EDOCKER, 502}, {FAAS_EUNAVAIL, 503}, {FAAS_ETIMEOUT, 504},
+        {FAAS_ENOSPACE, 507},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         CHECK_INT(faas_err_http_status(map[i].code), map[i].status);
         CHECK(strlen(faas_strerror(map[i].code)) > 0);
     }
+    CHECK_INT(faas_err_from_errno(ENOSPC, FAAS_EIO), FAAS_ENOSPACE); /* a full disk, whoever meets it */
+    CHECK_INT(faas_err_from_errno(EDQUOT, FAAS_ESTORE), FAAS_ENOSPACE);
+    CHECK_INT(faas_err_from_errno(EACCES, FAAS_EIO), FAAS_EIO);
     faas_error_t err = {0};
     CHECK_INT(faas_error_set(&err, FAAS_ENOTFOUND, "no function %s", "x"), FAAS_ENOTFOUND);
     CHECK_INT(faas_error_prefix(&err, FAAS_EINVAL, "upload"), FAAS_ENOTFOUND); /* keeps the first code */
@@ -125,6 +133,78 @@ TEST(host_labels)
     CHECK_STR(label(long_label), ""); /* longer than a DNS label */
 }
 
+static const char *line_error(const char *method, const char *path, int *status)
+{
+    return faas_request_line_error(h2o_iovec_init(method, strlen(method)), h2o_iovec_init(path, strlen(path)), status);
+}
+
+TEST(request_lines)
+{
+    int status = 0;
+    CHECK(line_error("GET", "/", &status) == NULL);
+    CHECK(line_error("PURGE", "/a%20b/c?x=1&y=\"2\"#f", &status) == NULL);
+    CHECK(line_error("M-SEARCH", "*", &status) == NULL);
+    CHECK(line_error("GET", "/caf\xc3\xa9", &status) == NULL); /* raw UTF-8 splits nothing */
+    CHECK(line_error("GET", "/echo?smuggled /zzz", &status) != NULL && status == 400);
+    CHECK(line_error("GET", "/a\tb", &status) != NULL && status == 400);
+    CHECK(line_error("GET", "/a\x7f", &status) != NULL);
+    CHECK(line_error("GET", "/a\r\nX: y", &status) != NULL);
+    CHECK(line_error("GET", "", &status) != NULL);
+    CHECK(line_error("", "/", &status) != NULL);
+    CHECK(line_error("GET /x", "/", &status) != NULL);
+    CHECK(line_error("G(T", "/", &status) != NULL);
+    CHECK(line_error("GET\x01", "/", &status) != NULL);
+    CHECK_STR(line_error("G\xc3\x89T", "/", &status), "the method is not a token (RFC 9110)");
+    static char path[FAAS_REQUEST_MAX_PATH + 2];
+    memset(path, 'a', sizeof(path) - 1);
+    path[0] = '/';
+    path[FAAS_REQUEST_MAX_PATH] = '\0';
+    CHECK(line_error("GET", path, &status) == NULL);
+    path[FAAS_REQUEST_MAX_PATH] = 'a';
+    CHECK(line_error("GET", path, &status) != NULL && status == 414);
+}
+
+TEST(reset_budget)
+{
+    faas_http__reset_budget_t b;
+    faas_http__reset_budget_init(&b, 1000);
+    int taken = 0;
+    while (taken < 1000 && faas_http__reset_budget_take(&b, 1000) == 0)
+        taken++;
+    CHECK_INT(taken, FAAS_HTTP__RESET_BURST);
+    CHECK_INT(faas_http__reset_budget_take(&b, 1099), -1); /* 99 ms: not one stream back yet */
+    CHECK_INT(faas_http__reset_budget_take(&b, 1100), 0);  /* 100 ms at 10/s: one */
+    CHECK_INT(faas_http__reset_budget_take(&b, 1100), -1);
+    CHECK_INT(faas_http__reset_budget_take(&b, 900), -1);  /* a clock that goes back refills nothing */
+    taken = 0;
+    while (taken < 1000 && faas_http__reset_budget_take(&b, 1000000) == 0)
+        taken++;
+    CHECK_INT(taken, FAAS_HTTP__RESET_BURST); /* full again, never above */
+}
+
+/* The guard in front of libh2o's HPACK decoder counts fields without decoding them (RFC 7541). */
+TEST(hpack_field_count)
+{
+    static const uint8_t indexed[] = {0x82, 0x86, 0x84};                   /* :method GET, :scheme http, :path / */
+    static const uint8_t literals[] = {0x41, 0x03, 'a', '.', 'b',          /* :authority a.b, indexed name */
+                                       0x40, 0x01, 'x', 0x01, 'y',          /* x: y, new name, added to the table */
+                                       0x00, 0x01, 'z', 0x81, 0xff,         /* z: (1 Huffman byte), not added */
+                                       0x10, 0x01, 'q', 0x00,               /* q: (empty), never indexed */
+                                       0x3f, 0xe1, 0x1f,                    /* table size update 4096: no field */
+                                       0xbe};                               /* the first dynamic entry */
+    static const uint8_t cut[] = {0x40, 0x05, 'a'};                         /* a name literal cut short */
+    static const uint8_t long_int[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}; /* an index past 2^28 */
+    CHECK_INT(faas_hpack_guard_count_fields(indexed, sizeof(indexed)), 3);
+    CHECK_INT(faas_hpack_guard_count_fields(literals, sizeof(literals)), 5);
+    CHECK_INT(faas_hpack_guard_count_fields(literals, 0), 0);
+    CHECK_INT(faas_hpack_guard_count_fields(cut, sizeof(cut)), -1);
+    CHECK_INT(faas_hpack_guard_count_fields(long_int, sizeof(long_int)), -1);
+    uint8_t refs[100000];
+    memset(refs, 0xbe, sizeof(refs)); /* one byte per copy of a table entry: the amplification */
+    CHECK_INT(faas_hpack_guard_count_fields(refs, sizeof(refs)), 100000);
+    CHECK(faas_hpack_guard_count_fields(refs, sizeof(refs)) > faas_hpack_guard_max_fields());
+}
+
 int main(void)
 {
     RUN(error_body);
@@ -132,6 +212,9 @@ int main(void)
     RUN(route_patterns);
     RUN(method_bits);
     RUN(host_labels);
+    RUN(hpack_field_count);
+    RUN(request_lines);
+    RUN(reset_budget);
     return testlib_done();
 }
 

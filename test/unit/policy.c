@@ -1,14 +1,18 @@
 /*
  * policy.c (unit): faas.conf.lua through the real Lua sandbox: settings,
  * errors (unknown globals with the nearest name, the file named), origins,
- * environment precedence, hooks and their failure modes, the helpers of
- * lua/faas.lua, print, clones.
+ * environment precedence, hooks and their failure modes (a hook at its memory
+ * cap fails cleanly and its state is rebuilt; the strings hooks see are bounded;
+ * a pathological pattern stops at the budget), the helpers of lua/faas.lua,
+ * print, clones.
  */
+#include "faas/core/clock.h"
 #include "faas/core/log.h"
 #include "faas/core/policy.h"
 #include "testlib.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char dir[256];
@@ -284,6 +288,215 @@ TEST(route_hook)
     release(cfg, pol);
 }
 
+/* Sends the log to a file of dir from now on (errors and warnings). */
+static void log_to(const char *name, char *path, size_t size)
+{
+    faas_error_t err = {0};
+    snprintf(path, size, "%s/%s", dir, name);
+    CHECK_INT(faas_log_open_file(path, &err), FAAS_OK);
+    faas_log_set_level(FAAS_LOG_WARN);
+}
+
+/* Back to stderr, errors only; returns what the file got (malloc). */
+static char *log_text(const char *path)
+{
+    faas_error_t err = {0};
+    faas_log_set_level(FAAS_LOG_ERROR);
+    faas_log_open_file(NULL, &err);
+    char *text = calloc(1, 1 << 16);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        text[fread(text, 1, (1 << 16) - 1, f)] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+/* A path of n bytes: "/" and n - 1 times c. */
+static char *long_path(size_t n, char c)
+{
+    char *p = malloc(n + 1);
+    memset(p, c, n);
+    p[0] = '/';
+    p[n] = '\0';
+    return p;
+}
+
+/* The issue's hook: it keeps every path it sees. Fed 300 KB paths until it reaches the memory
+ * cap, it fails like any failed hook (no abort), and its state is rebuilt for the next call. */
+TEST(hook_that_keeps_what_it_sees_reaches_its_memory_cap)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char logpath[300], name[64];
+    CHECK_INT(load("local seen, calls = {}, 0\n"
+                   "function route(host, path, method)\n"
+                   "  calls = calls + 1\n"
+                   "  if path == '/probe' then return 'fresh' .. calls end\n"
+                   "  seen[#seen + 1] = path\n"
+                   "  return 'kept' .. #seen\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    log_to("oom.log", logpath, sizeof(logpath));
+    char *path = long_path(300 * 1024, 'k');
+    int calls = 0, answered = 1;
+    while (answered && calls < 100000) {
+        answered = route(pol, "fn.example.com", path, name);
+        calls++;
+    }
+    CHECK_INT(answered, 0); /* the cap was reached: a failed hook, and the process is still here */
+    CHECK(calls > 1000);    /* each call kept at most FAAS_POLICY_PATH_MAX bytes */
+    CHECK_INT(route(pol, "fn.example.com", "/probe", name), 1);
+    CHECK_STR(name, "fresh1"); /* a new state from the same source: its counter starts again */
+    CHECK_INT(route(pol, "fn.example.com", path, name), 1);
+    CHECK_STR(name, "kept1");
+    char *text = log_text(logpath);
+    CHECK_CONTAINS(text, "policy hook route failed: out of memory: the Lua state reached its memory cap (64 MiB)");
+    CHECK_CONTAINS(text, "policy: Lua state rebuilt from");
+    printf("  the cap was reached after %d calls\n", calls);
+    free(text);
+    free(path);
+    release(cfg, pol);
+}
+
+/* The exact failure of the issue: the hook's first call fills its state to within 2 KiB of the
+ * cap, so pushing the next call's 4 KiB path fails. Outside a protected call that push made Lua
+ * panic (abort); now it is a failed call and the next one runs in a rebuilt state. */
+TEST(pushing_arguments_at_the_memory_cap_fails_cleanly)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char logpath[300], name[64];
+    CHECK_INT(load("local keep, n, calls = {}, 0, 0\n"
+                   "for i = 1, 4096 do keep[i] = false end -- room for every piece: no table growth later\n"
+                   "local cap = 64 * 1024 * 1024\n"
+                   "local function used() return collectgarbage('count') * 1024 end\n"
+                   "function route(host, path, method)\n"
+                   "  calls = calls + 1\n"
+                   "  if path ~= '/fill' then return 'call' .. calls end\n"
+                   "  local size = 1024 * 1024\n"
+                   "  while size >= 16 do\n"
+                   "    collectgarbage()\n"
+                   "    if used() + 2 * size + 2048 < cap then n = n + 1 keep[n] = string.rep('x', size)\n"
+                   "    else size = size // 2 end\n"
+                   "  end\n"
+                   "  return 'full'\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    log_to("push.log", logpath, sizeof(logpath));
+    CHECK_INT(route(pol, "fn.example.com", "/fill", name), 1);
+    CHECK_STR(name, "full");
+    char *path = long_path(FAAS_POLICY_PATH_MAX, 'p');
+    CHECK_INT(route(pol, "fn.example.com", path, name), 0);
+    CHECK_INT(route(pol, "fn.example.com", path, name), 1);
+    CHECK_STR(name, "call1");
+    char *text = log_text(logpath);
+    CHECK_CONTAINS(text, "policy hook route failed: out of memory");
+    CHECK_CONTAINS(text, "rebuilt");
+    free(text);
+    free(path);
+    release(cfg, pol);
+}
+
+TEST(memory_cap_caught_by_the_script_still_fails)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char logpath[300];
+    int allowed = -1;
+    CHECK_INT(load("local calls = 0\n"
+                   "function tls_allowed(host)\n"
+                   "  calls = calls + 1\n"
+                   "  if host == 'big.example.com' then pcall(string.rep, 'x', 100 * 1024 * 1024) end\n"
+                   "  return calls == 1\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    log_to("caught.log", logpath, sizeof(logpath));
+    CHECK_INT(faas_policy_tls_allowed(pol, "big.example.com", &allowed, &err), FAAS_EPOLICY);
+    CHECK_INT(allowed, 0);
+    CHECK_INT(faas_policy_tls_allowed(pol, "a.example.com", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1); /* calls == 1 again: a rebuilt state */
+    free(log_text(logpath));
+    release(cfg, pol);
+}
+
+TEST(hooks_see_bounded_strings)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char name[64], method[100];
+    int allowed = -1;
+    CHECK_INT(load("function route(host, path, method) return #host .. '/' .. #path .. '/' .. #method .. path:sub(-1) end\n"
+                   "function tls_allowed(host) return true end\n"
+                   "function volume_allowed(h, c) return true end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    char *host = long_path(1000, 'h'), *path = long_path(300 * 1024, 'x');
+    path[FAAS_POLICY_PATH_MAX - 1] = 'E'; /* the last byte the hook sees */
+    memset(method, 'M', sizeof(method));
+    CHECK_INT(faas_policy_route(pol, host, strlen(host), path, strlen(path), method, sizeof(method), name, sizeof(name)),
+              1);
+    CHECK_STR(name, "259/4096/32E");
+    CHECK_INT(route(pol, "a.example.com", "/short", name), 1);
+    CHECK_STR(name, "13/6/3t");
+    host[FAAS_POLICY_NAME_MAX] = '\0';
+    CHECK_INT(faas_policy_tls_allowed(pol, host, &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    host[FAAS_POLICY_NAME_MAX] = 'h';
+    host[FAAS_POLICY_NAME_MAX + 1] = '\0';
+    CHECK_INT(faas_policy_tls_allowed(pol, host, &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 0); /* 254 bytes: no DNS name, not asked */
+    path[FAAS_POLICY_PATH_MAX] = '\0';
+    CHECK_INT(faas_policy_volume_allowed(pol, path, "/data", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 1);
+    path[FAAS_POLICY_PATH_MAX] = 'x';
+    path[FAAS_POLICY_PATH_MAX + 1] = '\0';
+    CHECK_INT(faas_policy_volume_allowed(pol, path, "/data", &allowed, &err), FAAS_OK);
+    CHECK_INT(allowed, 0); /* refused without asking: a cut path could pass a prefix test */
+    free(host);
+    free(path);
+    release(cfg, pol);
+}
+
+/* A route hook with a pattern that backtracks without end, fed a 300 KB path: the call fails at
+ * the budget quickly (Lua's own matcher takes minutes on 253 bytes) and the next call is served. */
+TEST(pathological_route_pattern_stops_at_the_budget)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    char logpath[300], name[64];
+    CHECK_INT(load("function route(host, path)\n"
+                   "  if path:find('.-.-.-%.php$') or host:find('(.-)(.-)(.-)%.evil$') then return 'php' end\n"
+                   "  return 'other'\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    log_to("pattern.log", logpath, sizeof(logpath));
+    char *path = long_path(300 * 1024, 'a'), *host = long_path(259, 'a');
+    int64_t t0 = faas_clock_mono_ms();
+    CHECK_INT(route(pol, "fn.example.com", path, name), 0);
+    CHECK_INT(route(pol, host, "/", name), 0);
+    int64_t ms = faas_clock_mono_ms() - t0;
+    CHECK(ms < 2000);
+    CHECK_INT(route(pol, "fn.example.com", "/a/b.php", name), 1);
+    CHECK_STR(name, "php");
+    char *text = log_text(logpath);
+    CHECK_CONTAINS(text, "pattern matching exceeded the instruction budget");
+    printf("  two pathological calls failed in %lld ms\n", (long long)ms);
+    free(text);
+    free(path);
+    free(host);
+    release(cfg, pol);
+}
+
 TEST(port_tls_volume_hooks)
 {
     faas_config_t *cfg;
@@ -394,6 +607,11 @@ int main(void)
     RUN(sandbox_has_no_escape_hatches);
     RUN(environment_beats_the_file);
     RUN(route_hook);
+    RUN(hook_that_keeps_what_it_sees_reaches_its_memory_cap);
+    RUN(pushing_arguments_at_the_memory_cap_fails_cleanly);
+    RUN(memory_cap_caught_by_the_script_still_fails);
+    RUN(hooks_see_bounded_strings);
+    RUN(pathological_route_pattern_stops_at_the_budget);
     RUN(port_tls_volume_hooks);
     RUN(host_match);
     RUN(clones_are_independent_states);

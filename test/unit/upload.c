@@ -1,10 +1,13 @@
 /*
  * upload.c (unit): environment lines, volume entries (resolution under the
- * function's folder, escapes marked for the policy) and image tags.
+ * function's folder, escapes marked for the policy, symlinks followed to
+ * where they lead, writable folders around others refused) and image tags.
  */
 #include "faas/api/upload.h"
 #include "testlib.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +68,14 @@ TEST(volume_entries)
     char *binds = faas_upload_binds(v, n);
     CHECK_STR(binds, "/var/lib/faas/volumes/web/data:/data,/var/lib/faas/volumes/web/y:/srv/y:ro");
     free(binds);
+    /* An entry too long for the parser is refused, never cut: cut, it would lose its ":ro" and be
+       mounted writable (found by test/fuzz/upload.c). */
+    char big[3000] = "";
+    for (int i = 0; i < 700; i++)
+        strcat(big, "./");
+    strcat(big, "d:/c:ro");
+    CHECK_INT(volumes(big, v, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "longer than");
     CHECK_INT(volumes("../other:/data", v, &n, &err), FAAS_OK);
     CHECK_INT(v[0].needs_policy, 1); /* escapes the function's folder */
     CHECK_STR(v[0].host, "/var/lib/faas/volumes/other");
@@ -88,6 +99,113 @@ TEST(volume_entries)
     CHECK_INT(volumes(many, v, &n, &err), FAAS_EINVAL);
 }
 
+/* A file system of symlinks for faas_upload_resolve: what a function could plant in its volumes. */
+static const char *const fake_links[][2] = {
+    {"/var/lib/faas/volumes/web/esc", "/srv/host"},            /* out, absolute */
+    {"/var/lib/faas/volumes/web/data/link", "../../../../../../srv"}, /* out, relative */
+    {"/var/lib/faas/volumes/web/inside", "data"},             /* stays in the folder */
+    {"/var/lib/faas/volumes/web/loop", "loop"},
+    {"/var/lib/faas/volumes/web/back", "/srv/host/../../var/lib/faas/volumes/web/data"},
+    {"/srv/host", "/srv/real"},                                /* a link behind a link */
+    {"/var/lib/faas/volumes/web/bad", "unreadable"},
+};
+
+static int fake_readlink(void *ctx, const char *path, char *target, size_t size)
+{
+    int *calls = ctx;
+    (*calls)++;
+    for (size_t i = 0; i < sizeof(fake_links) / sizeof(fake_links[0]); i++) {
+        if (strcmp(path, fake_links[i][0]) != 0)
+            continue;
+        if (strcmp(fake_links[i][1], "unreadable") == 0) {
+            errno = EACCES;
+            return -1;
+        }
+        snprintf(target, size, "%s", fake_links[i][1]);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *resolved(const char *path, int *links)
+{
+    static char out[1024];
+    int calls = 0;
+    faas_error_t err = {0};
+    if (faas_upload_resolve(path, fake_readlink, &calls, out, sizeof(out), links, &err) != FAAS_OK)
+        snprintf(out, sizeof(out), "error: %s", err.msg);
+    return out;
+}
+
+TEST(resolving_links)
+{
+    int links = -1;
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/data/x", &links), "/var/lib/faas/volumes/web/data/x");
+    CHECK_INT(links, 0);
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/esc", &links), "/srv/real");
+    CHECK_INT(links, 2);
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/esc/sub/deeper", &links), "/srv/real/sub/deeper");
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/data/link/sub", &links), "/srv/sub");
+    CHECK_INT(links, 1);
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/inside/a", &links), "/var/lib/faas/volumes/web/data/a");
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/back", &links), "/var/lib/faas/volumes/web/data");
+    CHECK_STR(resolved("/var/lib/faas/volumes/web/esc/..", &links), "/srv"); /* ".." after the link, as the kernel */
+    CHECK_STR(resolved("/../..", &links), "/");
+    CHECK_CONTAINS(resolved("/var/lib/faas/volumes/web/loop", &links), "more than 40 symlinks");
+    CHECK_CONTAINS(resolved("/var/lib/faas/volumes/web/bad/x", &links), "cannot read /var/lib/faas/volumes/web/bad");
+    CHECK_CONTAINS(resolved("relative", &links), "not an absolute path");
+}
+
+static faas_err_t resolved_volumes(const char *text, faas_upload_volume_t *v, size_t *n, faas_error_t *err)
+{
+    int calls = 0;
+    const char *base = "/var/lib/faas/volumes/web";
+    faas_err_t rc = faas_upload_parse_volumes(text, base, v, FAAS_UPLOAD_MAX_VOLUMES, n, err);
+    if (rc == FAAS_OK)
+        rc = faas_upload_resolve_volumes(v, *n, base, fake_readlink, &calls, err);
+    if (rc == FAAS_OK)
+        rc = faas_upload_check_nesting(v, *n, err);
+    return rc;
+}
+
+TEST(volumes_through_links)
+{
+    faas_upload_volume_t v[FAAS_UPLOAD_MAX_VOLUMES];
+    size_t n = 0;
+    faas_error_t err = {0};
+    CHECK_INT(resolved_volumes("esc:/x", v, &n, &err), FAAS_OK);
+    CHECK_STR(v[0].host, "/srv/real"); /* the policy is asked about where it leads, and that is what is bound */
+    CHECK_INT(v[0].needs_policy, 1);
+    CHECK_INT(v[0].through_link, 1);
+    CHECK_INT(resolved_volumes("data/link/sub:/x", v, &n, &err), FAAS_OK);
+    CHECK_STR(v[0].host, "/srv/sub");
+    CHECK_INT(v[0].needs_policy, 1);
+    CHECK_INT(resolved_volumes("inside:/x, back:/y:ro, data2/new:/z", v, &n, &err), FAAS_OK);
+    CHECK_STR(v[0].host, "/var/lib/faas/volumes/web/data");
+    CHECK_INT(v[0].needs_policy + v[1].needs_policy + v[2].needs_policy, 0); /* links that stay inside are fine */
+    CHECK_INT(v[0].through_link, 1);
+    CHECK_INT(v[2].through_link, 0);
+    CHECK_STR(v[2].host, "/var/lib/faas/volumes/web/data2/new");
+    CHECK_INT(resolved_volumes("/var/lib/faas/volumes/web/data:/x", v, &n, &err), FAAS_OK);
+    CHECK_INT(v[0].needs_policy, 1); /* absolute: always the policy's */
+    CHECK_INT(resolved_volumes("loop:/x", v, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "volume /x: ");
+}
+
+TEST(volumes_nesting)
+{
+    faas_upload_volume_t v[FAAS_UPLOAD_MAX_VOLUMES];
+    size_t n = 0;
+    faas_error_t err = {0};
+    CHECK_INT(resolved_volumes(".:/all, data:/data", v, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "volume /data (/var/lib/faas/volumes/web/data) lies inside the folder of volume /all");
+    CHECK_INT(resolved_volumes("data/sub:/sub:ro, data:/data", v, &n, &err), FAAS_EINVAL); /* either order */
+    CHECK_INT(resolved_volumes("inside/sub:/sub, data:/data", v, &n, &err), FAAS_EINVAL);  /* judged resolved */
+    CHECK_INT(resolved_volumes(".:/all:ro, data:/data", v, &n, &err), FAAS_OK);            /* a read-only outer one */
+    CHECK_INT(resolved_volumes("data:/a, data:/b, data2:/c", v, &n, &err), FAAS_OK);      /* the same; a sibling */
+    CHECK_INT(resolved_volumes("/:/root, /etc:/etc2:ro", v, &n, &err), FAAS_EINVAL);
+}
+
 TEST(image_tags)
 {
     static const char *const good[] = {"hello", "hello:v2", "my-fn_1.x", "library/hello:1.0", "registry.local:5000/a/b:tag",
@@ -105,6 +223,9 @@ int main(void)
 {
     RUN(env_lines);
     RUN(volume_entries);
+    RUN(resolving_links);
+    RUN(volumes_through_links);
+    RUN(volumes_nesting);
     RUN(image_tags);
     return testlib_done();
 }

@@ -25,10 +25,11 @@ faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **
 
 /* One bind mount from the volume field. */
 typedef struct faas_upload_volume {
-    char host[1024];       /* absolute, normalised */
+    char host[1024];       /* absolute, normalised; after faas_upload_resolve_volumes, with no symlink on it */
     char container[256];   /* absolute, normalised */
     int read_only;
     int needs_policy;      /* absolute or escaping host side: only volume_allowed may allow it */
+    int through_link;      /* faas_upload_resolve_volumes followed a symlink to find host */
 } faas_upload_volume_t;
 
 /**
@@ -40,6 +41,38 @@ typedef struct faas_upload_volume {
  */
 faas_err_t faas_upload_parse_volumes(const char *text, const char *base, faas_upload_volume_t *out, size_t max,
                                      size_t *n, faas_error_t *err);
+
+/**
+ * Reads one link for faas_upload_resolve: returns 1 with the NUL-terminated target in target when
+ * path is a symlink, 0 when it is anything else or nothing (missing, or below a file), -1 with
+ * errno set when it cannot tell.
+ */
+typedef int (*faas_upload_readlink_cb)(void *ctx, const char *path, char *target, size_t size);
+
+/**
+ * Resolves the absolute path the way the kernel does when Docker binds it: every symlink on it is
+ * followed (at most 40), "." and ".." apply to what the links led to; a part that does not exist
+ * yet is kept as written. The links come from readlink_cb, so this is pure. *links counts the
+ * symlinks followed. FAAS_EINVAL for a relative or too long path, a link loop, or a link that
+ * cannot be read.
+ */
+faas_err_t faas_upload_resolve(const char *path, faas_upload_readlink_cb readlink_cb, void *ctx, char *out,
+                               size_t size, int *links, faas_error_t *err);
+
+/**
+ * Replaces each host side of vols with its resolved path (faas_upload_resolve) and marks
+ * needs_policy every one that does not stay under base, the function's folder as resolved by the
+ * caller: a relative volume that leaves the folder through a symlink is outside like any other.
+ */
+faas_err_t faas_upload_resolve_volumes(faas_upload_volume_t *vols, size_t n, const char *base,
+                                       faas_upload_readlink_cb readlink_cb, void *ctx, faas_error_t *err);
+
+/**
+ * FAAS_EINVAL when the host folder of a writable volume strictly contains another volume's: the
+ * container could swap the inner folder for a symlink, and Docker follows it the next time it
+ * binds the inner one (a restart). Run on resolved volumes.
+ */
+faas_err_t faas_upload_check_nesting(const faas_upload_volume_t *vols, size_t n, faas_error_t *err);
 
 /** Writes the Docker bind list "host:container[:ro],..." of vols into a new string; NULL on OOM. */
 char *faas_upload_binds(const faas_upload_volume_t *vols, size_t n);

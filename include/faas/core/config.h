@@ -62,6 +62,7 @@ typedef struct faas_config {
     struct {
         int64_t max_file_size;     /* uploaded code (zips, Dockerfiles) */
         int64_t max_body_size;     /* any request body, proxied traffic included */
+        int64_t max_unauth_body; /* an API request's body without the passkey (cut while it arrives) */
         int64_t max_unpacked_size; /* what an uploaded zip may unpack to */
         int64_t memory;            /* container memory limit, bytes */
         int64_t nano_cpus;         /* container CPU limit, 1e9 = one CPU */
@@ -78,6 +79,9 @@ typedef struct faas_config {
     struct {
         int64_t read_timeout_ms;     /* whole HTTP/1.1 request, headers and body */
         int64_t write_timeout_ms;    /* HTTP/2 connection idle timeout */
+        int64_t header_timeout_ms;   /* a request's header block; a new connection's first one from accept */
+        int64_t keepalive_timeout_ms; /* a connection with no request in progress */
+        int64_t max_connections;     /* open client connections of all loops together */
         int64_t shutdown_timeout_ms; /* graceful stop deadline */
         int64_t threads;             /* event-loop threads, 0 = one per core */
         int64_t workers;             /* blocking-work threads */

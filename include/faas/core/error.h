@@ -27,6 +27,7 @@ typedef enum faas_err {
     FAAS_ENOMEM = 12,       /* allocation failed */
     FAAS_EUNAUTHORIZED = 13,/* missing or wrong passkey */
     FAAS_EBUSY = 14,        /* a concurrency limit is reached */
+    FAAS_ENOSPACE = 15,     /* the disk that holds data_dir (or temp_dir) is full */
 } faas_err_t;
 
 /* Message buffer size; messages are truncated, never overflowed. */
@@ -54,5 +55,9 @@ const char *faas_strerror(faas_err_t code);
 
 /** The HTTP status an API handler answers for code (FAAS_ENOTFOUND -> 404). */
 int faas_err_http_status(faas_err_t code);
+
+/** FAAS_ENOSPACE for ENOSPC and EDQUOT (the disk or the quota is full), else fallback: the one place
+    a full disk becomes its own error, whichever module met it. */
+faas_err_t faas_err_from_errno(int e, faas_err_t fallback);
 
 #endif

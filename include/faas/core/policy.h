@@ -10,9 +10,16 @@
  *
  * A faas_policy_t owns one Lua state and is used by one thread at a time:
  * each event-loop thread gets its own (faas_policy_clone). Every hook runs
- * under an instruction budget and a memory cap; any failure (error, wrong
- * return type, budget) is logged and reported as FAAS_EPOLICY, never
- * as "allowed".
+ * under an instruction budget (1 million instructions; every step of Lua
+ * pattern matching counts as one, so a pattern with several '-' or '*' over
+ * a long string fails at the budget, in about 10 ms, instead of taking C time
+ * without end) and a memory cap (64 MiB); any failure (error, wrong return
+ * type, budget, memory) is logged and reported as FAAS_EPOLICY, never as
+ * "allowed". A hook that reaches the memory cap fails even if it caught the
+ * error itself, and its Lua state is rebuilt from the same source and config
+ * before the next call: the file's top-level code runs again, and whatever
+ * the hooks kept in it is gone. Nothing is pushed into a state outside a
+ * protected call, so no input can make Lua panic.
  */
 #ifndef FAAS_CORE_POLICY_H
 #define FAAS_CORE_POLICY_H
@@ -32,6 +39,25 @@ typedef enum faas_policy_hook {
 } faas_policy_hook_t;
 
 #define FAAS_POLICY_NHOOKS 4
+
+/*
+ * The longest strings a hook is handed, so that one request cannot hand a hook
+ * megabytes to keep or to scan:
+ * - route(host, path, method) sees at most the first FAAS_POLICY_HOST_MAX bytes
+ *   of the Host (a 253-byte name with ":65535"), FAAS_POLICY_PATH_MAX of the
+ *   path (query included) and FAAS_POLICY_METHOD_MAX of the method: longer ones
+ *   are cut and the hook decides on the cut string (a prefix test works as on
+ *   the whole; a test of the end sees the cut end). The request itself is
+ *   forwarded whole.
+ * - tls_allowed(host) is not asked about a name longer than FAAS_POLICY_NAME_MAX
+ *   (no DNS name is): refused.
+ * - volume_allowed(host_path, container_path) is not asked about a path longer
+ *   than FAAS_POLICY_PATH_MAX: refused (a cut path could pass a prefix test).
+ */
+#define FAAS_POLICY_NAME_MAX 253
+#define FAAS_POLICY_HOST_MAX 259
+#define FAAS_POLICY_PATH_MAX 4096
+#define FAAS_POLICY_METHOD_MAX 32
 
 /* Where a load takes its environment from (tests pass their own). */
 typedef struct faas_policy_env {
@@ -65,7 +91,8 @@ int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook);
 /**
  * route(host, path, method): writes the function name the hook returned into
  * name (size >= 64) and returns 1; returns 0 for nil, no hook, or a failed
- * hook (logged, treated as nil).
+ * hook (logged, treated as nil). The hook sees the strings cut to the
+ * FAAS_POLICY_*_MAX bounds above.
  */
 int faas_policy_route(faas_policy_t *pol, const char *host, size_t host_len, const char *path, size_t path_len,
                       const char *method, size_t method_len, char *name, size_t name_size);
@@ -78,12 +105,13 @@ int faas_policy_route(faas_policy_t *pol, const char *host, size_t host_len, con
 faas_err_t faas_policy_port_allowed(faas_policy_t *pol, int port, int *allowed, char *reason, size_t reason_size,
                                     faas_error_t *err);
 
-/** Whether host may get a certificate: the tls_allowed hook, else the allowlist. */
+/** Whether host may get a certificate: the tls_allowed hook, else the allowlist; never a name over FAAS_POLICY_NAME_MAX bytes. */
 faas_err_t faas_policy_tls_allowed(faas_policy_t *pol, const char *host, int *allowed, faas_error_t *err);
 
 /**
- * The volume_allowed hook's answer for a bind mount. FAAS_ENOTFOUND when no
- * hook is defined (the caller then applies its built-in rule).
+ * The volume_allowed hook's answer for a bind mount (not allowed, without asking, when a path is
+ * over FAAS_POLICY_PATH_MAX bytes). FAAS_ENOTFOUND when no hook is defined (the caller then
+ * applies its built-in rule).
  */
 faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path, const char *container_path,
                                       int *allowed, faas_error_t *err);

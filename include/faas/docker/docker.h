@@ -126,6 +126,8 @@ typedef struct faas_docker_container_spec {
     int readonly_rootfs;
     const char *tmpfs_tmp;           /* options of a tmpfs on /tmp ("rw,noexec,nosuid,size=16m"); NULL = none */
     int cap_drop_all;
+    const char *const *cap_add;      /* capabilities to keep ("NET_BIND_SERVICE"), NULL-terminated; with
+                                        cap_drop_all, the whole set the container gets */
     int no_new_privileges;
     int init;                        /* docker-init as PID 1, so SIGTERM works */
     const char *restart_policy;      /* NULL/"no", "always", "unless-stopped", "on-failure" */

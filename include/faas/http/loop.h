@@ -24,6 +24,9 @@ typedef struct faas_loop {
     faas_pool_inbox_t *inbox;      /* where the worker pool hands results back to this thread */
     struct faas_proxy_loop *proxy; /* this thread's routing snapshot, upstream connections, function ports */
     size_t index;
+    /* Takes a connection just accepted on a function's port into the server's count (the cap of
+       server.max_connections); nonzero: refused (closed). NULL: every connection is taken. */
+    int (*admit)(struct faas_loop *loop, h2o_socket_t *sock);
 } faas_loop_t;
 
 /** The loop a request is being served on. Loop thread. */
@@ -38,8 +41,8 @@ static inline const faas_config_t *faas_loop_config(const faas_loop_t *loop)
     return faas_policy_config(loop->policy);
 }
 
-/** Accepts connections on a listener whose data is its h2o_accept_ctx_t (faas's own ports and
-    the functions' loopback ports alike). Loop thread. */
+/** Accepts connections on a listener whose data is its h2o_accept_ctx_t (the functions' loopback
+    ports), each through the loop's admit hook. Loop thread. */
 void faas_loop_on_accept(h2o_socket_t *listener, const char *err);
 
 /** An inbox on queue (the loop's h2o message queue): what the worker pool posts done callbacks
