@@ -9,7 +9,7 @@
 -- environment variable, or the default).
 --
 -- Every global this file sets must be a setting below or one of the hooks at
--- the end: any other name stops faas and names the nearest known one, so a
+-- the end (route, port_allowed, tls_allowed, volume_allowed, scale): any other name stops faas and names the nearest known one, so a
 -- typo is never ignored. Keep your own values and functions local:
 --   local faas = require "faas"      local function helper() ... end
 --
@@ -125,6 +125,32 @@ server = {
   workers = 16,              -- threads for blocking work: Docker, builds (restart)
 }
 
+-- How many replicas (containers of its current version) each service
+-- function runs, and when. These are every function's defaults: a function's
+-- own settings (upload fields scale_min, scale_max, scale_target,
+-- concurrency; PUT /function/scale/<name>) come first, then what the scale
+-- hook below returns for it, then this table. A min above max (at any level)
+-- raises max to min.
+scale = {
+  min = 0,              -- replicas kept while idle (0: scale to zero); 0 to 1000,
+                        -- at most max
+  max = 1,              -- most replicas per function (1 to 1000)
+  target = 10,          -- requests in flight per replica the autoscaler aims at
+                        -- (1 to 100000)
+  concurrency = 0,      -- hard cap of requests in flight per replica (0: none;
+                        -- up to 100000); more wait in the proxy
+  window = "60s",       -- how long the load must stay low before replicas are
+                        -- removed (2s to 1h)
+  pause_after = "5m",   -- a function idle this long (and min = 0) has its replicas
+                        -- paused: no CPU, memory kept (1s to 30d)
+  stop_after = "1h",    -- paused this long: stopped, so their memory is freed
+                        -- (1s to 365d)
+  wake_timeout = "60s", -- the longest a request waits for a wake or a free
+                        -- replica, then 503 (100ms to 10m)
+  queue = 1000,         -- requests that may wait per function, all loops together;
+                        -- beyond it 503 with Retry-After (0 to 1000000)
+}
+
 tls = {
   -- A certificate for HTTPS on https_port (PEM files). In ACME mode it is the
   -- fallback for names without a certificate of their own and for clients
@@ -155,9 +181,10 @@ docker = {
 -- instruction budget (1 million; every step of Lua pattern matching counts,
 -- so a pattern that backtracks over a long string fails in milliseconds) and
 -- a 64 MiB memory cap; an error or a wrong return type is logged and treated
--- as a refusal (or as "no route" for route). A hook that reaches the cap
--- fails, even if it caught the error, and its Lua state is rebuilt from this
--- file: top-level code runs again and whatever hooks kept is gone. route sees
+-- as a refusal (or as "no route" for route, as nil for scale). A hook that
+-- reaches the cap fails, even if it caught the error, and its Lua state is
+-- rebuilt from this file: top-level code runs again and whatever hooks kept
+-- is gone. route sees
 -- at most 259 bytes of the Host, 4096 of the path and 32 of the method
 -- (longer ones are cut; prefix tests still work); tls_allowed is not asked
 -- about names over 253 bytes, nor volume_allowed about paths over 4096
@@ -188,3 +215,16 @@ docker = {
 --   function volume_allowed(host_path, container_path)
 --     return host_path:sub(1, 10) == "/srv/data/"
 --   end
+--
+-- scale(name) -> nil or a table with any of min, max, target, concurrency:
+-- the function's scale defaults, before the scale table above (a function's
+-- own settings still come first). A value of a wrong type or out of range,
+-- or an unknown key, is logged and the answer taken as nil. The global scale
+-- is either this hook or the table above; to have both, put the hook in the
+-- table as its field hook:
+--   scale = {
+--     max = 4,
+--     hook = function(name)
+--       if name:sub(1, 4) == "api-" then return { min = 1, max = 8 } end
+--     end,
+--   }

@@ -74,9 +74,9 @@ static void print_summary(const faas_config_t *cfg, faas_policy_t *pol)
     else
         for (size_t i = 0; i < cfg->allowlist_len; i++)
             printf("tls names %s\n", cfg->allowlist[i]);
-    static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
     for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
-        printf("hook      %-15s %s\n", hooks[h], faas_policy_has_hook(pol, (faas_policy_hook_t)h) ? "defined" : "-");
+        printf("hook      %-15s %s\n", faas_policy_hook_name((faas_policy_hook_t)h),
+               faas_policy_has_hook(pol, (faas_policy_hook_t)h) ? "defined" : "-");
 }
 
 static int check(const char *path)

@@ -1,6 +1,7 @@
 /*
  * functions.c: the service-function routes of the seed-000 API.
- *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env]
+ *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env,
+ *                                       scale_min, scale_max, scale_target, concurrency, memory, cpus]
  *   GET    /function/get/:name         the record
  *   GET    /function/list              {"keys":[names],"functions":[records]}
  *   GET    /function/listrunning       platform containers running (?all=1: every container)
@@ -9,6 +10,7 @@
  *   GET    /function/start/:name       {"message":"Started"}  (POST too; a running one: 200 as well)
  *   GET    /function/stop/:name        {"message":"Stopped"}  (POST too; a stopped one: 200 as well)
  *   GET    /function/logs/:name        text: the container's output (?tail=N), or ?source=build
+ *   PUT    /function/scale/:name       the function's own scale settings (handler in scale.c)
  * Validation that needs the policy runs here on the loop (each loop has its
  * own Lua state); Docker and store writes run on the worker pool.
  */
@@ -17,6 +19,7 @@
 #include "faas/http/reply.h"
 #include "faas/http/request.h"
 #include "faas/api/form.h"
+#include "faas/api/scale.h"
 #include "faas/api/upload.h"
 #include "faas/core/labels.h"
 #include "faas/docker/docker.h"
@@ -190,6 +193,8 @@ static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart
         rc = reject(req, 400, "Invalid container_port", "a number from 1 to 65535");
     } else if (env != NULL && faas_upload_parse_env(env, strlen(env), &spec->env, &spec->env_len, &err) != FAAS_OK) {
         rc = reject(req, 400, "Invalid env", err.msg);
+    } else if (faas_api_scale_fields_or_reply(loop, req, form, spec) != 0) {
+        rc = -1;
     } else if (port_or_reply(loop, req, port, &spec->port) != 0 ||
                binds_or_reply(loop, req, spec->name, spec->volume, &spec->binds) != 0 ||
                zip_or_reply(loop, req, form, spec) != 0) {
@@ -379,9 +384,9 @@ static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_
         return faas_reply_error(req, 404, "Function not found", NULL);
     if (rc != FAAS_OK)
         return faas_reply_failure(req, NULL, &err);
-    cJSON *json = faas_function_to_json(&fn, FAAS_RECORD_API);
+    cJSON *json = faas_api_scale_function_json(loop, &fn);
     faas_function_free(&fn);
-    return faas_reply_json(req, 200, json);
+    return json != NULL ? faas_reply_json(req, 200, json) : faas_reply_error(req, 500, "Internal server error", NULL);
 }
 
 static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
@@ -396,7 +401,7 @@ static int on_get_list(faas_loop_t *loop, h2o_req_t *req, const faas_router_para
     cJSON *functions = cJSON_AddArrayToObject(body, "functions");
     for (size_t i = 0; i < n; i++) {
         cJSON_AddItemToArray(keys, cJSON_CreateString(fns[i].name));
-        cJSON_AddItemToArray(functions, faas_function_to_json(&fns[i], FAAS_RECORD_API));
+        cJSON_AddItemToArray(functions, faas_api_scale_function_json(loop, &fns[i]));
     }
     faas_function_array_free(fns, n);
     return faas_reply_json(req, 200, body);
@@ -442,5 +447,6 @@ const faas_router_route_t faas_api_functions_routes[] = {
     {"/function/start/:name", FAAS_M_GET | FAAS_M_POST, 0, on_start},
     {"/function/stop/:name", FAAS_M_GET | FAAS_M_POST, 0, on_stop},
     {"/function/logs/:name", FAAS_M_GET, 0, on_logs},
+    {"/function/scale/:name", FAAS_M_PUT, 0, faas_api_scale_on_put},
     {NULL, 0, 0, NULL},
 };

@@ -1,11 +1,14 @@
 /*
- * upload.c: parsing environment lines, volume entries and image tags of a
- * function upload (see upload.h). Pure code; any thread.
+ * upload.c: parsing environment lines, volume entries, image tags, scale
+ * settings, memory and cpus of a function upload (see upload.h). Pure code;
+ * any thread.
  */
 #include "faas/api/upload.h"
+#include "faas/core/config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,4 +360,84 @@ int faas_upload_valid_tag(const char *ref)
         p = end + 1;
     }
     return 1;
+}
+
+/* ---- scale settings, memory, cpus ---- */
+
+const char *faas_upload_scale_field(unsigned bit)
+{
+    switch (bit) {
+    case FAAS_SCALE_MIN: return "scale_min";
+    case FAAS_SCALE_MAX: return "scale_max";
+    case FAAS_SCALE_TARGET: return "scale_target";
+    case FAAS_SCALE_CONCURRENCY: return "concurrency";
+    }
+    return NULL;
+}
+
+/* An optionally signed run of digits (surrounding blanks allowed) into *out; -1 for anything else. */
+static int whole_number(const char *text, long long *out)
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    const char *digits = text + (*text == '-');
+    if (!isdigit((unsigned char)*digits) || strspn(digits, "0123456789") > 12)
+        return -1;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+faas_err_t faas_upload_parse_scale(unsigned bit, const char *text, faas_scale_t *s, faas_error_t *err)
+{
+    const char *field = faas_upload_scale_field(bit);
+    long long v;
+    if (field == NULL)
+        return faas_error_set(err, FAAS_EINVAL, "not a scale setting");
+    if (text[0] == '\0') {
+        faas_scale_t none = {0};
+        faas_scale_copy(s, &none, bit);
+        return FAAS_OK;
+    }
+    if (whole_number(text, &v) != 0)
+        return faas_error_set(err, FAAS_EINVAL, "%s: must be a whole number (got \"%.40s\")", field, text);
+    return faas_scale_set(s, bit, v, field, err);
+}
+
+faas_err_t faas_upload_parse_memory(const char *text, int64_t max, int64_t *bytes, faas_error_t *err)
+{
+    faas_config_value_t v = {.type = FAAS_CV_STRING, .s = text};
+    int64_t n = 0;
+    if (text[0] != '\0' && faas_config_parse_size(&v, &n) != 0)
+        return faas_error_set(err, FAAS_EINVAL, "memory: must be a size like 268435456, \"512k\", \"256m\" or \"1g\" "
+                              "(got \"%.40s\")", text);
+    if (n != 0 && n < FAAS_UPLOAD_MIN_MEMORY)
+        return faas_error_set(err, FAAS_EINVAL, "memory: %lld bytes is below the smallest limit, 6 MiB (0: limits.memory)",
+                              (long long)n);
+    if (n > max)
+        return faas_error_set(err, FAAS_EINVAL, "memory: %lld bytes is above limits.memory (%lld bytes)", (long long)n,
+                              (long long)max);
+    *bytes = n;
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_parse_cpus(const char *text, int64_t max_nano, int64_t *nano, faas_error_t *err)
+{
+    size_t len = strlen(text), digits = strspn(text, "0123456789."), dots = 0;
+    for (size_t i = 0; i < digits; i++)
+        dots += text[i] == '.';
+    if (len > 0 && (digits != len || len > 12 || dots > 1 || (len == 1 && dots == 1)))
+        return faas_error_set(err, FAAS_EINVAL, "cpus: must be a number of CPUs like 0.5 or 2 (got \"%.40s\")", text);
+    int64_t n = len > 0 ? llround(strtod(text, NULL) * 1e9) : 0;
+    if (n != 0 && n < FAAS_UPLOAD_MIN_NANO_CPUS)
+        return faas_error_set(err, FAAS_EINVAL, "cpus: %s is below 0.01 (0: limits.cpus)", text);
+    if (n > max_nano)
+        return faas_error_set(err, FAAS_EINVAL, "cpus: %s is above limits.cpus (%g)", text, (double)max_nano / 1e9);
+    *nano = n;
+    return FAAS_OK;
 }

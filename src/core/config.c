@@ -9,6 +9,7 @@
  * SIGHUP).
  */
 #include "faas/core/config.h"
+#include "faas/core/scale.h"
 #include "internal.h"
 
 #include <ctype.h>
@@ -79,6 +80,15 @@ static const setting_t settings[] = {
     {"server.shutdown_timeout", "SERVER_SHUTDOWN_TIMEOUT", T_DURATION, OFF(server.shutdown_timeout_ms), 0, 3600000, "5s", 0},
     {"server.threads", NULL, T_INT, OFF(server.threads), 0, 256, "0", FIXED},
     {"server.workers", NULL, T_INT, OFF(server.workers), 1, 1024, "16", FIXED},
+    {"scale.min", NULL, T_INT, OFF(scale.min), 0, FAAS_SCALE_REPLICAS_MAX, "0", 0},
+    {"scale.max", NULL, T_INT, OFF(scale.max), 1, FAAS_SCALE_REPLICAS_MAX, "1", 0},
+    {"scale.target", NULL, T_INT, OFF(scale.target), 1, FAAS_SCALE_TARGET_MAX, "10", 0},
+    {"scale.concurrency", NULL, T_INT, OFF(scale.concurrency), 0, FAAS_SCALE_CONCURRENCY_MAX, "0", 0},
+    {"scale.window", NULL, T_DURATION, OFF(scale.window_ms), 2000, 3600000, "60s", 0},
+    {"scale.pause_after", NULL, T_DURATION, OFF(scale.pause_after_ms), 1000, 30 * DAY_MS, "5m", 0},
+    {"scale.stop_after", NULL, T_DURATION, OFF(scale.stop_after_ms), 1000, 365 * DAY_MS, "1h", 0},
+    {"scale.wake_timeout", NULL, T_DURATION, OFF(scale.wake_timeout_ms), 100, 600000, "60s", 0},
+    {"scale.queue", NULL, T_INT, OFF(scale.queue), 0, 1000000, "1000", 0},
     {"tls.cert", NULL, T_PATH, OFF(tls.cert), 0, 0, NULL, FIXED},
     {"tls.key", NULL, T_PATH, OFF(tls.key), 0, 0, NULL, FIXED},
     {"tls.https_port", NULL, T_PORT0, OFF(tls.https_port), 0, 65535, "443", FIXED},
@@ -90,7 +100,7 @@ static const setting_t settings[] = {
     {"docker.image_prefix", "DOCKER_IMAGE_PREFIX", T_IMAGE_PREFIX, OFF(docker.image_prefix), 0, 0, "faas", 0},
 };
 
-static const char *const sections[] = {"limits", "server", "tls", "tls.acme", "docker"};
+static const char *const sections[] = {"limits", "server", "scale", "tls", "tls.acme", "docker"};
 static const int default_reserved_ports[] = {80, 8080, 9001};
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -483,6 +493,9 @@ faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const ch
         return faas_error_set(err, FAAS_EINVAL, "tls.https_port: %d is also the listen port", cfg->listen.port);
     if (faas_config_acme_mode(cfg) && cfg->tls.https_port != 0 && cfg->tls.https_port == cfg->tls.http_port)
         return faas_error_set(err, FAAS_EINVAL, "tls.https_port: %d is also tls.http_port", (int)cfg->tls.http_port);
+    if (cfg->scale.min > cfg->scale.max)
+        return faas_error_set(err, FAAS_EINVAL, "scale.min: %lld is above scale.max (%lld)", (long long)cfg->scale.min,
+                              (long long)cfg->scale.max);
     return FAAS_OK;
 }
 

@@ -99,6 +99,18 @@ int faas_fnlock_try(faas_fnlock_t *locks, const char *name)
     return rc;
 }
 
+int faas_fnlock_wait(faas_fnlock_t *locks, const char *name, int64_t deadline_ms)
+{
+    pthread_mutex_lock(&locks->mutex);
+    while (find(locks, name) != NULL && faas_clock_now_ms() < deadline_ms) {
+        struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000};
+        pthread_cond_timedwait(&locks->released, &locks->mutex, &ts);
+    }
+    int rc = find(locks, name) == NULL ? add(locks, name, NULL, 1) : -1;
+    pthread_mutex_unlock(&locks->mutex);
+    return rc;
+}
+
 void faas_fnlock_release(faas_fnlock_t *locks, const char *name)
 {
     pthread_mutex_lock(&locks->mutex);

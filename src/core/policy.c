@@ -1,6 +1,6 @@
 /*
  * policy.c: faas.conf.lua to a faas_config_t plus hooks, and the typed hook
- * calls (route, port_allowed, tls_allowed, volume_allowed). Loading runs on
+ * calls (route, port_allowed, tls_allowed, volume_allowed, scale). Loading runs on
  * the main thread; a loaded policy then belongs to one thread (each event
  * loop has its own clone). The Lua state itself is made in policy_lua.c.
  */
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,11 @@ struct faas_policy {
     int hooks[FAAS_POLICY_NHOOKS];
 };
 
-static const char *const hook_names[FAAS_POLICY_NHOOKS] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
+static const char *const hook_names[FAAS_POLICY_NHOOKS] = {"route", "port_allowed", "tls_allowed", "volume_allowed",
+                                                           "scale"};
+
+/* The global scale is the table of scale settings or the scale hook; a table may carry the hook as this field. */
+#define SCALE_HOOK_FIELD "hook"
 
 static faas_err_t read_file(const char *path, char **text, size_t *len, faas_error_t *err)
 {
@@ -127,6 +132,8 @@ static faas_err_t walk_section(faas_config_t *cfg, lua_State *L, int idx, const 
         }
         char name[128];
         snprintf(name, sizeof(name), "%s.%s", prefix, lua_tostring(L, -2));
+        if (strcmp(name, "scale." SCALE_HOOK_FIELD) == 0 && lua_isfunction(L, -1))
+            continue; /* the scale hook, which collect_hooks keeps */
         faas_err_t rc = set_any(cfg, L, -1, name, err);
         if (rc != FAAS_OK) {
             lua_pop(L, 2);
@@ -164,8 +171,8 @@ static faas_err_t read_globals(faas_config_t *cfg, lua_State *L, int builtin_idx
         int is_hook = 0;
         for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
             is_hook |= strcmp(name, hook_names[h]) == 0;
-        if (builtin || is_hook)
-            continue;
+        if (builtin || (is_hook && lua_isfunction(L, -1)))
+            continue; /* a hook that is not a function is the scale table (collect_hooks refused any other) */
         rc = faas_config_known(name) ? set_any(cfg, L, -1, name, err) : unknown_global(L, name, err);
     }
     lua_settop(L, g - 1);
@@ -203,23 +210,39 @@ static int snapshot_builtins(lua_State *L, void *data)
 
 typedef struct hook_scan {
     faas_policy_t *pol;
-    int bad;              /* the first hook name defined as something else, or -1 */
+    const char *bad;      /* the first hook defined as something else, or NULL */
     const char *bad_type;
 } hook_scan_t;
+
+/* Inside a protected call. stack: [] -> [value]: the global of hook h; for the scale hook, when the
+ * global scale is the settings table, its field SCALE_HOOK_FIELD (raw: no metamethod runs). */
+static int get_hook(lua_State *L, int h, const char **what)
+{
+    int t = lua_getglobal(L, hook_names[h]);
+    *what = hook_names[h];
+    if (h != FAAS_HOOK_SCALE || t != LUA_TTABLE)
+        return t;
+    lua_pushliteral(L, SCALE_HOOK_FIELD);
+    t = lua_rawget(L, -2);
+    lua_remove(L, -2);
+    *what = "scale." SCALE_HOOK_FIELD;
+    return t;
+}
 
 /* Inside a protected call. stack: [] -> []: each hook the file defines into pol->hooks (a registry reference). */
 static int collect_hooks(lua_State *L, void *data)
 {
     hook_scan_t *scan = data;
     for (int h = 0; h < FAAS_POLICY_NHOOKS; h++) {
-        int t = lua_getglobal(L, hook_names[h]);
+        const char *what;
+        int t = get_hook(L, h, &what);
         if (t == LUA_TFUNCTION) {
             scan->pol->hooks[h] = luaL_ref(L, LUA_REGISTRYINDEX);
             continue;
         }
         scan->pol->hooks[h] = LUA_NOREF;
-        if (t != LUA_TNIL && scan->bad < 0) {
-            scan->bad = h;
+        if (t != LUA_TNIL && scan->bad == NULL) {
+            scan->bad = what;
             scan->bad_type = lua_type_desc(L, -1);
         }
         lua_pop(L, 1);
@@ -241,12 +264,13 @@ static faas_err_t run_source(faas_policy_t *pol, faas_error_t *err)
         msg[strcspn(msg, "\n")] = '\0'; /* one clear line: the traceback is for hooks' logs */
         return faas_error_set(err, FAAS_EPOLICY, "%s", msg);
     }
-    hook_scan_t scan = {.pol = pol, .bad = -1};
+    hook_scan_t scan = {.pol = pol};
     if (faas_core__lua_call(L, collect_hooks, &scan, 0, FAAS_POLICY_LOAD_BUDGET, msg, sizeof(msg)) != 0)
         return faas_error_set(err, FAAS_EPOLICY, "reading the hooks: %s", msg);
-    if (scan.bad >= 0)
-        return faas_error_set(err, FAAS_EINVAL, "%s: %s: must be a function, got %s", pol->chunkname + 1,
-                              hook_names[scan.bad], scan.bad_type);
+    if (scan.bad != NULL)
+        return faas_error_set(err, FAAS_EINVAL, "%s: %s: must be a function%s, got %s", pol->chunkname + 1, scan.bad,
+                              strcmp(scan.bad, "scale") == 0 ? " (the hook) or a table (the settings)" : "",
+                              scan.bad_type);
     return FAAS_OK;
 }
 
@@ -338,6 +362,11 @@ const faas_config_t *faas_policy_config(const faas_policy_t *pol)
     return pol->cfg;
 }
 
+const char *faas_policy_hook_name(faas_policy_hook_t hook)
+{
+    return (int)hook >= 0 && (int)hook < FAAS_POLICY_NHOOKS ? hook_names[hook] : "?";
+}
+
 int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook)
 {
     return pol->hooks[hook] != LUA_NOREF;
@@ -345,9 +374,13 @@ int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook)
 
 /* ---- hooks -------------------------------------------------------------- */
 
-/* One hook call: up to three arguments (a string, or an integer when is_int) and how many results. */
+/* One hook call: up to three arguments (a string, or an integer when is_int) and how many results.
+ * With read, the results are read inside the protected call (read(L, read_data) with them on the
+ * stack) and none is left. */
 typedef struct hook_call {
     int ref, nargs, nresults;
+    faas_core__lua_fn read;
+    void *read_data;
     struct {
         const char *s;
         size_t len;
@@ -368,6 +401,8 @@ static int push_and_call(lua_State *L, void *data)
             lua_pushlstring(L, c->args[i].s, c->args[i].len);
     }
     lua_call(L, c->nargs, c->nresults);
+    if (c->read != NULL)
+        return c->read(L, c->read_data); /* returns 0: the results go with the protected call */
     return c->nresults;
 }
 
@@ -402,7 +437,8 @@ static faas_err_t call_hook(faas_policy_t *pol, faas_policy_hook_t hook, hook_ca
         rebuild(pol);
     if (pol->L != NULL) {
         c->ref = pol->hooks[hook];
-        rc = faas_core__lua_call(pol->L, push_and_call, c, c->nresults, FAAS_POLICY_HOOK_BUDGET, msg, sizeof(msg));
+        rc = faas_core__lua_call(pol->L, push_and_call, c, c->read != NULL ? 0 : c->nresults, FAAS_POLICY_HOOK_BUDGET,
+                                 msg, sizeof(msg));
     }
     if (rc == 0)
         return FAAS_OK;
@@ -522,6 +558,60 @@ faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path,
     rc = bool_result(pol, FAAS_HOOK_VOLUME_ALLOWED, -1, allowed, err);
     lua_pop(pol->L, 1);
     return rc;
+}
+
+/* What the scale hook returned, as read inside its protected call. */
+typedef struct scale_read {
+    faas_scale_t s;
+    char problem[200]; /* why the answer is taken as nil; "" when it is good */
+} scale_read_t;
+
+/* Inside the protected call, after the hook returned. stack: [result] -> [result]: the table's
+ * settings into r->s. Raw access only (lua_next, no conversions), so no script code runs here. */
+static int read_scale(lua_State *L, void *data)
+{
+    scale_read_t *r = data;
+    if (lua_isnil(L, -1))
+        return 0;
+    if (!lua_istable(L, -1)) {
+        snprintf(r->problem, sizeof(r->problem), "returned %s, expected a table or nil", lua_type_desc(L, -1));
+        return 0;
+    }
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        unsigned bit = faas_scale_bit(key);
+        lua_Number n = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+        faas_error_t err = {0};
+        if (bit == 0)
+            snprintf(r->problem, sizeof(r->problem), "returned a table with the key %.40s (known: min, max, target, "
+                     "concurrency)", key != NULL ? key : "that is not a string");
+        else if (!isfinite(n) || n != floor(n))
+            snprintf(r->problem, sizeof(r->problem), "returned %s for %s, expected a whole number",
+                     lua_type_desc(L, -1), key);
+        else if (faas_scale_set(&r->s, bit, (int64_t)fmax(fmin(n, 1e12), -1e12), key, &err) != FAAS_OK)
+            snprintf(r->problem, sizeof(r->problem), "returned %.180s", err.msg);
+        if (r->problem[0] != '\0')
+            return 0; /* what is left on the stack goes with the protected call */
+    }
+    return 0;
+}
+
+int faas_policy_scale(faas_policy_t *pol, const char *name, faas_scale_t *out)
+{
+    size_t len = strlen(name);
+    *out = (faas_scale_t){0};
+    if (!faas_policy_has_hook(pol, FAAS_HOOK_SCALE) || len > FAAS_POLICY_NAME_MAX)
+        return 0;
+    scale_read_t r = {0};
+    hook_call_t c = {.nargs = 1, .nresults = 1, .read = read_scale, .read_data = &r, .args = {{.s = name, .len = len}}};
+    if (call_hook(pol, FAAS_HOOK_SCALE, &c, NULL) != FAAS_OK)
+        return 0;
+    if (r.problem[0] != '\0') {
+        faas_log_error("policy hook scale(\"%s\") %s; taken as nil", name, r.problem);
+        return 0;
+    }
+    *out = r.s;
+    return out->set != 0;
 }
 
 int faas_policy_host_match(const char *host, size_t host_len, const char *pattern)

@@ -662,6 +662,16 @@ faas_err_t faas_docker_container_start(faas_docker_t *d, const char *id, faas_er
     return container_op(d, "POST", "start", id, "/start", 0, err);
 }
 
+faas_err_t faas_docker_container_pause(faas_docker_t *d, const char *id, faas_error_t *err)
+{
+    return container_op(d, "POST", "pause", id, "/pause", 0, err);
+}
+
+faas_err_t faas_docker_container_unpause(faas_docker_t *d, const char *id, faas_error_t *err)
+{
+    return container_op(d, "POST", "unpause", id, "/unpause", 0, err);
+}
+
 faas_err_t faas_docker_container_kill(faas_docker_t *d, const char *id, const char *signal, faas_error_t *err)
 {
     faas_buf_t q = {0};

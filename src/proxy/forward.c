@@ -68,6 +68,7 @@ typedef struct exchange {
     h2o_req_t *req;
     faas_proxy_loop_t *pl;
     faas_upstream_pool_t *pool;
+    request_hold_t *hold;        /* the request's place in the load counts (wait.c) */
     faas_upconn_t *conn;         /* NULL once released */
     h2o_iovec_t reqbufs[2];      /* request head, body */
     int reused, retried, started, upgrade, keepalive;
@@ -396,6 +397,9 @@ static void start_tunnel(exchange_t *ex)
         return;
     }
     *up = (upgrade_t){.upstream = c->sock, .ctx = &ex->pl->loop->ctx, .timeout = &ex->pl->websocket_timeout};
+    /* libh2o frees the request once the tunnel is established: the tunnel's upstream socket counts
+       the WebSocket as in flight from now until it closes. */
+    faas_proxy__hold_tunnel(ex->hold, c->sock);
     ex->conn = NULL; /* the tunnel owns the socket now, not the request's guard */
     ex->pool->lent--;
     h2o_timeout_unlink(&ex->timeout);
@@ -561,7 +565,7 @@ static void on_start(h2o_timeout_entry_t *entry)
     send_request(ex);
 }
 
-void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool)
+void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool, request_hold_t *hold)
 {
     int upgrade = wants_websocket(req);
     h2o_iovec_t head;
@@ -577,7 +581,8 @@ void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_po
         faas_reply_error(req, 500, "Internal server error", NULL);
         return;
     }
-    *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool, .upgrade = upgrade};
+    *ex = (exchange_t){.super = {do_proceed, do_stop}, .req = req, .pl = pl, .pool = pool, .hold = hold,
+                       .upgrade = upgrade};
     exchange_t **guard = h2o_mem_alloc_shared(&req->pool, sizeof(*guard), on_request_freed);
     *guard = ex;
     ex->reqbufs[0] = head;

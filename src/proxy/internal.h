@@ -1,9 +1,10 @@
 /*
  * internal.h: what the files of src/proxy/ share, and nothing outside it:
- * proxy.c (control side: ports, publishing), loop.c (one loop's side:
- * snapshots, listeners, finding a request's function), forward.c (the
- * HTTP/1.1 client to containers) and head.c (the request head it writes).
- * Names: faas_proxy__*.
+ * proxy.c (control side: ports, publishing, waker and settings), loop.c (one
+ * loop's side: snapshots, listeners, finding a request's function), wait.c
+ * (a request's way to an upstream: the pick, waiting, the load counts),
+ * forward.c (the HTTP/1.1 client to containers) and head.c (the request head
+ * it writes). Names: faas_proxy__*.
  */
 #ifndef FAAS_PROXY_INTERNAL_H
 #define FAAS_PROXY_INTERNAL_H
@@ -49,27 +50,72 @@ struct faas_upstream_pool {
     int retired;                      /* the upstream left the snapshot */
 };
 
+/* One loop's requests waiting for one function, oldest first. Moves with the function from
+ * snapshot to snapshot; freed when the function leaves the snapshot. */
+typedef struct wait_queue {
+    h2o_linklist_t waiters;           /* request_hold_t.link */
+    size_t n;
+} wait_queue_t;
+
+/* One route as this loop serves it; pl->slots[i] goes with pl->routes->routes[i]. */
+typedef struct route_slot {
+    faas_upstream_pool_t **pools;     /* one per upstream of the route; an entry is NULL when out of memory */
+    wait_queue_t *queue;              /* NULL until a request waits */
+    size_t cursor;                    /* round robin among equally loaded upstreams */
+} route_slot_t;
+
+typedef enum hold_phase {
+    HOLD_WAITING,   /* in a wait queue: counts in load->inflight and load->waiting */
+    HOLD_FORWARDED, /* given to an upstream: counts in load->inflight and the upstream's inflight */
+    HOLD_TUNNELED,  /* a WebSocket tunnel took the counts over (released when it closes) */
+    HOLD_DONE,      /* answered by faas while waiting: counts nothing any more */
+} hold_phase_t;
+
+/* A function request's place in the load counts, in req->pool: released when the request is
+ * freed (the client is gone, or the answer went), whatever phase it is in. */
+typedef struct request_hold {
+    faas_proxy_loop_t *pl;
+    h2o_req_t *req;
+    faas_load_t *load;                /* referenced */
+    faas_upstream_t *upstream;        /* referenced while forwarded */
+    wait_queue_t *queue;              /* while waiting */
+    h2o_linklist_t link;              /* in queue->waiters while waiting */
+    int64_t since_ms;                 /* faas_clock_mono_ms() when it began to wait */
+    int for_wake;                     /* it waited for a wake (the route was idle), not only for room */
+    hold_phase_t phase;
+} request_hold_t;
+
 struct faas_proxy_loop {
     faas_proxy_t *proxy;
     faas_loop_t *loop;
     faas_proxy_loop_t *next;          /* in the proxy's list of loops */
     h2o_multithread_receiver_t receiver; /* new snapshots */
     faas_routes_t *routes;            /* the snapshot this loop serves */
-    faas_upstream_pool_t **pools;     /* per route of routes, NULL unless serving */
+    route_slot_t *slots;              /* per route of routes */
     port_listener_t *listeners;
-    int closed;                       /* stopping: function ports stay closed */
+    int closed;                       /* stopping: function ports stay closed, no request waits */
+    size_t nwaiting;                  /* requests waiting on this loop, all functions */
     h2o_timeout_t io_timeout;         /* limits.upstream_timeout: a container must make progress within it */
     h2o_timeout_t idle_timeout;       /* an idle upstream connection is closed after it */
     h2o_timeout_t websocket_timeout;
+    h2o_timeout_t wait_timeout;       /* the tick that looks at waiting requests (wait.c) */
+    h2o_timeout_entry_t wait_tick;    /* linked while a request waits */
+    unsigned wait_ticks;
+    h2o_timeout_entry_t kick;         /* on the zero timeout: a request ended while others wait */
 };
 
 struct faas_proxy {
-    pthread_mutex_t mutex;            /* claims, current, loops */
+    pthread_mutex_t mutex;            /* claims, current, loops, waker, settings */
     pthread_mutex_t publish_mutex;    /* one publisher at a time */
     port_claim_t *claims;
     size_t nclaims;
     faas_routes_t *current;
     faas_proxy_loop_t *loops;
+    faas_proxy_wake_cb wake;
+    void *wake_arg;
+    atomic_int has_waker;             /* read on the request path without the mutex */
+    faas_route_settings_cb settings;
+    void *settings_arg;
 };
 
 /** A dup of the listening socket held for port, or -1. Any thread. */
@@ -110,7 +156,36 @@ void faas_proxy__pool_retire(faas_upstream_pool_t *pool);
  */
 int faas_proxy__request_head(h2o_req_t *req, const faas_auth_t *auth, int websocket, h2o_iovec_t *head);
 
-/** Proxies req to pool's upstream (see forward.c); answers errors itself. Loop thread. */
-void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool);
+/** Proxies req to pool's upstream (see forward.c); answers errors itself. hold is req's place in
+    the load counts: a WebSocket hands it to its tunnel. Loop thread. */
+void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_pool_t *pool, request_hold_t *hold);
+
+/** Asks the control side to wake load's function, unless a wake is already wanted. Loop thread. */
+void faas_proxy__wake(faas_proxy_t *p, faas_load_t *load);
+
+/** Whether a waker is registered (an idle route can wake). Any thread, lock-free. */
+int faas_proxy__has_waker(faas_proxy_t *p);
+
+/** Starts the timers of wait.c on pl's loop. */
+void faas_proxy__wait_init(faas_proxy_loop_t *pl);
+
+/**
+ * Serves req for route (of pl's snapshot): counts it in the function's load, then forwards it
+ * to the least loaded upstream, makes it wait (idle route, every upstream at its concurrency
+ * cap), or answers 503/404 JSON. Returns 0 (always answered, now or later). Loop thread.
+ */
+int faas_proxy__admit(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route);
+
+/** Forwards what waits on pl as far as upstreams have room; answers the waiters of routes that
+    became unavailable and those past their wake timeout. Loop thread. */
+void faas_proxy__dispatch_all(faas_proxy_loop_t *pl);
+
+/** Answers every request waiting in q (status 404: the function left the snapshot; else 503,
+    faas is stopping) and empties it. Loop thread. */
+void faas_proxy__fail_queue(wait_queue_t *q, int status);
+
+/** The tunnel of an accepted WebSocket: its upstream socket (sock) holds hold's counts until it
+    closes, so the function counts as busy while the WebSocket is open. Loop thread. */
+void faas_proxy__hold_tunnel(request_hold_t *hold, h2o_socket_t *sock);
 
 #endif

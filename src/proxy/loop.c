@@ -1,19 +1,20 @@
 /*
  * loop.c: the loop side of the proxy, run on one loop's thread. Applies
- * routing snapshots (one socket pool per upstream container, one listener
- * per function port) and forwards function traffic to the containers
- * (forward.c).
+ * routing snapshots (one socket pool per upstream, one listener per function
+ * port) and finds the function of each request, then hands it to wait.c.
  *
  * DESIGN
  * - A request finds its function by the port it arrived on (each function
  *   port listener has its own hosts array, so req->conn->hosts identifies
  *   it with no syscall), else by the route hook, else by the first label of
  *   its Host. Lookups read this loop's snapshot: no lock, no store access.
- * - Each proxied request holds a reference to its upstream and counts in
- *   its inflight until the request is freed, so a deploy knows when the old
- *   container's last request is done.
- * - Each route has this loop's pool of connections to its upstream
- *   (forward.c); a pool whose upstream left the snapshot is retired.
+ * - What happens to a request once its function is known (the pick of an
+ *   upstream, waiting for a wake or for room, the load counts) is wait.c's.
+ * - Each route has a slot on this loop: a pool of connections per upstream
+ *   (forward.c), kept across snapshots for the same upstream object and
+ *   retired when it leaves, and the queue of the function's waiting requests,
+ *   which follows the function by name; when the function leaves the
+ *   snapshot its waiting requests get 404 at once.
  */
 #include "internal.h"
 #include "faas/http/reply.h"
@@ -27,37 +28,85 @@
 
 #define IDLE_TIMEOUT_MS 4000  /* below common upstream keep-alive timeouts (Node: 5 s) */
 #define WEBSOCKET_TIMEOUT_MS 300000
-#define RETRY_AFTER_SECONDS "5"
 
 typedef struct routes_msg {
     h2o_multithread_message_t super;
     faas_routes_t *routes;
 } routes_msg_t;
 
-/* ---- upstream pools ------------------------------------------------------ */
+/* ---- this loop's side of each route: pools, waiting requests ----------------------- */
 
-/* New pools for routes: the old pool where the upstream is the same object, else a new one;
- * pools whose upstream left the snapshot are retired. */
-static faas_upstream_pool_t **pools_for(faas_proxy_loop_t *pl, const faas_routes_t *routes)
+static void slots_free(route_slot_t *slots, size_t n)
 {
-    faas_upstream_pool_t **pools = calloc(routes->n ? routes->n : 1, sizeof(*pools));
-    if (pools == NULL)
-        return NULL;
-    for (size_t i = 0; i < routes->n; i++) {
-        faas_upstream_t *u = routes->routes[i].upstream;
-        for (size_t j = 0; u != NULL && pl->routes != NULL && j < pl->routes->n && pools[i] == NULL; j++) {
-            if (pl->routes->routes[j].upstream == u && pl->pools[j] != NULL) {
-                pools[i] = pl->pools[j];
-                pl->pools[j] = NULL; /* moved */
-            }
+    for (size_t i = 0; slots != NULL && i < n; i++)
+        free(slots[i].pools);
+    free(slots);
+}
+
+/* Empty slots for routes (every allocation made here, so nothing moves until all succeeded). */
+static route_slot_t *slots_alloc(const faas_routes_t *routes)
+{
+    route_slot_t *slots = calloc(routes->n ? routes->n : 1, sizeof(*slots));
+    for (size_t i = 0; slots != NULL && i < routes->n; i++) {
+        size_t n = routes->routes[i].n_upstreams;
+        if ((slots[i].pools = calloc(n ? n : 1, sizeof(*slots[i].pools))) == NULL) {
+            slots_free(slots, i);
+            return NULL;
         }
-        if (u != NULL && pools[i] == NULL && (pools[i] = faas_proxy__pool_create(u)) == NULL)
-            faas_log_error("proxy: out of memory creating a pool for %s", u->text);
     }
-    for (size_t j = 0; pl->routes != NULL && j < pl->routes->n; j++)
-        if (pl->pools[j] != NULL)
-            faas_proxy__pool_retire(pl->pools[j]);
-    return pools;
+    return slots;
+}
+
+/* The pool for u: the one old (the function's slot in the previous snapshot) has for the same
+ * upstream object, moved, or a new one. */
+static faas_upstream_pool_t *pool_for(faas_upstream_t *u, const faas_route_t *old_route, route_slot_t *old)
+{
+    for (size_t m = 0; old != NULL && m < old_route->n_upstreams; m++) {
+        if (old_route->upstreams[m] == u && old->pools[m] != NULL) {
+            faas_upstream_pool_t *pool = old->pools[m];
+            old->pools[m] = NULL;
+            return pool;
+        }
+    }
+    faas_upstream_pool_t *pool = faas_proxy__pool_create(u);
+    if (pool == NULL)
+        faas_log_error("proxy: out of memory creating a pool for %s", u->text);
+    return pool;
+}
+
+/* Moves into slots what the previous snapshot's slots hold: the pools of upstreams that stay, each
+ * function's waiting requests and cursor. What is left goes: pools retired, the requests waiting
+ * for a function that left the snapshot answered 404. Both snapshots are sorted by name. */
+static void carry_over(faas_proxy_loop_t *pl, const faas_routes_t *routes, route_slot_t *slots)
+{
+    const faas_routes_t *prev = pl->routes;
+    size_t nprev = prev != NULL ? prev->n : 0, j = 0;
+    for (size_t i = 0; i < routes->n; i++) {
+        const faas_route_t *route = &routes->routes[i];
+        while (j < nprev && strcmp(prev->routes[j].name, route->name) < 0)
+            j++;
+        int same = j < nprev && strcmp(prev->routes[j].name, route->name) == 0;
+        route_slot_t *old = same ? &pl->slots[j] : NULL;
+        for (size_t k = 0; k < route->n_upstreams; k++)
+            slots[i].pools[k] = pool_for(route->upstreams[k], same ? &prev->routes[j] : NULL, old);
+        if (old != NULL) {
+            slots[i].queue = old->queue;
+            slots[i].cursor = old->cursor;
+            old->queue = NULL;
+        }
+    }
+    for (j = 0; j < nprev; j++) {
+        route_slot_t *old = &pl->slots[j];
+        for (size_t m = 0; m < prev->routes[j].n_upstreams; m++)
+            if (old->pools[m] != NULL)
+                faas_proxy__pool_retire(old->pools[m]);
+        if (old->queue != NULL) {
+            faas_proxy__fail_queue(old->queue, 404);
+            free(old->queue);
+        }
+    }
+    slots_free(pl->slots, nprev);
+    pl->slots = NULL;
 }
 
 /* ---- function port listeners --------------------------------------------- */
@@ -87,10 +136,13 @@ static void close_listener(port_listener_t *l)
 
 void faas_proxy_loop_close_ports(faas_proxy_loop_t *pl)
 {
-    pl->closed = 1; /* later snapshots must not reopen them */
+    pl->closed = 1; /* later snapshots must not reopen them, and no request waits any more */
     for (port_listener_t *l = pl->listeners; l != NULL; l = l->next)
         if (l->sock != NULL)
             close_listener(l);
+    for (size_t i = 0; pl->routes != NULL && i < pl->routes->n; i++)
+        if (pl->slots[i].queue != NULL)
+            faas_proxy__fail_queue(pl->slots[i].queue, 503);
 }
 
 static void sync_listeners(faas_proxy_loop_t *pl, const faas_routes_t *routes)
@@ -118,18 +170,19 @@ static void sync_listeners(faas_proxy_loop_t *pl, const faas_routes_t *routes)
 
 void faas_proxy__apply(faas_proxy_loop_t *pl, faas_routes_t *routes)
 {
-    faas_upstream_pool_t **pools = pools_for(pl, routes);
-    if (pools == NULL) {
+    route_slot_t *slots = slots_alloc(routes);
+    if (slots == NULL) {
         faas_log_error("proxy: out of memory applying routing snapshot %llu; keeping the previous one",
                        (unsigned long long)routes->version);
         faas_routes_unref(routes);
         return;
     }
+    carry_over(pl, routes, slots);
     sync_listeners(pl, routes);
-    free(pl->pools);
     faas_routes_unref(pl->routes); /* after this the publisher sees this loop has switched */
-    pl->pools = pools;
+    pl->slots = slots;
     pl->routes = routes;
+    faas_proxy__dispatch_all(pl); /* ready upstreams for what waits, or an answer for it */
 }
 
 static void on_routes_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -165,47 +218,13 @@ faas_proxy_loop_t *faas_proxy_loop_create(faas_proxy_t *p, faas_loop_t *loop)
     h2o_timeout_init(loop->ctx.loop, &pl->io_timeout, (uint64_t)faas_loop_config(loop)->limits.upstream_timeout_ms);
     h2o_timeout_init(loop->ctx.loop, &pl->idle_timeout, IDLE_TIMEOUT_MS);
     h2o_timeout_init(loop->ctx.loop, &pl->websocket_timeout, WEBSOCKET_TIMEOUT_MS);
+    faas_proxy__wait_init(pl);
     h2o_multithread_register_receiver(loop->ctx.queue, &pl->receiver, on_routes_message);
     faas_proxy__attach(p, pl);
     return pl;
 }
 
 /* ---- requests ------------------------------------------------------------------ */
-
-static void on_request_done(void *p)
-{
-    faas_upstream_t **held = p;
-    atomic_fetch_sub(&(*held)->inflight, 1);
-    faas_upstream_unref(*held);
-}
-
-static int answer_unavailable(h2o_req_t *req, const faas_route_t *route)
-{
-    static const char *const details[] = {
-        [FAAS_ROUTE_PENDING] = "the function is being built or started",
-        [FAAS_ROUTE_STOPPED] = "the function is stopped",
-        [FAAS_ROUTE_FAILED] = "the function has no running version (see its build log)",
-        [FAAS_ROUTE_CRASHING] = "the function's container keeps exiting; faas restarts it after a back-off "
-                                "(see lastOutput in its record)",
-    };
-    /* Worth retrying only when faas itself will change something: not for a stopped or failed one. */
-    if (route->state == FAAS_ROUTE_PENDING || route->state == FAAS_ROUTE_CRASHING)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT(RETRY_AFTER_SECONDS));
-    return faas_reply_error(req, 503, "Function unavailable", details[route->state]);
-}
-
-static int forward(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route)
-{
-    faas_upstream_pool_t *pool = pl->pools[route - pl->routes->routes];
-    if (route->state != FAAS_ROUTE_SERVING || pool == NULL)
-        return answer_unavailable(req, route);
-    /* Counted in flight until the request is freed: a deploy waits for it before retiring. */
-    faas_upstream_t **held = h2o_mem_alloc_shared(&req->pool, sizeof(*held), on_request_done);
-    *held = faas_upstream_ref(route->upstream);
-    atomic_fetch_add(&route->upstream->inflight, 1);
-    faas_proxy__forward(pl, req, pool);
-    return 0;
-}
 
 int faas_proxy_loop_on_req(faas_loop_t *loop, h2o_req_t *req)
 {
@@ -217,16 +236,16 @@ int faas_proxy_loop_on_req(faas_loop_t *loop, h2o_req_t *req)
         port_listener_t *l = (port_listener_t *)req->conn->hosts;
         if ((route = faas_routes_find_port(pl->routes, l->port)) == NULL)
             return faas_reply_error(req, 404, "Function not found", "no function uses this port any more");
-        return forward(pl, req, route);
+        return faas_proxy__admit(pl, req, route);
     }
     if (faas_policy_route(pl->loop->policy, req->authority.base, req->authority.len, req->path_normalized.base,
                           req->path_normalized.len, req->method.base, req->method.len, name, sizeof(name))) {
         if ((route = faas_routes_find(pl->routes, name, strlen(name))) == NULL)
             return faas_reply_error(req, 404, "Function not found", "the route hook named an unknown function");
-        return forward(pl, req, route);
+        return faas_proxy__admit(pl, req, route);
     }
     size_t len = faas_request_host_label(req->authority, name, sizeof(name));
     if (len == 0 || (route = faas_routes_find(pl->routes, name, len)) == NULL)
         return -1;
-    return forward(pl, req, route);
+    return faas_proxy__admit(pl, req, route);
 }

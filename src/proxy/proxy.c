@@ -1,9 +1,10 @@
 /*
  * proxy.c: the control side of the proxy. Holds the current routing
- * snapshot and the loopback ports reserved for functions, and hands each new
- * snapshot to every attached loop. Any thread; publish reads the store and
- * is meant for workers. A mutex guards everything here; loops never take it
- * on the request path (they read their own copy of the snapshot).
+ * snapshot, the loopback ports reserved for functions, the waker and the
+ * settings provider, and hands each new snapshot to every attached loop. Any
+ * thread; publish reads the store and is meant for workers. A mutex guards
+ * everything here; loops never take it on the request path (they read their
+ * own copy of the snapshot), only to call the waker, once per wake.
  */
 #include "internal.h"
 #include "faas/core/clock.h"
@@ -141,8 +142,12 @@ faas_err_t faas_proxy_publish(faas_proxy_t *p, faas_store_t *store, faas_routes_
     faas_err_t rc = faas_store_function_list(store, &fns, &n, err);
     faas_routes_t *next = NULL;
     if (rc == FAAS_OK) {
+        pthread_mutex_lock(&p->mutex);
+        faas_route_settings_cb settings = p->settings;
+        void *settings_arg = p->settings_arg;
+        pthread_mutex_unlock(&p->mutex);
         faas_routes_t *cur = faas_proxy_routes(p);
-        next = faas_routes_build(fns, n, cur, cur->version + 1);
+        next = faas_routes_build(fns, n, cur, cur->version + 1, settings, settings_arg);
         faas_routes_unref(cur);
         if (next == NULL)
             rc = faas_error_set(err, FAAS_ENOMEM, "out of memory building the routing snapshot");
@@ -189,4 +194,69 @@ int faas_proxy_wait_drained(faas_upstream_t *u, int64_t deadline_ms)
         nap_ms(10);
     }
     return 0;
+}
+
+/* ---- scaling: waker, settings, loads ------------------------------------------------ */
+
+void faas_proxy_set_waker(faas_proxy_t *p, faas_proxy_wake_cb wake, void *arg)
+{
+    pthread_mutex_lock(&p->mutex);
+    p->wake = wake;
+    p->wake_arg = arg;
+    atomic_store(&p->has_waker, wake != NULL);
+    pthread_mutex_unlock(&p->mutex);
+}
+
+int faas_proxy__has_waker(faas_proxy_t *p)
+{
+    return atomic_load_explicit(&p->has_waker, memory_order_relaxed);
+}
+
+void faas_proxy__wake(faas_proxy_t *p, faas_load_t *load)
+{
+    if (atomic_exchange(&load->wake_wanted, 1) != 0)
+        return; /* one wake at a time: the control side clears it when this one is over */
+    pthread_mutex_lock(&p->mutex);
+    faas_proxy_wake_cb wake = p->wake;
+    void *arg = p->wake_arg;
+    pthread_mutex_unlock(&p->mutex);
+    if (wake != NULL)
+        wake(arg, load->name); /* outside the mutex: it may publish, or ask for the snapshot */
+}
+
+void faas_proxy_set_settings(faas_proxy_t *p, faas_route_settings_cb fill, void *arg)
+{
+    pthread_mutex_lock(&p->mutex);
+    p->settings = fill;
+    p->settings_arg = arg;
+    pthread_mutex_unlock(&p->mutex);
+}
+
+faas_load_t *faas_proxy_load(faas_proxy_t *p, const char *name)
+{
+    faas_routes_t *r = faas_proxy_routes(p);
+    const faas_route_t *route = faas_routes_find(r, name, strlen(name));
+    faas_load_t *load = route != NULL ? faas_load_ref(route->load) : NULL;
+    faas_routes_unref(r);
+    return load;
+}
+
+int faas_proxy_loads(faas_proxy_t *p, faas_load_t ***out, size_t *n)
+{
+    faas_routes_t *r = faas_proxy_routes(p);
+    faas_load_t **loads = malloc((r->n > 0 ? r->n : 1) * sizeof(*loads));
+    if (loads != NULL)
+        for (size_t i = 0; i < r->n; i++)
+            loads[i] = faas_load_ref(r->routes[i].load);
+    *out = loads;
+    *n = loads != NULL ? r->n : 0;
+    faas_routes_unref(r);
+    return loads != NULL ? 0 : -1;
+}
+
+void faas_proxy_loads_free(faas_load_t **loads, size_t n)
+{
+    for (size_t i = 0; loads != NULL && i < n; i++)
+        faas_load_unref(loads[i]);
+    free(loads);
 }

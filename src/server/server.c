@@ -291,6 +291,11 @@ static void reload(faas_server_t *srv)
         faas_log_error("reload: certificates keep the previous policy: %s", err.msg);
     if (for_certs != NULL)
         faas_certs_set_policy(srv->app.certs, for_certs);
+    faas_policy_t *for_scale = NULL;
+    if (faas_policy_clone(first, &for_scale, &err) != FAAS_OK)
+        faas_log_error("reload: the scale hook keeps the previous policy: %s", err.msg);
+    else
+        faas_services_set_policy(srv->app.services, for_scale);
     for (size_t i = 0; i < srv->nthreads; i++)
         faas_server__post_policy(&srv->threads[i], clones[i]);
     free(clones);
@@ -332,14 +337,14 @@ static int stop(faas_server_t *srv)
         faas_log_warn("a loop thread did not finish draining; exiting anyway");
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
-    faas_services_stop(srv->app.services);
+    int scale_stopped = faas_services_stop(srv->app.services, deadline) == 0;
     /* Workers may still hold a task whose request is gone; wait for them until the deadline. */
     if (faas_pool_dispose(srv->app.acme_pool, deadline) == 0) {
         faas_certs_dispose(srv->app.certs);
         faas_acme_dispose(srv->app.acme);
     }
     int watch_stopped = faas_pool_dispose(srv->engine_pool, deadline) == 0;
-    if (faas_pool_dispose(srv->app.pool, deadline) == 0) {
+    if (faas_pool_dispose(srv->app.pool, deadline) == 0 && scale_stopped) {
         faas_warm_dispose(srv->app.warm);
         faas_store_close(srv->app.store);
         if (watch_stopped)
@@ -416,6 +421,15 @@ static int start(faas_server_t *srv, const char *config_path)
         }
     }
     faas_policy_dispose(policy);
+    if (rc == 0) {
+        /* The scale hook runs on the scale pool: a Lua state of its own too. */
+        faas_policy_t *own = NULL;
+        if (faas_policy_clone(srv->threads[0].loop.policy, &own, &err) != FAAS_OK) {
+            faas_log_error("%s", err.msg);
+            rc = 1;
+        }
+        faas_services_set_policy(srv->app.services, own);
+    }
     if (rc == 0 && srv->app.certs != NULL) {
         /* Deploy-time and renewal checks run on workers: the table gets a Lua state of its own. */
         faas_policy_t *own = NULL;

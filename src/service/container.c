@@ -98,7 +98,8 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const f
     *spec = (faas_docker_container_spec_t){
         .name = st->name, .image = v->image, .env = (const char *const *)st->env,
         .binds = (const char *const *)st->binds, .labels = st->labels, .network_mode = s->network,
-        .memory_bytes = cfg->limits.memory, .nano_cpus = cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
+        .memory_bytes = v->memory > 0 ? v->memory : cfg->limits.memory,
+        .nano_cpus = v->nano_cpus > 0 ? v->nano_cpus : cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
         .cap_drop_all = 1, .cap_add = service_caps, .no_new_privileges = 1, .init = 1,
         .restart_policy = "no", .log_max_size = "10m", /* faas restarts (crash.c) */
     };
@@ -269,6 +270,7 @@ faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int contain
         return rc;
     cJSON *state = cJSON_GetObjectItem(info, "State");
     st->running = cJSON_IsTrue(cJSON_GetObjectItem(state, "Running"));
+    st->paused = cJSON_IsTrue(cJSON_GetObjectItem(state, "Paused"));
     st->exit_code = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(state, "ExitCode"));
     st->oom_killed = cJSON_IsTrue(cJSON_GetObjectItem(state, "OOMKilled"));
     st->started_ms = faas_clock_parse_rfc3339(cJSON_GetStringValue(cJSON_GetObjectItem(state, "StartedAt")));
@@ -405,7 +407,7 @@ void faas_service__remove(faas_services_t *s, const char *container_id, const ch
     }
 }
 
-static void retiring_add(faas_services_t *s, const char *id)
+void faas_service__retiring_add(faas_services_t *s, const char *id)
 {
     retiring_t *r = calloc(1, sizeof(*r));
     if (r == NULL || id == NULL) {
@@ -419,7 +421,7 @@ static void retiring_add(faas_services_t *s, const char *id)
     pthread_mutex_unlock(&s->mutex);
 }
 
-static void retiring_remove(faas_services_t *s, const char *id)
+void faas_service__retiring_remove(faas_services_t *s, const char *id)
 {
     pthread_mutex_lock(&s->mutex);
     for (retiring_t **p = &s->retiring; id != NULL && *p != NULL; p = &(*p)->next) {
@@ -448,37 +450,49 @@ static int same(const char *a, const char *b)
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-void faas_service__switch(faas_services_t *s, const char *name, const char *old_container, const char *old_image,
-                          int old_port)
+/* 1 if the record fn (when exists) still lists container id. */
+static int still_listed(const faas_function_t *fn, int exists, const char *id)
+{
+    for (size_t i = 0; exists && i < fn->n_replicas; i++)
+        if (same(fn->replicas[i].id, id))
+            return 1;
+    return 0;
+}
+
+void faas_service__switch(faas_services_t *s, const char *name, const faas_replica_t *old, size_t n_old,
+                          const char *old_image, int old_port)
 {
     faas_error_t err = {0};
-    faas_routes_t *old = NULL;
-    retiring_add(s, old_container);
-    if (faas_proxy_publish(s->app->proxy, s->app->store, &old, &err) != FAAS_OK) {
-        retiring_remove(s, old_container);
+    faas_routes_t *routes = NULL;
+    for (size_t i = 0; i < n_old; i++)
+        faas_service__retiring_add(s, old[i].id);
+    if (faas_proxy_publish(s->app->proxy, s->app->store, &routes, &err) != FAAS_OK) {
+        for (size_t i = 0; i < n_old; i++)
+            faas_service__retiring_remove(s, old[i].id);
         /* Not switched: keep the old version; the next reconcile publishes again. */
         faas_log_error("service %s: %s", name, err.msg);
         return;
     }
     faas_config_t *cfg = faas_service__config(s);
-    int64_t now = faas_clock_mono_ms();
-    if (faas_proxy_wait_switched(old, now + 10000) != 0)
+    if (faas_proxy_wait_switched(routes, faas_clock_mono_ms() + 10000) != 0)
         faas_log_warn("service %s: a loop took more than 10 s to take the new routes", name);
-    const faas_route_t *route = faas_routes_find(old, name, strlen(name));
-    faas_upstream_t *u = route != NULL && route->upstream != NULL ? faas_upstream_ref(route->upstream) : NULL;
-    faas_routes_unref(old);
-    if (u != NULL && faas_proxy_wait_drained(u, faas_clock_mono_ms() + cfg->limits.upstream_timeout_ms) != 0)
-        faas_log_warn("service %s: requests to the old version still running at the deadline", name);
-    faas_upstream_unref(u);
+    const faas_route_t *route = faas_routes_find(routes, name, strlen(name));
+    int64_t deadline = faas_clock_mono_ms() + cfg->limits.upstream_timeout_ms;
+    for (size_t i = 0; route != NULL && i < route->n_upstreams; i++)
+        if (faas_proxy_wait_drained(route->upstreams[i], deadline) != 0)
+            faas_log_warn("service %s: requests to %s still running at the deadline", name, route->upstreams[i]->text);
+    faas_routes_unref(routes);
     faas_config_unref(cfg);
 
     faas_function_t now_fn = {0};
     int exists = faas_store_function_get(s->app->store, name, &now_fn, NULL) == FAAS_OK;
-    const char *keep_container = exists ? now_fn.container_id : NULL;
-    faas_service__remove(s, same(old_container, keep_container) ? NULL : old_container,
-                         same(old_image, exists ? now_fn.image_id : NULL) ? NULL : old_image);
+    for (size_t i = 0; i < n_old; i++)
+        if (!still_listed(&now_fn, exists, old[i].id))
+            faas_service__remove(s, old[i].id, NULL);
+    faas_service__remove(s, NULL, same(old_image, exists ? now_fn.image_id : NULL) ? NULL : old_image);
     if (old_port > 0 && (!exists || now_fn.port != old_port))
         faas_proxy_release_port(s->app->proxy, old_port, name);
-    retiring_remove(s, old_container);
+    for (size_t i = 0; i < n_old; i++)
+        faas_service__retiring_remove(s, old[i].id);
     faas_function_free(&now_fn);
 }

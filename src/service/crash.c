@@ -107,11 +107,13 @@ static faas_err_t on_crash_fix(faas_function_t *fn, void *cbdata, faas_error_t *
     return FAAS_OK;
 }
 
-void faas_service__crashed(faas_services_t *s, const faas_function_t *fn, const faas_service__state_t *st)
+void faas_service__crashed(faas_services_t *s, const faas_function_t *fn, const char *id,
+                           const faas_service__state_t *st)
 {
-    faas_log_tail_t tail;
-    faas_service__last_output(s, fn->container_id, &tail);
-    crash_fix_t fix = {.crashed = 1, .output = tail.text};
+    faas_log_tail_t tail = {.len = 0};
+    if (id != NULL && id[0] != '\0')
+        faas_service__last_output(s, id, &tail);
+    crash_fix_t fix = {.crashed = 1, .output = tail.len > 0 ? tail.text : NULL};
     faas_function_t now = {0};
     faas_error_t err = {0};
     if (faas_store_function_update(s->app->store, fn->name, on_crash_fix, &fix, &now, &err) != FAAS_OK) {
@@ -167,9 +169,9 @@ static int restart(faas_services_t *s, const char *name)
         } else {
             faas_service__state_t st;
             faas_log_warn("service %s: restart %d failed: %s", name, fn.restarts, err.msg);
-            int known = fn.container_id != NULL &&
-                        faas_service__inspect(s, fn.container_id, fn.container_port, &st, NULL) == FAAS_OK;
-            faas_service__crashed(s, &fn, known ? &st : NULL);
+            const char *id = fn.n_replicas > 0 ? fn.replicas[0].id : NULL;
+            int known = id != NULL && faas_service__inspect(s, id, fn.container_port, &st, NULL) == FAAS_OK;
+            faas_service__crashed(s, &fn, id, known ? &st : NULL);
         }
     }
     faas_function_free(&fn);

@@ -45,8 +45,10 @@ typedef struct deploy {
     void *tar;
     size_t tar_len;
     int claimed_port;       /* this deploy claimed spec->port (free it if the deploy fails) */
-    char *old_container, *old_image;
+    char *old_image;
     int old_port;
+    int serves;             /* a version served when the upload came: this deploy replaces it */
+    faas_function_t next;   /* the new version's replicas (next.replicas), before the switch */
     char log[LOG_FLUSH_BYTES];
     size_t log_len;
     int64_t log_flushed_ms;
@@ -69,7 +71,7 @@ static void deploy_free(deploy_t *d)
 {
     faas_deploy_spec_free(d->spec);
     free(d->tar);
-    free(d->old_container);
+    faas_function_free(&d->next);
     free(d->old_image);
     free(d);
 }
@@ -134,7 +136,9 @@ typedef struct outcome {
     faas_function_status_t status;
     faas_build_status_t build_status;
     const char *error;
-    const char *image, *container, *address; /* the new version, on success */
+    const char *image;      /* the new version, on success */
+    faas_function_t *next;  /* its replicas, on success: swapped with the record's */
+    faas_function_t old;    /* what the record had (its replicas), after a success */
 } outcome_t;
 
 static faas_err_t set_string(char **slot, const char *value, faas_error_t *err)
@@ -164,6 +168,9 @@ static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec,
         faas_env_free(fn->env, fn->env_len);
         fn->env = env;
         fn->env_len = spec->env_len;
+        fn->scale = spec->scale;
+        fn->memory = spec->memory;
+        fn->nano_cpus = spec->nano_cpus;
     }
     return rc;
 }
@@ -174,24 +181,24 @@ static faas_err_t on_outcome(faas_function_t *fn, void *cbdata, faas_error_t *er
     int64_t now = faas_clock_now_ms();
     if (fn->build.id == NULL || strcmp(fn->build.id, o->d->build_id) != 0)
         return faas_error_set(err, FAAS_ECONFLICT, "the record moved on to another build");
-    if (o->container != NULL || fn->container_id == NULL)
+    if (o->next != NULL || fn->image_id == NULL)
         fn->status = o->status; /* a failed redeploy leaves the serving version's status alone */
     fn->build.status = o->build_status;
     fn->updated_at = now;
     if (o->build_status != FAAS_BUILD_BUILDING)
         fn->build.finished_at = now;
     faas_err_t rc = set_string(&fn->build.error, o->error, err);
-    if (rc == FAAS_OK && o->container != NULL) {
+    if (rc == FAAS_OK && o->next != NULL) {
         /* The switch: from here on the new version is what serves. */
         rc = take_spec(fn, o->d->spec, err);
         if (rc == FAAS_OK)
             rc = set_string(&fn->prev_image, fn->image_id, err);
         if (rc == FAAS_OK)
             rc = set_string(&fn->image_id, o->image, err);
+        if (rc == FAAS_OK) /* the old set out, to be retired; the new one in */
+            rc = faas_service__set_copy(fn, &o->old, err);
         if (rc == FAAS_OK)
-            rc = set_string(&fn->container_id, o->container, err);
-        if (rc == FAAS_OK)
-            rc = set_string(&fn->address, o->address, err);
+            rc = faas_service__set_copy(o->next, fn, err);
     }
     return rc;
 }
@@ -225,13 +232,15 @@ static faas_err_t on_retired_image(faas_function_t *fn, void *cbdata, faas_error
 
 /* ---- the build task ---- */
 
-static void fail(deploy_t *d, const char *container, const char *image, const char *error)
+static void fail(deploy_t *d, const char *image, const char *error)
 {
     faas_log_warn("deploy %s: build %.8s failed: %s", d->spec->name, d->build_id, error);
     log_say(d, "faas: deploy failed: %s\n", error);
     log_flush(d);
-    faas_service__remove(d->s, container, image != NULL && (d->old_image == NULL || strcmp(image, d->old_image) != 0)
-                                              ? image : NULL);
+    for (size_t i = 0; i < d->next.n_replicas; i++)
+        faas_service__remove(d->s, d->next.replicas[i].id, NULL);
+    faas_service__remove(d->s, NULL, image != NULL && (d->old_image == NULL || strcmp(image, d->old_image) != 0)
+                                         ? image : NULL);
     outcome_t o = {.status = FAAS_FUNCTION_FAILED, .build_status = FAAS_BUILD_FAILED, .error = error};
     record_outcome(d, &o);
     if (d->claimed_port)
@@ -272,45 +281,90 @@ static faas_err_t build_image(deploy_t *d, const faas_config_t *cfg, char image[
     return rc;
 }
 
+/* How many replicas the new version starts with: as many as serve now (at least 1, at least the
+ * min in force), within the max in force. */
+static size_t replicas_wanted(deploy_t *d)
+{
+    faas_function_t fn = {0};
+    faas_scale_t in_force;
+    size_t want = 1;
+    if (faas_store_function_get(d->s->app->store, d->spec->name, &fn, NULL) == FAAS_OK) {
+        faas_service__scale_in_force(d->s, &fn, &in_force);
+        size_t ready = faas_service__count(&fn, FAAS_REPLICA_READY);
+        want = ready > want ? ready : want;
+        want = (size_t)in_force.min > want ? (size_t)in_force.min : want;
+        want = want > (size_t)in_force.max ? (size_t)in_force.max : want;
+    }
+    faas_function_free(&fn);
+    return want;
+}
+
+/* Starts the new version's replicas: the first must answer, the others may fail (logged). */
+static faas_err_t start_replicas(deploy_t *d, const char *image, faas_error_t *err)
+{
+    faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
+                        .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
+                        .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus};
+    size_t want = replicas_wanted(d);
+    faas_err_t rc = faas_service__replica_run(d->s, &v, &d->next, err);
+    for (size_t i = 1; rc == FAAS_OK && i < want; i++) {
+        faas_error_t why = {0};
+        if (faas_service__replica_run(d->s, &v, &d->next, &why) != FAAS_OK)
+            log_say(d, "faas: replica %zu of %zu did not start (the autoscaler adds it later): %s\n", i + 1, want,
+                    why.msg);
+    }
+    return rc;
+}
+
+/* The switch: the new set in the record, the old one out (under the set lock, so no wake or scaler
+ * change of the old set is lost); then traffic moves and the old replicas go. */
+static void switch_to(deploy_t *d, const char *image, const faas_config_t *cfg)
+{
+    faas_services_t *s = d->s;
+    outcome_t ok = {.status = FAAS_FUNCTION_RUNNING, .build_status = FAAS_BUILD_SUCCEEDED, .image = image,
+                    .next = &d->next};
+    int locked = faas_fnlock_wait(s->sets, d->spec->name, faas_clock_now_ms() + 60000) == 0;
+    record_outcome(d, &ok);
+    if (locked)
+        faas_fnlock_release(s->sets, d->spec->name);
+    apply_tag(d, image);
+    /* The new version is what the record serves: the next operation may start. Retiring the old
+     * one goes on here; reconcile leaves a container being retired alone. */
+    faas_fnlock_release(s->app->locks, d->spec->name);
+    faas_service__active(s, d->spec->name); /* a new version: its idle time starts now */
+    faas_log_info("deploy %s: build %.8s serves on %zu replica%s", d->spec->name, d->build_id, d->next.n_replicas,
+                  d->next.n_replicas == 1 ? "" : "s");
+    char host[320];
+    if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
+        faas_certs_request(s->app->certs, host); /* the policy decides whether it gets one */
+    faas_service__switch(s, d->spec->name, ok.old.replicas, ok.old.n_replicas, d->old_image, d->old_port);
+    faas_function_free(&ok.old);
+    faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
+}
+
 static void deploy_run(void *data)
 {
     deploy_t *d = data;
     faas_services_t *s = d->s;
     faas_config_t *cfg = faas_service__config(s);
-    char image[FAAS_DOCKER_ID_MAX] = "", container[FAAS_DOCKER_ID_MAX] = "", address[FAAS_SERVICE_ADDRESS_MAX];
+    char image[FAAS_DOCKER_ID_MAX] = "";
     faas_error_t err = {0};
     d->log_flushed_ms = faas_clock_mono_ms();
     if (build_image(d, cfg, image, &err) != FAAS_OK) {
-        fail(d, NULL, NULL, err.msg);
+        fail(d, NULL, err.msg);
         goto done;
     }
     log_say(d, "faas: built %s, starting a container\n", image);
     log_flush(d); /* readable while the container starts */
     outcome_t starting = {.status = FAAS_FUNCTION_STARTING, .build_status = FAAS_BUILD_BUILDING};
     record_outcome(d, &starting);
-    faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
-                        .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
-                        .binds = d->spec->binds};
-    if (faas_service__run_container(s, &v, container, address, &err) != FAAS_OK ||
-        faas_service__wait_ready(s, container, address, cfg->limits.start_timeout_ms, &err) != FAAS_OK) {
-        fail(d, container, image, err.msg);
+    if (start_replicas(d, image, &err) != FAAS_OK) {
+        fail(d, image, err.msg);
         goto done;
     }
-    log_say(d, "faas: the new container answers on %s; switching traffic to it\n", address);
+    log_say(d, "faas: the new container answers on %s; switching traffic to it\n", d->next.replicas[0].address);
     log_flush(d);
-    outcome_t ok = {.status = FAAS_FUNCTION_RUNNING, .build_status = FAAS_BUILD_SUCCEEDED, .image = image,
-                    .container = container, .address = address};
-    record_outcome(d, &ok);
-    apply_tag(d, image);
-    /* The new version is what the record serves: the next operation may start. Retiring the old
-     * one goes on here; reconcile leaves a container being retired alone. */
-    faas_fnlock_release(s->app->locks, d->spec->name);
-    faas_log_info("deploy %s: build %.8s serves on %s", d->spec->name, d->build_id, address);
-    char host[320];
-    if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
-        faas_certs_request(s->app->certs, host); /* the policy decides whether it gets one */
-    faas_service__switch(s, d->spec->name, d->old_container, d->old_image, d->old_port);
-    faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
+    switch_to(d, image, cfg);
     faas_config_unref(cfg);
     deploy_free(d);
     return;
@@ -390,7 +444,7 @@ static faas_err_t on_new_build(faas_function_t *fn, void *cbdata, faas_error_t *
     deploy_t *d = cbdata;
     if (fn->kind != FAAS_KIND_SERVICE)
         return faas_error_set(err, FAAS_ECONFLICT, "'%s' is a job function", fn->name);
-    if (fn->container_id == NULL)
+    if (fn->image_id == NULL)
         fn->status = FAAS_FUNCTION_BUILDING; /* else the version that serves keeps its status; the build has its own */
     fn->updated_at = faas_clock_now_ms();
     fn->build.status = FAAS_BUILD_BUILDING;
@@ -399,7 +453,7 @@ static faas_err_t on_new_build(faas_function_t *fn, void *cbdata, faas_error_t *
     faas_err_t rc = set_string(&fn->build.id, d->build_id, err);
     if (rc == FAAS_OK)
         rc = set_string(&fn->build.error, NULL, err);
-    if (rc == FAAS_OK && fn->container_id == NULL)
+    if (rc == FAAS_OK && fn->image_id == NULL)
         rc = take_spec(fn, d->spec, err); /* nothing serves yet: the record shows the upload */
     return rc;
 }
@@ -420,8 +474,8 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
         if (rc == FAAS_OK)
             created = (rc = faas_store_function_create(store, &fn, err)) == FAAS_OK;
     } else if (rc == FAAS_OK) {
-        d->old_port = fn.container_id != NULL ? fn.port : 0;
-        d->old_container = fn.container_id ? strdup(fn.container_id) : NULL;
+        d->serves = fn.image_id != NULL;
+        d->old_port = d->serves ? fn.port : 0;
         d->old_image = fn.image_id ? strdup(fn.image_id) : NULL;
         if (!d->spec->env_given && fn.kind == FAAS_KIND_SERVICE) {
             /* A redeploy without env keeps the function's env; one with env replaces it. */
@@ -429,6 +483,11 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
             d->spec->env_len = 0;
             if ((rc = faas_env_copy(fn.env, fn.env_len, &d->spec->env, err)) == FAAS_OK)
                 d->spec->env_len = fn.env_len;
+        }
+        if (fn.kind == FAAS_KIND_SERVICE) { /* likewise scale settings, memory and cpus the upload did not give */
+            faas_scale_copy(&d->spec->scale, &fn.scale, FAAS_SCALE_ALL & ~d->spec->scale_given);
+            d->spec->memory = d->spec->memory_given ? d->spec->memory : fn.memory;
+            d->spec->nano_cpus = d->spec->cpus_given ? d->spec->nano_cpus : fn.nano_cpus;
         }
         faas_function_free(&fn);
         if (rc == FAAS_OK)
@@ -481,7 +540,7 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
     }
     if (rc == FAAS_OK)
         rc = record_build(d, out, err);
-    if (rc == FAAS_OK && d->old_container == NULL)
+    if (rc == FAAS_OK && !d->serves)
         faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL); /* the route appears, answering 503 */
     if (rc == FAAS_OK && faas_pool_submit(s->app->pool, NULL, deploy_run, NULL, d) != 0) {
         faas_function_free(out);

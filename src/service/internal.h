@@ -13,12 +13,16 @@
 #include <stdatomic.h>
 
 #include "faas/core/log.h"
+#include "faas/core/policy.h"
+#include "faas/core/scale.h"
 #include "faas/docker/docker.h"
 #include "faas/proxy/proxy.h"
+#include "faas/service/autoscale.h"
 #include "faas/service/buildctx.h"
 #include "faas/service/service.h"
 
 #define FAAS_SERVICE_ADDRESS_MAX 32
+#define FAAS_SERVICE_REPLICAS_MAX 1000 /* scale.max's upper bound */
 
 /* A container being retired: traffic moved off it, its last requests are finishing. */
 typedef struct retiring {
@@ -33,6 +37,26 @@ typedef struct crash {
     struct crash *next;
 } crash_t;
 
+/* What the scaler (scaler.c) knows of one function between decisions. */
+typedef struct faas_service__scaled {
+    char name[64];
+    faas_autoscale_t *window; /* requests in flight, sampled every 200 ms */
+    uint64_t requests;        /* the load's request count at the last sample */
+    int64_t last_active_ms;   /* monotonic: the last sample that saw a request, or the last wake */
+    int64_t slept_ms;         /* monotonic: when its replicas were paused, 0 = not asleep */
+    int64_t awake_ms;         /* monotonic: since when it has a ready replica, 0 = none */
+    int desired;              /* the last decision, -1 before the first */
+    char reason[160];         /* why, for the debug log and the API */
+    int queued;               /* a change is queued on the scale pool */
+} faas_service__scaled_t;
+
+typedef struct faas_service__scaler {
+    pthread_mutex_t mutex;    /* the table: the tick, wakes and the API read it */
+    faas_service__scaled_t *fns;
+    size_t n, cap;
+    unsigned ticks;
+} faas_service__scaler_t;
+
 struct faas_services {
     faas_app_t *app;
     pthread_mutex_t mutex; /* retiring, crashes */
@@ -44,11 +68,17 @@ struct faas_services {
     int events_started;
     atomic_int stopping;
     atomic_uint reconcile_passes, cleanup_passes; /* for the log: tests wait on passes */
+    faas_fnlock_t *sets;   /* a function's replica set: one change at a time (a deploy's build does not hold it) */
+    faas_pool_t *scale_pool; /* wakes and scaling, apart from builds so a wake never waits behind one */
+    pthread_mutex_t policy_mutex;
+    faas_policy_t *policy; /* the scale hook's Lua state */
+    faas_service__scaler_t scaler;
 };
 
 /* What faas reads of a container. */
 typedef struct faas_service__state {
     int running;
+    int paused;
     int exit_code;       /* of its last run, when not running */
     int oom_killed;
     int64_t started_ms;  /* Unix ms of its last start, -1 if unknown */
@@ -64,6 +94,8 @@ typedef struct faas_version {
     const faas_env_var_t *env;
     size_t env_len;
     const char *binds;     /* "host:ctr[:ro],..." resolved, or NULL */
+    int64_t memory;        /* bytes, 0 = limits.memory */
+    int64_t nano_cpus;     /* 0 = limits.cpus */
 } faas_version_t;
 
 /**
@@ -77,11 +109,12 @@ int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume
 void faas_service__reconcile_all(faas_services_t *s);
 
 /**
- * A service's container died on its own (crash.c): records status crashing, one more restart and
- * the container's last output, and schedules the restart after a back-off that doubles with each
+ * A service's replicas died on its own (crash.c): records status crashing, one more restart and
+ * the last output of container id (one of them), and schedules the restart after a back-off that doubles with each
  * crash (1 s, 2 s, 4 s ... up to 5 minutes). The caller holds fn's name. Worker thread.
  */
-void faas_service__crashed(faas_services_t *s, const faas_function_t *fn, const faas_service__state_t *st);
+void faas_service__crashed(faas_services_t *s, const faas_function_t *fn, const char *id,
+                           const faas_service__state_t *st);
 
 /** 1 while name waits for a restart. */
 int faas_service__crash_pending(faas_services_t *s, const char *name);
@@ -97,6 +130,9 @@ void faas_service__cleanup(faas_services_t *s);
 
 /** 1 if container id is being retired by a switch (reconcile leaves it alone). */
 int faas_service__retiring(faas_services_t *s, const char *id);
+/** Marks container id as being retired (its death is expected), and forgets it again. */
+void faas_service__retiring_add(faas_services_t *s, const char *id);
+void faas_service__retiring_remove(faas_services_t *s, const char *id);
 
 /**
  * Makes the folders of the function's own volumes among binds (those under
@@ -140,14 +176,13 @@ faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const ch
 void faas_service__remove(faas_services_t *s, const char *container_id, const char *image);
 
 /**
- * Moves traffic to what the store now says and retires the version that
- * served before: publishes a snapshot, waits until every loop uses it and the
- * old container's requests in flight are done, then removes old_container and
- * old_image (unless the record still uses them) and releases old_port if the
- * function no longer holds it.
+ * Moves traffic to what the store now says and retires the replicas old (n_old) that served before:
+ * publishes a snapshot, waits until every loop uses it and the old snapshot's requests in flight to
+ * this function are done, then removes the old containers and old_image (unless the record still
+ * uses them) and releases old_port if the function no longer holds it.
  */
-void faas_service__switch(faas_services_t *s, const char *name, const char *old_container, const char *old_image,
-                          int old_port);
+void faas_service__switch(faas_services_t *s, const char *name, const faas_replica_t *old, size_t n_old,
+                          const char *old_image, int old_port);
 
 /**
  * Makes fn's version run and answer HTTP: starts its container, or recreates
@@ -161,6 +196,72 @@ faas_config_t *faas_service__config(faas_services_t *s);
 
 /** The HTTPS name of function name, <name>.<domain>, into out; 0 when faas serves no HTTPS or has no domain. */
 int faas_service__tls_host(faas_services_t *s, const faas_config_t *cfg, const char *name, char *out, size_t size);
+
+/* ---- replica sets (replicas.c, wake.c, scaler.c) ---- */
+
+/** How many of fn's replicas are in state. */
+size_t faas_service__count(const faas_function_t *fn, faas_replica_state_t state);
+/** Appends a replica to fn's in-memory set (copies id and address; "" or NULL address: none). */
+faas_err_t faas_service__set_add(faas_function_t *fn, const char *id, const char *address, faas_replica_state_t state,
+                                 faas_error_t *err);
+/** Removes replica i from fn's in-memory set. */
+void faas_service__set_drop(faas_function_t *fn, size_t i);
+/** Replaces to's set with a copy of from's. */
+faas_err_t faas_service__set_copy(const faas_function_t *from, faas_function_t *to, faas_error_t *err);
+/** Writes fn's set (and status, if >= 0) into its record. */
+faas_err_t faas_service__set_store(faas_services_t *s, const faas_function_t *fn, int status, faas_error_t *err);
+/**
+ * Stores fn's set, publishes the routes, and waits until every loop uses them and the requests in
+ * flight to the replicas no longer ready are done (errors are logged).
+ */
+void faas_service__set_publish(faas_services_t *s, const faas_function_t *fn, int status);
+/** The version fn's record serves, as a container spec's source. */
+void faas_service__version_of(const faas_function_t *fn, faas_version_t *v);
+/** A new replica of v, answering HTTP, appended to fn's set as ready (not stored). */
+faas_err_t faas_service__replica_run(faas_services_t *s, const faas_version_t *v, faas_function_t *fn,
+                                     faas_error_t *err);
+/** faas_service__replica_run of fn's own version. */
+faas_err_t faas_service__replica_new(faas_services_t *s, faas_function_t *fn, faas_error_t *err);
+/** Makes replica i ready: unpaused, or started and answering (its address re-read). Not stored. */
+faas_err_t faas_service__replica_wake(faas_services_t *s, faas_function_t *fn, size_t i, faas_error_t *err);
+/* What faas_service__set_refresh found missing among the replicas the record had up. */
+typedef struct faas_service__lost {
+    size_t died;                       /* exited on their own */
+    size_t gone;                       /* removed behind faas's back */
+    char died_id[FAAS_DOCKER_ID_MAX];  /* the first that died */
+} faas_service__lost_t;
+
+/**
+ * Reads each replica's container and sets its state from what Docker says: a gone one is dropped,
+ * a running one ready (or paused), a stopped one stopped; what was up and is not goes into lost
+ * (may be NULL). An engine error stops it (the set is then partly refreshed).
+ */
+faas_err_t faas_service__set_refresh(faas_services_t *s, faas_function_t *fn, faas_service__lost_t *lost,
+                                     faas_error_t *err);
+/** Puts fn's ready replicas (and for STOPPED the paused ones; with paused_only those alone) to sleep: out of
+    the routes, then paused or stopped. */
+void faas_service__set_sleep(faas_services_t *s, faas_function_t *fn, faas_replica_state_t to, int paused_only);
+/** Retires ready replicas beyond the first keep_ready: out of the routes, their requests done, removed. */
+void faas_service__set_retire(faas_services_t *s, faas_function_t *fn, size_t keep_ready);
+/**
+ * Makes want replicas ready (bounded by the max in force): paused ones thawed first, then stopped ones
+ * started, then new ones; publishes. load, when not NULL, gets the first one's kind before the routes
+ * go out (Server-Timing of the requests that waited).
+ */
+faas_err_t faas_service__set_grow(faas_services_t *s, faas_function_t *fn, size_t want, faas_load_t *load,
+                                  faas_error_t *err);
+/** The proxy's waker: queues a wake of name on the scale pool. Loop thread: does not block. */
+void faas_service__on_wake(void *arg, const char *name);
+/** The scale settings in force for fn: its own, then the hook's, then the config's. */
+void faas_service__scale_in_force(faas_services_t *s, const faas_function_t *fn, faas_scale_t *out);
+/** The scaler's entry for name (made when create and missing; NULL when out of memory). scaler.mutex held. */
+faas_service__scaled_t *faas_service__scaled(faas_services_t *s, const char *name, int create);
+/** Notes activity of name now (a wake): its idle time starts again. */
+void faas_service__active(faas_services_t *s, const char *name);
+/** Starts the sampling and decision task on the scale pool. Start-up. */
+int faas_service__scaler_start(faas_services_t *s);
+/** Frees the scaler's table (after the scale pool stopped). */
+void faas_service__scaler_dispose(faas_services_t *s);
 
 /* ---- build contexts (buildctx.c, buildctx_zip.c) ---- */
 

@@ -55,37 +55,105 @@ static faas_err_t on_fix(faas_function_t *fn, void *cbdata, faas_error_t *err)
     return FAAS_OK;
 }
 
-/* Starts fn's container again (or a new one from its image); a failure counts as a crash. */
-static void bring_back(faas_services_t *s, const faas_function_t *fn, faas_err_t inspected)
+/* 1 if a and b list the same replicas in the same states at the same addresses. */
+static int same_set(const faas_function_t *a, const faas_function_t *b)
+{
+    if (a->n_replicas != b->n_replicas)
+        return 0;
+    for (size_t i = 0; i < a->n_replicas; i++) {
+        const faas_replica_t *x = &a->replicas[i], *y = &b->replicas[i];
+        if (x->state != y->state || strcmp(x->id, y->id) != 0 ||
+            (x->address == NULL) != (y->address == NULL) || (x->address && strcmp(x->address, y->address) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every replica that served died on its own: a crash of the function, restarted after a back-off. */
+static void crashed(faas_services_t *s, faas_function_t *fn, const char *died_id)
+{
+    faas_service__state_t st;
+    int known = faas_service__inspect(s, died_id, fn->container_port, &st, NULL) == FAAS_OK;
+    faas_service__set_publish(s, fn, -1);
+    faas_service__crashed(s, fn, died_id, known ? &st : NULL);
+}
+
+/* 1 if container id was up (ready or starting) in the record's set. */
+static int was_up(const faas_function_t *was, const char *id)
+{
+    for (size_t i = 0; i < was->n_replicas; i++)
+        if (strcmp(was->replicas[i].id, id) == 0)
+            return was->replicas[i].state == FAAS_REPLICA_READY || was->replicas[i].state == FAAS_REPLICA_STARTING;
+    return 0;
+}
+
+/* Replicas that died beside others that serve are removed and replaced, so the set keeps its size;
+ * on resume (the engine stopped them, not a crash) they are started again instead. */
+static void replace(faas_services_t *s, const faas_function_t *was, faas_function_t *cur, size_t want, int resume)
 {
     faas_error_t err = {0};
-    faas_function_t now = {0};
-    if (faas_store_function_get(s->app->store, fn->name, &now, &err) != FAAS_OK) {
-        faas_log_error("reconcile %s: %s", fn->name, err.msg);
-        return;
-    }
-    faas_err_t rc = faas_service__bring_up(s, &now, &err);
-    if (rc != FAAS_OK) {
-        faas_log_error("reconcile %s: %s", fn->name, err.msg);
-        if (rc == FAAS_EUNAVAIL) {
-            faas_function_free(&now);
-            return; /* the engine is away: the pass that follows its return tries again */
+    for (size_t i = 0; !resume && i < cur->n_replicas;) {
+        if (cur->replicas[i].state == FAAS_REPLICA_STOPPED && was_up(was, cur->replicas[i].id)) {
+            faas_service__remove(s, cur->replicas[i].id, NULL);
+            faas_service__set_drop(cur, i);
+        } else {
+            i++;
         }
-        faas_service__state_t st;
-        int known = now.container_id != NULL &&
-                    faas_service__inspect(s, now.container_id, now.container_port, &st, NULL) == FAAS_OK;
-        faas_service__crashed(s, &now, known ? &st : NULL); /* retried after a back-off */
-    } else if (inspected == FAAS_ENOTFOUND) {
-        faas_log_info("reconcile %s: replaced its container", fn->name);
     }
-    faas_function_free(&now);
+    if (faas_service__set_grow(s, cur, want, NULL, &err) != FAAS_OK)
+        faas_log_error("reconcile %s: %s", cur->name, err.msg);
+    faas_service__set_publish(s, cur, -1);
+}
+
+/* The replica set of fn against Docker; the caller holds fn's name. 1 if the routes may have changed. */
+static int reconcile_set(faas_services_t *s, const faas_function_t *fn, int resume)
+{
+    if (faas_fnlock_try(s->sets, fn->name) != 0)
+        return 0; /* a wake or a scale change holds it: the next pass looks again */
+    faas_function_t was = {0}, cur = {0};
+    faas_error_t err = {0};
+    faas_service__lost_t lost;
+    int changed = 0;
+    /* cur: the record, its set brought in line with Docker; was: the set as the record had it. */
+    if (faas_store_function_get(s->app->store, fn->name, &cur, NULL) != FAAS_OK ||
+        faas_service__set_copy(&cur, &was, &err) != FAAS_OK)
+        goto out;
+    size_t had_ready = faas_service__count(&was, FAAS_REPLICA_READY);
+    if (faas_service__set_refresh(s, &cur, &lost, &err) != FAAS_OK) {
+        faas_log_warn("reconcile %s: %s", fn->name, err.msg);
+        goto out;
+    }
+    faas_scale_t in_force;
+    faas_service__scale_in_force(s, &cur, &in_force);
+    size_t ready = faas_service__count(&cur, FAAS_REPLICA_READY);
+    if (lost.died > 0 && ready == 0 && !resume) {
+        crashed(s, &cur, lost.died_id);
+    } else if (lost.died > 0 || lost.gone > 0 || ready < (size_t)in_force.min) {
+        faas_log_info("reconcile %s: %zu replica%s died, %zu gone; bringing the set back", fn->name, lost.died,
+                      lost.died == 1 ? "" : "s", lost.gone);
+        replace(s, &was, &cur, had_ready > (size_t)in_force.min ? had_ready : (size_t)in_force.min, resume);
+    } else if (!same_set(&was, &cur)) {
+        faas_service__set_publish(s, &cur, -1);
+    } else if (ready > 0) {
+        faas_service__state_t st;
+        if (cur.restarts > 0 && faas_service__inspect(s, cur.replicas[0].id, cur.container_port, &st, NULL) == FAAS_OK)
+            faas_service__crash_settled(s, &cur, &st);
+        goto out;
+    } else {
+        goto out;
+    }
+    changed = 1;
+out:
+    faas_function_free(&cur);
+    faas_function_free(&was);
+    faas_fnlock_release(s->sets, fn->name);
+    return changed;
 }
 
 /* Brings fn back in line; returns 1 if the routes may have changed. The caller holds fn's name. */
 static int reconcile_function(faas_services_t *s, const faas_function_t *fn, int resume)
 {
-    faas_error_t err = {0};
-    fix_t fix = {.status = fn->container_id != NULL ? FAAS_FUNCTION_RUNNING : FAAS_FUNCTION_FAILED};
+    fix_t fix = {.status = fn->image_id != NULL ? FAAS_FUNCTION_RUNNING : FAAS_FUNCTION_FAILED};
     fix.interrupted = fn->build.status == FAAS_BUILD_BUILDING; /* the lock says no deploy runs it */
     if (fn->prev_image != NULL && (fn->image_id == NULL || strcmp(fn->prev_image, fn->image_id) != 0)) {
         faas_service__remove(s, NULL, fn->prev_image); /* a deploy switched, then faas stopped before retiring */
@@ -95,30 +163,11 @@ static int reconcile_function(faas_services_t *s, const faas_function_t *fn, int
     }
     if (fix.interrupted || fix.clear_prev)
         faas_store_function_update(s->app->store, fn->name, on_fix, &fix, NULL, NULL);
-    if (fn->status == FAAS_FUNCTION_STOPPED || fn->container_id == NULL)
+    if (fn->status == FAAS_FUNCTION_STOPPED || fn->image_id == NULL)
         return fix.interrupted;
     if (!resume && faas_service__crash_pending(s, fn->name))
         return fix.interrupted; /* crashed: it waits out its back-off */
-    faas_service__state_t st;
-    faas_err_t rc = faas_service__inspect(s, fn->container_id, fn->container_port, &st, &err);
-    /* "failed" with a running container: a deploy failed (older records) and the old version serves. */
-    int settled = fn->status == FAAS_FUNCTION_RUNNING || fn->status == FAAS_FUNCTION_FAILED;
-    if (rc == FAAS_OK && st.running && fn->address != NULL && strcmp(st.address, fn->address) == 0 && settled) {
-        faas_service__crash_settled(s, fn, &st);
-        return fix.interrupted; /* all is well */
-    }
-    if (rc != FAAS_OK && rc != FAAS_ENOTFOUND) {
-        faas_log_warn("reconcile %s: %s", fn->name, err.msg);
-        return 0;
-    }
-    if (rc == FAAS_OK && !st.running && !resume) {
-        faas_service__crashed(s, fn, &st); /* it stopped on its own: restarted after a back-off */
-        return 1;
-    }
-    faas_log_info("reconcile %s: container %.12s is %s; bringing it back", fn->name, fn->container_id,
-                  rc == FAAS_ENOTFOUND ? "gone" : st.running ? "at a new address" : "not running");
-    bring_back(s, fn, rc);
-    return 1;
+    return reconcile_set(s, fn, resume) | fix.interrupted;
 }
 
 int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume)
@@ -139,8 +188,9 @@ int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume
 static int named_by_a_record(const faas_function_t *fns, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
-        if (fns[i].container_id != NULL && strcmp(fns[i].container_id, id) == 0)
-            return 1;
+        for (size_t j = 0; j < fns[i].n_replicas; j++)
+            if (strcmp(fns[i].replicas[j].id, id) == 0)
+                return 1;
     return 0;
 }
 

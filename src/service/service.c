@@ -1,5 +1,6 @@
 /*
- * service.c: operations on one service function: start, stop, delete, logs.
+ * service.c: operations on one service function: start, stop, delete, logs,
+ * and what follows a change of its scale settings.
  * Each holds the function's name in the app's function locks while it runs.
  * Worker threads only.
  */
@@ -29,65 +30,34 @@ static faas_err_t begin(faas_services_t *s, const char *name, faas_function_t *f
     return rc;
 }
 
-typedef struct running_fix {
-    faas_function_status_t status;
-    const char *container, *address;
-} running_fix_t;
-
-static faas_err_t on_running_fix(faas_function_t *fn, void *cbdata, faas_error_t *err)
+/* Takes name's replica set (after the name itself) and reads the record again under it. */
+static faas_err_t take_set(faas_services_t *s, const char *name, faas_function_t *fn, faas_error_t *err)
 {
-    running_fix_t *f = cbdata;
-    fn->status = f->status;
-    fn->updated_at = faas_clock_now_ms();
-    char *c = f->container ? strdup(f->container) : NULL, *a = f->address ? strdup(f->address) : NULL;
-    if ((f->container && c == NULL) || (f->address && a == NULL)) {
-        free(c);
-        free(a);
-        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    }
-    if (f->container != NULL) {
-        free(fn->container_id);
-        fn->container_id = c;
-    }
-    if (f->address != NULL) {
-        free(fn->address);
-        fn->address = a;
-    }
-    return FAAS_OK;
+    if (faas_fnlock_wait(s->sets, name, faas_clock_now_ms() + 60000) != 0)
+        return faas_error_set(err, FAAS_ECONFLICT, "the replicas of '%s' stayed busy for a minute", name);
+    faas_function_free(fn);
+    faas_err_t rc = faas_store_function_get(s->app->store, name, fn, err);
+    if (rc != FAAS_OK)
+        faas_fnlock_release(s->sets, name);
+    return rc;
 }
 
-faas_err_t faas_service__bring_up(faas_services_t *s, const faas_function_t *fn, faas_error_t *err)
+faas_err_t faas_service__bring_up(faas_services_t *s, const faas_function_t *fn_in, faas_error_t *err)
 {
-    faas_config_t *cfg = faas_service__config(s);
-    char address[FAAS_SERVICE_ADDRESS_MAX] = "", fresh[FAAS_DOCKER_ID_MAX] = "";
-    faas_service__state_t st;
-    faas_err_t rc = fn->container_id != NULL ? faas_service__inspect(s, fn->container_id, fn->container_port, &st, err)
-                                             : faas_error_set(err, FAAS_ENOTFOUND, "no container");
-    if (rc == FAAS_OK && !st.running) {
-        rc = faas_docker_container_start(s->app->docker, fn->container_id, err);
-        if (rc == FAAS_OK)
-            rc = faas_service__inspect(s, fn->container_id, fn->container_port, &st, err);
-    }
-    if (rc == FAAS_OK) {
-        snprintf(address, sizeof(address), "%s", st.address);
-    } else if (rc == FAAS_ENOTFOUND) {
-        /* The container is gone (removed by hand, engine reset): a new one from the same image. */
-        faas_version_t v = {.name = fn->name, .build_id = fn->build.id, .image = fn->image_id,
-                            .container_port = fn->container_port, .env = fn->env, .env_len = fn->env_len,
-                            .binds = fn->binds};
-        rc = fn->image_id != NULL ? faas_service__run_container(s, &v, fresh, address, err)
-                                  : faas_error_set(err, FAAS_ENOTFOUND, "'%s' has no image: deploy it again", fn->name);
-    }
-    const char *id = fresh[0] ? fresh : fn->container_id;
+    faas_function_t fn = {0};
+    faas_err_t rc = take_set(s, fn_in->name, &fn, err);
+    if (rc != FAAS_OK)
+        return rc;
+    faas_scale_t in_force;
+    faas_service__scale_in_force(s, &fn, &in_force);
+    size_t want = in_force.min > 1 ? (size_t)in_force.min : 1;
+    if ((rc = faas_service__set_refresh(s, &fn, NULL, err)) == FAAS_OK &&
+        faas_service__count(&fn, FAAS_REPLICA_READY) < want)
+        rc = faas_service__set_grow(s, &fn, want, NULL, err);
     if (rc == FAAS_OK)
-        rc = faas_service__wait_ready(s, id, address, cfg->limits.start_timeout_ms, err);
-    if (rc == FAAS_OK) {
-        running_fix_t fix = {.status = FAAS_FUNCTION_RUNNING, .container = id, .address = address};
-        rc = faas_store_function_update(s->app->store, fn->name, on_running_fix, &fix, NULL, err);
-    }
-    if (rc != FAAS_OK && fresh[0] != '\0')
-        faas_service__remove(s, fresh, NULL);
-    faas_config_unref(cfg);
+        faas_service__set_publish(s, &fn, FAAS_FUNCTION_RUNNING);
+    faas_fnlock_release(s->sets, fn.name);
+    faas_function_free(&fn);
     return rc;
 }
 
@@ -97,16 +67,12 @@ faas_err_t faas_service_start(faas_services_t *s, const char *name, faas_error_t
     faas_err_t rc = begin(s, name, &fn, err);
     if (rc != FAAS_OK)
         return rc;
-    faas_service__state_t st;
     if (fn.kind != FAAS_KIND_SERVICE)
         rc = faas_error_set(err, FAAS_EINVAL, "'%s' is a job function: run it with /api/execute", name);
-    else if (fn.status == FAAS_FUNCTION_RUNNING && fn.container_id != NULL &&
-             faas_service__inspect(s, fn.container_id, fn.container_port, &st, NULL) == FAAS_OK && st.running)
-        rc = FAAS_OK; /* already running: starting is idempotent */
+    else if (fn.status == FAAS_FUNCTION_RUNNING && fn.n_replicas > 0)
+        rc = FAAS_OK; /* running (perhaps asleep, which a request wakes): starting is idempotent */
     else
         rc = faas_service__bring_up(s, &fn, err);
-    if (rc == FAAS_OK)
-        faas_proxy_publish(s->app->proxy, s->app->store, NULL, NULL);
     faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
     return rc;
@@ -120,16 +86,17 @@ faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t 
         return rc;
     if (fn.kind != FAAS_KIND_SERVICE)
         rc = faas_error_set(err, FAAS_EINVAL, "'%s' is a job function: it runs only when executed", name);
-    running_fix_t fix = {.status = FAAS_FUNCTION_STOPPED};
-    if (rc == FAAS_OK)
-        rc = faas_store_function_update(s->app->store, name, on_running_fix, &fix, NULL, err);
-    if (rc == FAAS_OK) {
-        /* Traffic first (503 from now on, requests in flight finish), then the container. */
-        faas_service__switch(s, name, NULL, NULL, 0);
-        faas_err_t stopped = fn.container_id != NULL ? faas_docker_container_stop(s->app->docker, fn.container_id, 10, err)
-                                                     : FAAS_OK;
-        if (stopped != FAAS_OK && stopped != FAAS_ENOTFOUND) /* a container already gone is stopped enough */
-            rc = stopped;
+    if (rc == FAAS_OK && (rc = take_set(s, name, &fn, err)) == FAAS_OK) {
+        /* Traffic first (503 from now on, requests in flight finish), then the containers. */
+        for (size_t i = 0; i < fn.n_replicas; i++)
+            fn.replicas[i].state = FAAS_REPLICA_STOPPED;
+        faas_service__set_publish(s, &fn, FAAS_FUNCTION_STOPPED);
+        for (size_t i = 0; i < fn.n_replicas; i++) {
+            faas_err_t stopped = faas_docker_container_stop(s->app->docker, fn.replicas[i].id, 10, err);
+            if (stopped != FAAS_OK && stopped != FAAS_ENOTFOUND) /* a container already gone is stopped enough */
+                rc = stopped;
+        }
+        faas_fnlock_release(s->sets, name);
     }
     faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
@@ -149,9 +116,13 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
     faas_err_t rc = begin(s, name, &fn, err);
     if (rc != FAAS_OK)
         return rc;
+    if ((rc = take_set(s, name, &fn, err)) != FAAS_OK) {
+        faas_fnlock_release(s->app->locks, name);
+        return rc;
+    }
     rc = faas_store_function_delete(s->app->store, name, err);
     if (rc == FAAS_OK) {
-        faas_service__switch(s, name, fn.container_id, fn.image_id, fn.port);
+        faas_service__switch(s, name, fn.replicas, fn.n_replicas, fn.image_id, fn.port);
         faas_service__remove(s, NULL, fn.prev_image);
         faas_config_t *cfg = faas_service__config(s);
         char host[320];
@@ -160,8 +131,20 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
         faas_config_unref(cfg);
         faas_log_info("service %s: deleted", name);
     }
+    faas_fnlock_release(s->sets, name);
     faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);
+    return rc;
+}
+
+/* ---- scale settings ---- */
+
+faas_err_t faas_service_scale_changed(faas_services_t *s, const char *name, faas_error_t *err)
+{
+    faas_err_t rc = faas_proxy_publish(s->app->proxy, s->app->store, NULL, err);
+    if (rc != FAAS_OK)
+        faas_log_warn("service %s: scale settings changed, but the routing snapshot was not republished: %s", name,
+                      err != NULL ? err->msg : faas_strerror(rc));
     return rc;
 }
 
@@ -184,8 +167,9 @@ faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, in
     if (rc == FAAS_OK && build) {
         rc = fn.build.id != NULL ? faas_store_build_log_read(s->app->store, fn.build.id, 0, &t.p, &t.len, err)
                                  : faas_error_set(err, FAAS_ENOTFOUND, "'%s' has no build", name);
-    } else if (rc == FAAS_OK && fn.container_id != NULL) {
-        rc = faas_docker_container_logs(s->app->docker, fn.container_id, tail > 0 ? tail : -1, on_log, &t, err);
+    } else if (rc == FAAS_OK && fn.n_replicas > 0) {
+        /* The first replica's: the others run the same code. */
+        rc = faas_docker_container_logs(s->app->docker, fn.replicas[0].id, tail > 0 ? tail : -1, on_log, &t, err);
         if (rc == FAAS_OK && t.oom)
             rc = faas_error_set(err, FAAS_ENOMEM, "out of memory reading logs");
     }

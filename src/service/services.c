@@ -19,6 +19,7 @@
 #define EVENTS_BACKOFF_FIRST_MS 1000
 #define EVENTS_BACKOFF_MAX_MS 30000
 #define EVENTS_STABLE_MS 30000 /* a stream that lasted this long was a working connection */
+#define SCALE_THREADS 4        /* wakes of different functions at once; the sampling task takes one */
 
 faas_services_t *faas_services_create(faas_app_t *app)
 {
@@ -27,6 +28,11 @@ faas_services_t *faas_services_create(faas_app_t *app)
         abort();
     s->app = app;
     pthread_mutex_init(&s->mutex, NULL);
+    pthread_mutex_init(&s->policy_mutex, NULL);
+    pthread_mutex_init(&s->scaler.mutex, NULL);
+    s->sets = faas_fnlock_create();
+    if ((s->scale_pool = faas_pool_create("scale", SCALE_THREADS)) == NULL)
+        abort();
     faas_config_t *cfg = faas_app_config(app);
     snprintf(s->network, sizeof(s->network), "%s-functions", cfg->docker.image_prefix);
     faas_config_unref(cfg);
@@ -136,6 +142,19 @@ static void *events_main(void *arg)
     return NULL;
 }
 
+/* What the loops need of a function's settings in force (the proxy's settings provider). */
+static void route_settings(void *arg, const faas_function_t *fn, faas_route_settings_t *out)
+{
+    faas_services_t *s = arg;
+    faas_scale_t in_force;
+    faas_service__scale_in_force(s, fn, &in_force);
+    faas_config_t *cfg = faas_service__config(s);
+    out->concurrency = in_force.concurrency;
+    out->queue = (int)cfg->scale.queue;
+    out->wake_timeout_ms = cfg->scale.wake_timeout_ms;
+    faas_config_unref(cfg);
+}
+
 faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
 {
     faas_function_t *fns = NULL;
@@ -157,7 +176,10 @@ faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
     int64_t first_cleanup = cfg->cleanup_interval_ms;
     faas_config_unref(cfg);
     atomic_store(&s->resume, 1); /* the first pass: containers stopped while faas was away start at once */
+    faas_proxy_set_waker(s->app->proxy, faas_service__on_wake, s);
+    faas_proxy_set_settings(s->app->proxy, route_settings, s);
     if (faas_pool_every(s->app->pool, 0, restart_interval, on_reconcile_job, s) != 0 ||
+        faas_service__scaler_start(s) != 0 ||
         faas_pool_every(s->app->pool, first_cleanup, cleanup_interval, on_cleanup_job, s) != 0 ||
         faas_service__crash_start(s) != 0)
         return faas_error_set(err, FAAS_ENOMEM, "cannot schedule the reconcile and cleanup tasks");
@@ -167,10 +189,15 @@ faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
     return FAAS_OK;
 }
 
-void faas_services_stop(faas_services_t *s)
+int faas_services_stop(faas_services_t *s, int64_t deadline_ms)
 {
     atomic_store(&s->stopping, 1);
     if (s->events_started)
         pthread_join(s->events_thread, NULL);
     s->events_started = 0;
+    if (s->scale_pool != NULL && faas_pool_dispose(s->scale_pool, deadline_ms) != 0)
+        return -1;
+    s->scale_pool = NULL;
+    faas_service__scaler_dispose(s);
+    return 0;
 }

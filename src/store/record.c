@@ -15,6 +15,7 @@ _Static_assert(sizeof(faas_kind_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_function_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_build_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_invocation_status_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(faas_replica_state_t) == sizeof(int), "enum size");
 
 /* Largest integer a JSON number (an IEEE double) carries exactly: 2^53. */
 #define MAX_EXACT 9007199254740992LL
@@ -25,9 +26,11 @@ static const char *const kind_names[] = {"service", "job"};
 static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed", "crashing"};
 static const char *const build_status_names[] = {"building", "succeeded", "failed"};
 static const char *const invocation_status_names[] = {"succeeded", "failed", "timeout", "error"};
+static const char *const replica_state_names[] = {"starting", "ready", "paused", "stopped"};
 
-/* F_TIME: Unix milliseconds in the struct and the store; Unix seconds in the API view. */
-typedef enum field_type { F_STR, F_INT, F_I64, F_TIME, F_ENUM } field_type_t;
+/* F_TIME: Unix milliseconds in the struct and the store; Unix seconds in the API view.
+ * F_NANO: billionths in the struct (an int64_t), the number of units in JSON (nano_cpus as "cpus"). */
+typedef enum field_type { F_STR, F_INT, F_I64, F_TIME, F_ENUM, F_NANO } field_type_t;
 
 /* One JSON key of a record: where it lives in the struct and what it may hold. */
 typedef struct field {
@@ -45,6 +48,8 @@ typedef struct field {
 #define I64(T, m, k) {k, F_I64, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
 #define TIME(T, m, k) {k, F_TIME, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
 #define ENUM(T, m, k, tab) {k, F_ENUM, offsetof(T, m), 1, 0, 0, tab, NELEMS(tab)}
+#define NANO(T, m, k, hi) {k, F_NANO, offsetof(T, m), 0, 0, hi, NULL, 0}
+#define NANO_PER_UNIT 1e9
 
 static const field_t function_fields[] = {
     STR(faas_function_t, id, "functionId", 1),
@@ -58,9 +63,7 @@ static const field_t function_fields[] = {
     STR(faas_function_t, volume, "volume", 0),
     ENUM(faas_function_t, status, "status", function_status_names),
     STR(faas_function_t, image_id, "imageId", 0),
-    STR(faas_function_t, container_id, "id", 0),
     STR(faas_function_t, prev_image, "previousImage", 0),
-    STR(faas_function_t, address, "address", 0),
     STR(faas_function_t, binds, "binds", 0),
     STR(faas_function_t, source, "source", 0),
     TIME(faas_function_t, created_at, "createdAt"),
@@ -68,6 +71,14 @@ static const field_t function_fields[] = {
     TIME(faas_function_t, last_executed, "lastExecuted"),
     INT(faas_function_t, restarts, "restarts", 0, 2147483647LL),
     STR(faas_function_t, last_output, "lastOutput", 0),
+    {"memory", F_I64, offsetof(faas_function_t, memory), 0, 0, MAX_EXACT, NULL, 0},
+    NANO(faas_function_t, nano_cpus, "cpus", 1024),
+};
+
+static const field_t replica_fields[] = {
+    STR(faas_replica_t, id, "id", 1),
+    STR(faas_replica_t, address, "address", 0),
+    ENUM(faas_replica_t, state, "state", replica_state_names),
 };
 
 static const field_t build_info_fields[] = {
@@ -151,6 +162,7 @@ ENUM_API(faas_kind, faas_kind_t, kind_names)
 ENUM_API(faas_function_status, faas_function_status_t, function_status_names)
 ENUM_API(faas_build_status, faas_build_status_t, build_status_names)
 ENUM_API(faas_invocation_status, faas_invocation_status_t, invocation_status_names)
+ENUM_API(faas_replica_state, faas_replica_state_t, replica_state_names)
 
 /* ---- generic field table walkers ---- */
 
@@ -187,6 +199,7 @@ static int fields_to_json(const field_t *fields, size_t n, const void *rec, faas
             break;
         }
         case F_ENUM: item = cJSON_CreateString(enum_name(f->names, f->nnames, *CAT(rec, f, int))); break;
+        case F_NANO: item = cJSON_CreateNumber((double)*CAT(rec, f, int64_t) / NANO_PER_UNIT); break;
         }
         if (item == NULL || !cJSON_AddItemToObject(obj, f->key, item)) {
             cJSON_Delete(item);
@@ -218,6 +231,16 @@ static faas_err_t parse_number(const field_t *f, const cJSON *item, void *rec, f
         *AT(rec, f, int) = (int)d;
     else
         *AT(rec, f, int64_t) = (int64_t)d;
+    return FAAS_OK;
+}
+
+static faas_err_t parse_nano(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
+{
+    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
+    if (!isfinite(d) || d < (double)f->min || d > (double)f->max)
+        return faas_error_set(err, FAAS_EINVAL, "'%s' must be a number in %lld..%lld", f->key, (long long)f->min,
+                              (long long)f->max);
+    *AT(rec, f, int64_t) = llround(d * NANO_PER_UNIT);
     return FAAS_OK;
 }
 
@@ -254,6 +277,7 @@ static faas_err_t fields_from_json(const field_t *fields, size_t n, const cJSON 
         case F_I64:
         case F_TIME: rc = parse_number(f, item, rec, err); break;
         case F_ENUM: rc = parse_enum(f, item, rec, err); break;
+        case F_NANO: rc = parse_nano(f, item, rec, err); break;
         }
         if (rc != FAAS_OK)
             return rc;
@@ -324,6 +348,34 @@ static void env_free(faas_function_t *f)
     f->env_len = 0;
 }
 
+void faas_replicas_free(faas_replica_t *replicas, size_t n)
+{
+    for (size_t i = 0; replicas != NULL && i < n; i++)
+        fields_free(replica_fields, NELEMS(replica_fields), &replicas[i]);
+    free(replicas);
+}
+
+faas_err_t faas_replicas_copy(const faas_replica_t *src, size_t n, faas_replica_t **dst, faas_error_t *err)
+{
+    *dst = NULL;
+    if (n == 0)
+        return FAAS_OK;
+    faas_replica_t *copy = calloc(n, sizeof(*copy));
+    for (size_t i = 0; copy != NULL && i < n; i++) {
+        copy[i].state = src[i].state;
+        copy[i].id = src[i].id != NULL ? strdup(src[i].id) : NULL;
+        copy[i].address = src[i].address != NULL ? strdup(src[i].address) : NULL;
+        if ((src[i].id != NULL && copy[i].id == NULL) || (src[i].address != NULL && copy[i].address == NULL)) {
+            faas_replicas_free(copy, i + 1);
+            copy = NULL;
+        }
+    }
+    if (copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    *dst = copy;
+    return FAAS_OK;
+}
+
 void faas_function_free(faas_function_t *f)
 {
     if (f == NULL)
@@ -331,6 +383,7 @@ void faas_function_free(faas_function_t *f)
     fields_free(function_fields, NELEMS(function_fields), f);
     fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
     env_free(f);
+    faas_replicas_free(f->replicas, f->n_replicas);
     memset(f, 0, sizeof(*f));
 }
 
@@ -354,6 +407,44 @@ static cJSON *env_to_json(const faas_function_t *f)
     return obj;
 }
 
+static cJSON *replicas_to_json(const faas_function_t *f, faas_record_view_t view)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr != NULL && i < f->n_replicas; i++) {
+        cJSON *r = record_to_json(replica_fields, NELEMS(replica_fields), &f->replicas[i], view);
+        if (r == NULL || !cJSON_AddItemToArray(arr, r)) {
+            cJSON_Delete(r);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* Adds item under key; deletes it (and returns -1) when it is NULL or cannot be added. */
+static int add_item(cJSON *obj, const char *key, cJSON *item)
+{
+    if (item != NULL && cJSON_AddItemToObject(obj, key, item))
+        return 0;
+    cJSON_Delete(item); /* cJSON_AddItemToObject leaves the item unattached when it fails */
+    return -1;
+}
+
+/* Seed 000's "id" (the container) and "address": the first replica's, and the first ready one's
+ * address (where the proxy would go); null without one. */
+static int add_first_replica(cJSON *obj, const faas_function_t *f)
+{
+    const faas_replica_t *ready = NULL;
+    for (size_t i = 0; i < f->n_replicas && ready == NULL; i++)
+        if (f->replicas[i].state == FAAS_REPLICA_READY)
+            ready = &f->replicas[i];
+    const char *id = f->n_replicas > 0 ? f->replicas[0].id : NULL, *address = ready ? ready->address : NULL;
+    return add_item(obj, "id", id ? cJSON_CreateString(id) : cJSON_CreateNull()) != 0 ||
+                   add_item(obj, "address", address ? cJSON_CreateString(address) : cJSON_CreateNull()) != 0
+               ? -1
+               : 0;
+}
+
 cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
 {
     cJSON *obj = record_to_json(function_fields, NELEMS(function_fields), f, view);
@@ -371,6 +462,9 @@ cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
         cJSON_Delete(build);
         goto fail;
     }
+    if (add_item(obj, "scale", faas_scale_to_json(&f->scale)) != 0 ||
+        add_item(obj, "replicas", replicas_to_json(f, view)) != 0 || add_first_replica(obj, f) != 0)
+        goto fail;
     return obj;
 fail:
     cJSON_Delete(obj);
@@ -412,6 +506,68 @@ static faas_err_t build_info_from_json(const cJSON *build, faas_build_info_t *b,
     return rc == FAAS_OK ? rc : faas_error_prefix(err, rc, "build");
 }
 
+/* "scale": {"min":n|null,...} or null; a missing key or null is unset, other keys are ignored. */
+static faas_err_t scale_from_json(const cJSON *scale, faas_scale_t *s, faas_error_t *err)
+{
+    if (scale == NULL || cJSON_IsNull(scale))
+        return FAAS_OK;
+    if (!cJSON_IsObject(scale))
+        return faas_error_set(err, FAAS_EINVAL, "'scale' must be an object or null");
+    for (unsigned bit = 1; bit & FAAS_SCALE_ALL; bit <<= 1) {
+        char name[32];
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(scale, faas_scale_key(bit));
+        snprintf(name, sizeof(name), "'scale.%s'", faas_scale_key(bit));
+        if (item != NULL && faas_scale_set_json(s, bit, item, name, err) != FAAS_OK)
+            return FAAS_EINVAL;
+    }
+    return FAAS_OK;
+}
+
+/* "replicas": [{"id","address","state"}]; missing or null: none (a record of an older faas). */
+static faas_err_t replicas_from_json(const cJSON *arr, faas_function_t *f, faas_error_t *err)
+{
+    if (arr == NULL || cJSON_IsNull(arr))
+        return FAAS_OK;
+    if (!cJSON_IsArray(arr))
+        return faas_error_set(err, FAAS_EINVAL, "'replicas' must be an array");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n == 0)
+        return FAAS_OK;
+    if ((f->replicas = calloc(n, sizeof(*f->replicas))) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        faas_replica_t *r = &f->replicas[f->n_replicas++];
+        faas_err_t rc = cJSON_IsObject(item) ? fields_from_json(replica_fields, NELEMS(replica_fields), item, r, err)
+                                             : faas_error_set(err, FAAS_EINVAL, "not an object");
+        if (rc != FAAS_OK)
+            return faas_error_prefix(err, rc, "'replicas'[%zu]", f->n_replicas - 1);
+    }
+    return FAAS_OK;
+}
+
+/* A record written before replicas names its one container in "id" and "address": it becomes the
+ * one replica, ready when the function was running, else stopped. */
+static faas_err_t replica_from_container(const cJSON *json, faas_function_t *f, faas_error_t *err)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
+    const cJSON *address = cJSON_GetObjectItemCaseSensitive(json, "address");
+    if (id == NULL || cJSON_IsNull(id))
+        return FAAS_OK;
+    if (!cJSON_IsString(id) || (address != NULL && !cJSON_IsNull(address) && !cJSON_IsString(address)))
+        return faas_error_set(err, FAAS_EINVAL, "'id' and 'address' must be strings");
+    if ((f->replicas = calloc(1, sizeof(*f->replicas))) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    faas_replica_t *r = &f->replicas[0];
+    f->n_replicas = 1;
+    r->state = f->status == FAAS_FUNCTION_RUNNING ? FAAS_REPLICA_READY : FAAS_REPLICA_STOPPED;
+    r->id = strdup(id->valuestring);
+    r->address = cJSON_IsString(address) ? strdup(address->valuestring) : NULL;
+    if (r->id == NULL || (cJSON_IsString(address) && r->address == NULL))
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    return FAAS_OK;
+}
+
 faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err)
 {
     faas_err_t rc = record_from_json("function", function_fields, NELEMS(function_fields), json, out,
@@ -424,6 +580,12 @@ faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas
         rc = env_from_json(cJSON_GetObjectItemCaseSensitive(json, "env"), out, err);
     if (rc == FAAS_OK)
         rc = build_info_from_json(cJSON_GetObjectItemCaseSensitive(json, "build"), &out->build, err);
+    if (rc == FAAS_OK)
+        rc = scale_from_json(cJSON_GetObjectItemCaseSensitive(json, "scale"), &out->scale, err);
+    if (rc == FAAS_OK)
+        rc = replicas_from_json(cJSON_GetObjectItemCaseSensitive(json, "replicas"), out, err);
+    if (rc == FAAS_OK && cJSON_GetObjectItemCaseSensitive(json, "replicas") == NULL)
+        rc = replica_from_container(json, out, err);
     if (rc != FAAS_OK) {
         faas_function_free(out);
         faas_error_prefix(err, rc, "function record");

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """wsclient.py HOST PORT PATH HOSTHEADER MESSAGE...: a websocket client for the tests. Does the
-handshake, sends each MESSAGE as a masked text frame, prints each answer on its own line."""
-import base64, os, socket, sys
+handshake, sends each MESSAGE as a masked text frame, prints each answer on its own line; with
+WSCLIENT_HOLD=<seconds> it keeps the connection open that long before closing it."""
+import base64, os, socket, sys, time
 
 host, port, path, hostheader = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 s = socket.create_connection((host, port), timeout=10)
@@ -25,4 +26,6 @@ for msg in sys.argv[5:]:
     if n == 126:
         n = int.from_bytes(f.read(2), "big")
     print(f.read(n).decode())
+sys.stdout.flush()
+time.sleep(min(float(os.environ.get("WSCLIENT_HOLD", "0")), 60))
 s.sendall(bytes([0x88, 0x80]) + os.urandom(4))

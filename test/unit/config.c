@@ -64,6 +64,15 @@ TEST(defaults_are_documented_values)
     CHECK_INT(cfg->tls.http_port, 80);
     CHECK_STR(cfg->docker.socket, "/var/run/docker.sock");
     CHECK_STR(cfg->docker.image_prefix, "faas");
+    CHECK_INT(cfg->scale.min, 0);
+    CHECK_INT(cfg->scale.max, 1);
+    CHECK_INT(cfg->scale.target, 10);
+    CHECK_INT(cfg->scale.concurrency, 0);
+    CHECK_INT(cfg->scale.window_ms, 60000);
+    CHECK_INT(cfg->scale.pause_after_ms, 300000);
+    CHECK_INT(cfg->scale.stop_after_ms, 3600000);
+    CHECK_INT(cfg->scale.wake_timeout_ms, 60000);
+    CHECK_INT(cfg->scale.queue, 1000);
     CHECK(faas_config_port_reserved(cfg, 80) && faas_config_port_reserved(cfg, 8080) && faas_config_port_reserved(cfg, 9001));
     CHECK(!faas_config_port_reserved(cfg, 9002) && !faas_config_port_reserved(cfg, 0) && !faas_config_port_reserved(cfg, 70000));
     faas_config_unref(cfg);
@@ -237,6 +246,51 @@ TEST(other_settings)
     faas_config_unref(cfg);
 }
 
+TEST(scale_settings)
+{
+    faas_config_t *cfg = faas_config_new();
+    CHECK(faas_config_is_section("scale"));
+    CHECK_STR(try_set(cfg, "scale.min", N(2)), "");
+    CHECK_STR(try_set(cfg, "scale.max", N(1000)), "");
+    CHECK_STR(try_set(cfg, "scale.target", S("25")), "");
+    CHECK_STR(try_set(cfg, "scale.concurrency", N(100000)), "");
+    CHECK_STR(try_set(cfg, "scale.window", S("2s")), "");
+    CHECK_STR(try_set(cfg, "scale.pause_after", S("30d")), "");
+    CHECK_STR(try_set(cfg, "scale.stop_after", S("365d")), "");
+    CHECK_STR(try_set(cfg, "scale.wake_timeout", S("100ms")), "");
+    CHECK_STR(try_set(cfg, "scale.queue", N(0)), "");
+    CHECK_INT(cfg->scale.min, 2);
+    CHECK_INT(cfg->scale.max, 1000);
+    CHECK_INT(cfg->scale.target, 25);
+    CHECK_INT(cfg->scale.concurrency, 100000);
+    CHECK_INT(cfg->scale.window_ms, 2000);
+    CHECK_INT(cfg->scale.pause_after_ms, 30 * 86400000LL);
+    CHECK_INT(cfg->scale.stop_after_ms, 365 * 86400000LL);
+    CHECK_INT(cfg->scale.wake_timeout_ms, 100);
+    CHECK_INT(cfg->scale.queue, 0);
+    CHECK_STR(try_set(cfg, "scale.min", N(-1)), "scale.min: -1 is out of range 0..1000");
+    CHECK_STR(try_set(cfg, "scale.min", N(1001)), "scale.min: 1001 is out of range 0..1000");
+    CHECK_STR(try_set(cfg, "scale.max", N(0)), "scale.max: 0 is out of range 1..1000");
+    CHECK_STR(try_set(cfg, "scale.target", N(0)), "scale.target: 0 is out of range 1..100000");
+    CHECK_STR(try_set(cfg, "scale.target", N(2.5)), "scale.target: must be a whole number");
+    CHECK_STR(try_set(cfg, "scale.concurrency", N(100001)), "scale.concurrency: 100001 is out of range 0..100000");
+    CHECK_STR(try_set(cfg, "scale.window", S("1s")), "scale.window: 1s is out of range (2s to 1h)");
+    CHECK_STR(try_set(cfg, "scale.window", S("61m")), "scale.window: 61m is out of range (2s to 1h)");
+    CHECK_STR(try_set(cfg, "scale.pause_after", S("500ms")), "scale.pause_after: 500ms is out of range (1s to 30d)");
+    CHECK_STR(try_set(cfg, "scale.stop_after", S("366d")), "scale.stop_after: 366d is out of range (1s to 365d)");
+    CHECK_STR(try_set(cfg, "scale.wake_timeout", S("11m")), "scale.wake_timeout: 11m is out of range (100ms to 10m)");
+    CHECK_STR(try_set(cfg, "scale.queue", N(1000001)), "scale.queue: 1000001 is out of range 0..1000000");
+    CHECK_STR(try_set(cfg, "scale.mni", N(1)), "scale.mni: unknown setting (did you mean \"scale.min\"?)");
+    CHECK_INT(cfg->scale.min, 2); /* refused values changed nothing */
+    CHECK_INT(cfg->scale.window_ms, 2000);
+    faas_error_t err = {0};
+    CHECK_INT(faas_config_finish(cfg, "/x", "/root", &err), FAAS_OK);
+    CHECK_STR(try_set(cfg, "scale.max", N(1)), "");
+    CHECK_INT(faas_config_finish(cfg, "/x", "/root", &err), FAAS_EINVAL); /* min 2 above max 1 */
+    CHECK_STR(err.msg, "scale.min: 2 is above scale.max (1)");
+    faas_config_unref(cfg);
+}
+
 static const char *const *env_table;
 
 static const char *fake_getenv(const char *name)
@@ -361,7 +415,7 @@ TEST(reload_keeps_fixed_settings)
 
 TEST(nearest_name_for_a_typo)
 {
-    static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed"};
+    static const char *const hooks[] = {"route", "port_allowed", "tls_allowed", "volume_allowed", "scale"};
     static const struct { const char *typo, *want; } near[] = {
         {"domian", "domain"}, {"DOMAIN", "domain"}, {"loglevel", "log_level"}, {"data-dir", "data_dir"},
         {"cleanup_intervall", "cleanup_interval"}, {"limts", "limits"}, {"sever", "server"},
@@ -369,16 +423,18 @@ TEST(nearest_name_for_a_typo)
         {"tls.acem", "tls.acme"}, {"tls.acme.emial", "tls.acme.email"}, {"rout", "route"}, {"tls_alowed", "tls_allowed"},
         {"threads", "server.threads"}, {"memory", "limits.memory"}, {"limits.domain", "domain"}, {"acme", "tls.acme"},
         {"tls.acme.memory", "limits.memory"}, {"limits.memry", "limits.memory"}, /* a typo in its table first */
+        {"scael", "scale"}, {"scale.pause_afer", "scale.pause_after"}, {"scale.wake_timout", "scale.wake_timeout"},
+        {"pause_after", "scale.pause_after"}, {"limits.concurrency", "scale.concurrency"},
     };
     for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
-        const char *got = faas_config_nearest(near[i].typo, hooks, 4);
+        const char *got = faas_config_nearest(near[i].typo, hooks, 5);
         testlib_check(got != NULL && strcmp(got, near[i].want) == 0, __FILE__, __LINE__, "nearest(\"%s\") == \"%s\", want \"%s\"",
                       near[i].typo, got ? got : "(null)", near[i].want);
     }
     /* Nothing close, a hook inside a table, the SERVER_PORT-only part of listen. */
     static const char *const far[] = {"x", "helper", "unknown_value", "limits.route", "listen.prot", "port", "dns"};
     for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
-        const char *got = faas_config_nearest(far[i], hooks, 4);
+        const char *got = faas_config_nearest(far[i], hooks, 5);
         testlib_check(got == NULL, __FILE__, __LINE__, "nearest(\"%s\") == \"%s\", want none", far[i], got ? got : "(null)");
     }
     CHECK(faas_config_nearest("rout", NULL, 0) == NULL); /* hooks only when the caller names them */
@@ -416,7 +472,7 @@ TEST(items_show_values_and_origins)
         testlib_check(faas_config_known(it.name), __FILE__, __LINE__, "item %s is a setting of the file", it.name);
         CHECK_STR(it.origin, "default");
     }
-    CHECK_INT(n, 43); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_INT(n, 52); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
     CHECK_INT(faas_config_item(cfg, n, &it), -1);
     CHECK_INT(faas_config_item(cfg, 0, &it), 0);
     CHECK_STR(it.name, "listen");
@@ -440,6 +496,19 @@ TEST(items_show_values_and_origins)
     CHECK(item_named(cfg, "server.keepalive_timeout", &it) == 0 && it.restart == 0);
     CHECK(item_named(cfg, "server.max_connections", &it) == 0 && it.restart == 0);
     CHECK(item_named(cfg, "limits.max_unauth_body", &it) == 0 && it.restart == 0);
+    CHECK_ITEM(cfg, "scale.min", "0", "default");
+    CHECK_ITEM(cfg, "scale.max", "1", "default");
+    CHECK_ITEM(cfg, "scale.target", "10", "default");
+    CHECK_ITEM(cfg, "scale.concurrency", "0", "default");
+    CHECK_ITEM(cfg, "scale.window", "1m", "default");
+    CHECK_ITEM(cfg, "scale.pause_after", "5m", "default");
+    CHECK_ITEM(cfg, "scale.stop_after", "1h", "default");
+    CHECK_ITEM(cfg, "scale.wake_timeout", "1m", "default");
+    CHECK_ITEM(cfg, "scale.queue", "1000", "default");
+    /* the scale settings change with a reload: the service side reads them where it uses them */
+    for (size_t i = 0; faas_config_item(cfg, i, &it) == 0; i++)
+        if (strncmp(it.name, "scale.", 6) == 0)
+            testlib_check(it.restart == 0, __FILE__, __LINE__, "%s applies on reload", it.name);
 
     faas_config_value_t ports[] = {N(5000), S("10-12"), N(14)};
     faas_config_value_t list = {.type = FAAS_CV_LIST, .items = ports, .n_items = 3};
@@ -515,12 +584,15 @@ TEST(reload_logs_changes)
     faas_config_set(next, "listen", &l, NULL);
     faas_config_set(next, "log_level", &lvl, NULL);
     faas_config_set(next, "limits.memory", &mem, NULL);
-    CHECK_INT(faas_config_log_changes(cur, next), 3); /* listen is not applied */
+    faas_config_value_t max = N(4);
+    faas_config_set(next, "scale.max", &max, NULL);
+    CHECK_INT(faas_config_log_changes(cur, next), 4); /* listen is not applied */
     faas_log_open_file(NULL, &err);
     const char *text = slurp(log);
     CHECK_CONTAINS(text, "info  reload: domain: localhost -> new.example.com\n");
     CHECK_CONTAINS(text, "info  reload: log_level: info -> debug\n");
     CHECK_CONTAINS(text, "info  reload: limits.memory: 256MiB -> 512MiB\n");
+    CHECK_CONTAINS(text, "info  reload: scale.max: 1 -> 4\n");
     CHECK_CONTAINS(text, "warn  reload: listen: 127.0.0.1:8080 -> 127.0.0.1:9999: restart faas to apply (kept 127.0.0.1:8080)\n");
     CHECK(strstr(text, "data_dir") == NULL);
     faas_config_keep_fixed(next, cur, NULL, 0);
@@ -550,6 +622,7 @@ int main(void)
     RUN(listen_forms);
     RUN(ports_and_hosts);
     RUN(other_settings);
+    RUN(scale_settings);
     RUN(environment_overrides);
     RUN(acme_mode);
     RUN(finish_resolves_paths);

@@ -3,8 +3,8 @@
  * errors (unknown globals with the nearest name, the file named), origins,
  * environment precedence, hooks and their failure modes (a hook at its memory
  * cap fails cleanly and its state is rebuilt; the strings hooks see are bounded;
- * a pathological pattern stops at the budget), the helpers of lua/faas.lua,
- * print, clones.
+ * a pathological pattern stops at the budget), the scale table and the scale
+ * hook, the helpers of lua/faas.lua, print, clones.
  */
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
@@ -74,6 +74,7 @@ TEST(repository_config_loads_with_default_values)
     CHECK_INT(cfg->limits.memory, defaults->limits.memory);
     CHECK_INT(cfg->limits.nano_cpus, defaults->limits.nano_cpus);
     CHECK_INT(cfg->server.read_timeout_ms, defaults->server.read_timeout_ms);
+    CHECK(memcmp(&cfg->scale, &defaults->scale, sizeof(cfg->scale)) == 0); /* the file documents the defaults */
     CHECK(memcmp(cfg->reserved_ports, defaults->reserved_ports, sizeof(cfg->reserved_ports)) == 0);
     for (int h = 0; h < FAAS_POLICY_NHOOKS; h++)
         CHECK(!faas_policy_has_hook(pol, (faas_policy_hook_t)h)); /* hooks are only shown in comments */
@@ -549,6 +550,86 @@ TEST(port_tls_volume_hooks)
     release(cfg, pol);
 }
 
+/* scale(name) -> a table of the function's defaults; a wrong answer is logged and taken as nil. */
+TEST(scale_hook)
+{
+    faas_config_t *cfg;
+    faas_policy_t *pol;
+    faas_error_t err;
+    faas_scale_t s;
+    CHECK_INT(load("scale = { min = 1, max = 8, window = '10s', queue = 5 }\n", &cfg, &pol, &err), FAAS_OK);
+    CHECK_INT(cfg->scale.min, 1);
+    CHECK_INT(cfg->scale.max, 8);
+    CHECK_INT(cfg->scale.window_ms, 10000);
+    CHECK_INT(cfg->scale.queue, 5);
+    CHECK(!faas_policy_has_hook(pol, FAAS_HOOK_SCALE));
+    CHECK_INT(faas_policy_scale(pol, "any", &s), 0);
+    CHECK_INT(s.set, 0);
+    release(cfg, pol);
+
+    CHECK_INT(load("function scale(name)\n"
+                   "  if name == 'big' then return { min = 2, max = 10, target = 50, concurrency = 4 } end\n"
+                   "  if name == 'some' then return { max = 3.0 } end\n"
+                   "  if name == 'string' then return { max = '3' } end\n"
+                   "  if name == 'range' then return { max = 0 } end\n"
+                   "  if name == 'fraction' then return { target = 1.5 } end\n"
+                   "  if name == 'unknown' then return { max = 2, replicas = 3 } end\n"
+                   "  if name == 'list' then return { 1, 2 } end\n"
+                   "  if name == 'number' then return 4 end\n"
+                   "  if name == 'error' then error('no') end\n"
+                   "  if name == 'loop' then while true do end end\n"
+                   "  if name == 'meta' then return setmetatable({}, { __index = function() while true do end end }) end\n"
+                   "  return nil\n"
+                   "end\n",
+                   &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK(faas_policy_has_hook(pol, FAAS_HOOK_SCALE));
+    CHECK_STR(faas_policy_hook_name(FAAS_HOOK_SCALE), "scale");
+    CHECK_INT(cfg->scale.max, 1); /* a file with the hook keeps the table's defaults */
+    char log[300];
+    log_to("scale-hook.log", log, sizeof(log));
+    CHECK_INT(faas_policy_scale(pol, "big", &s), 1);
+    CHECK_INT(s.set, FAAS_SCALE_ALL);
+    CHECK_INT(s.min, 2);
+    CHECK_INT(s.max, 10);
+    CHECK_INT(s.target, 50);
+    CHECK_INT(s.concurrency, 4);
+    CHECK_INT(faas_policy_scale(pol, "some", &s), 1);
+    CHECK_INT(s.set, FAAS_SCALE_MAX);
+    CHECK_INT(s.max, 3);
+    CHECK_INT(faas_policy_scale(pol, "other", &s), 0);
+    static const char *const bad[] = {"string", "range", "fraction", "unknown", "list", "number", "error", "loop", "meta"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s = (faas_scale_t){.set = 9, .max = 9};
+        testlib_check(faas_policy_scale(pol, bad[i], &s) == 0 && s.set == 0 && s.max == 0, __FILE__, __LINE__,
+                      "scale(\"%s\") is taken as nil", bad[i]);
+    }
+    CHECK_INT(faas_policy_scale(pol, "big", &s), 1); /* the state still works after failures */
+    char *text = log_text(log);
+    CHECK_CONTAINS(text, "policy hook scale(\"string\") returned a string for max, expected a whole number; taken as nil");
+    CHECK_CONTAINS(text, "policy hook scale(\"range\") returned max: 0 is out of range 1..1000; taken as nil");
+    CHECK_CONTAINS(text, "scale(\"unknown\") returned a table with the key replicas (known: min, max, target, concurrency)");
+    CHECK_CONTAINS(text, "scale(\"list\") returned a table with the key that is not a string");
+    CHECK_CONTAINS(text, "scale(\"number\") returned a number, expected a table or nil");
+    CHECK_CONTAINS(text, "policy hook scale failed: ");
+    free(text);
+    release(cfg, pol);
+
+    /* The table and the hook together: the hook is the table's field `hook`. */
+    CHECK_INT(load("scale = { max = 4, hook = function(name) return { min = #name } end }\n", &cfg, &pol, &err),
+              FAAS_OK);
+    CHECK_INT(cfg->scale.max, 4);
+    CHECK(faas_policy_has_hook(pol, FAAS_HOOK_SCALE));
+    CHECK_INT(faas_policy_scale(pol, "abc", &s), 1);
+    CHECK_INT(s.min, 3);
+    release(cfg, pol);
+    CHECK_CONTAINS(load_error("scale = { hook = 3 }\n"), "scale.hook: must be a function, got a number");
+    CHECK_CONTAINS(load_error("scale = 3\n"), "scale: must be a function (the hook) or a table (the settings), got a number");
+    CHECK_CONTAINS(load_error("scale = { mni = 1 }\n"), "scale.mni: unknown setting (did you mean \"scale.min\"?)");
+    CHECK_CONTAINS(load_error("scale = { min = 3 }\n"), "scale.min: 3 is above scale.max (1)");
+    CHECK_CONTAINS(load_error("function scael(n) end\n"), "scael: unknown setting (did you mean \"scale\"?)");
+}
+
 TEST(host_match)
 {
     CHECK(faas_policy_host_match("a.example.com", 13, "a.example.com"));
@@ -613,6 +694,7 @@ int main(void)
     RUN(hooks_see_bounded_strings);
     RUN(pathological_route_pattern_stops_at_the_budget);
     RUN(port_tls_volume_hooks);
+    RUN(scale_hook);
     RUN(host_match);
     RUN(clones_are_independent_states);
     RUN(no_file_means_defaults);

@@ -1,6 +1,7 @@
 /*
  * record.c (test): JSON round trips of every record type, the field names the API shows,
- * rejection of corrupt JSON and wrong types, enum helpers and the DNS-label name rule.
+ * rejection of corrupt JSON and wrong types, enum helpers and the DNS-label name rule; a
+ * function's scale settings, memory, cpus and replicas, and records of an older faas without them.
  * Single-threaded.
  */
 #include "faas/store/record.h"
@@ -31,7 +32,6 @@ static faas_function_t full_function(void)
     f.env[1].value = strdup("");
     f.status = FAAS_FUNCTION_RUNNING;
     f.image_id = strdup("sha256:abc");
-    f.container_id = strdup("c0ffee");
     f.prev_image = strdup("sha256:old");
     f.created_at = 1700000000123LL;
     f.updated_at = 1700000000456LL;
@@ -43,6 +43,13 @@ static faas_function_t full_function(void)
     f.build.error = strdup("step 3 failed");
     f.restarts = 3;
     f.last_output = strdup("Traceback ...\nKeyError: 'PORT'\n");
+    f.scale = (faas_scale_t){.set = FAAS_SCALE_MIN | FAAS_SCALE_MAX | FAAS_SCALE_TARGET, .min = 0, .max = 4, .target = 7};
+    f.memory = 128LL << 20;
+    f.nano_cpus = 500000000;
+    f.n_replicas = 2;
+    f.replicas = calloc(2, sizeof(*f.replicas));
+    f.replicas[0] = (faas_replica_t){strdup("c0ffee"), strdup("172.20.0.2:8080"), FAAS_REPLICA_READY};
+    f.replicas[1] = (faas_replica_t){strdup("beef"), NULL, FAAS_REPLICA_PAUSED};
     return f;
 }
 
@@ -80,7 +87,7 @@ TEST(function_round_trip)
     CHECK_STR(out.env[1].value, "");
     CHECK_INT(out.status, FAAS_FUNCTION_RUNNING);
     CHECK_STR(out.image_id, "sha256:abc");
-    CHECK_STR(out.container_id, "c0ffee");
+    CHECK_CONTAINS(text, "\"id\":\"c0ffee\",\"address\":\"172.20.0.2:8080\""); /* seed 000's: the first replica */
     CHECK_STR(out.prev_image, "sha256:old");
     CHECK_INT(out.created_at, 1700000000123LL);
     CHECK_INT(out.updated_at, 1700000000456LL);
@@ -92,6 +99,23 @@ TEST(function_round_trip)
     CHECK_STR(out.build.error, "step 3 failed");
     CHECK_INT(out.restarts, 3);
     CHECK_STR(out.last_output, in.last_output);
+    CHECK_INT(out.scale.set, FAAS_SCALE_MIN | FAAS_SCALE_MAX | FAAS_SCALE_TARGET);
+    CHECK_INT(out.scale.min, 0);
+    CHECK_INT(out.scale.max, 4);
+    CHECK_INT(out.scale.target, 7);
+    CHECK_INT(out.memory, 128LL << 20);
+    CHECK_INT(out.nano_cpus, 500000000);
+    CHECK_INT(out.n_replicas, 2);
+    CHECK_STR(out.replicas[0].id, "c0ffee");
+    CHECK_STR(out.replicas[0].address, "172.20.0.2:8080");
+    CHECK_INT(out.replicas[0].state, FAAS_REPLICA_READY);
+    CHECK_STR(out.replicas[1].id, "beef");
+    CHECK(out.replicas[1].address == NULL);
+    CHECK_INT(out.replicas[1].state, FAAS_REPLICA_PAUSED);
+    CHECK_CONTAINS(text, "\"scale\":{\"min\":0,\"max\":4,\"target\":7,\"concurrency\":null}");
+    CHECK_CONTAINS(text, "\"memory\":134217728,\"cpus\":0.5");
+    CHECK_CONTAINS(text, "\"replicas\":[{\"id\":\"c0ffee\",\"address\":\"172.20.0.2:8080\",\"state\":\"ready\"},"
+                         "{\"id\":\"beef\",\"address\":null,\"state\":\"paused\"}]");
     /* The key names the API shows. */
     const char *keys[] = {"\"functionId\":", "\"name\":", "\"kind\":\"job\"", "\"container_port\":8080",
                           "\"imageId\":", "\"id\":\"c0ffee\"", "\"previousImage\":", "\"createdAt\":1700000000123",
@@ -102,7 +126,7 @@ TEST(function_round_trip)
     free(text);
     faas_function_free(&in);
     faas_function_free(&out);
-    CHECK(out.name == NULL && out.env == NULL && out.env_len == 0);
+    CHECK(out.name == NULL && out.env == NULL && out.env_len == 0 && out.replicas == NULL && out.n_replicas == 0);
 }
 
 /* The API view: the same keys, every time in Unix seconds; durations stay milliseconds. */
@@ -145,7 +169,11 @@ TEST(function_minimal_round_trip)
     CHECK_CONTAINS(text, "\"env\":{}");
     CHECK_CONTAINS(text, "\"kind\":\"service\"");
     CHECK_CONTAINS(text, "\"status\":\"building\"");
+    CHECK_CONTAINS(text, "\"scale\":{\"min\":null,\"max\":null,\"target\":null,\"concurrency\":null}");
+    CHECK_CONTAINS(text, "\"memory\":0,\"cpus\":0");
+    CHECK_CONTAINS(text, "\"replicas\":[]");
     CHECK(out.tag == NULL && out.build.id == NULL && out.env == NULL);
+    CHECK(out.scale.set == 0 && out.memory == 0 && out.nano_cpus == 0 && out.replicas == NULL && out.n_replicas == 0);
     CHECK_INT(out.port, 0);
     CHECK_STR(out.name, "a");
     free(text);
@@ -231,6 +259,81 @@ TEST(function_rejects_wrong_types)
     expect_bad_function("{\"functionId\":\"x\",\"name\":\"ok\",\"kind\":\"job\"}", "status missing");
     expect_bad_function("{\"functionId\":\"x\",\"name\":\"Bad.Name\",\"kind\":\"job\",\"status\":\"running\"}", "name");
     expect_bad_function("{\"functionId\":[],\"name\":\"ok\",\"kind\":\"job\",\"status\":\"running\"}", "id array");
+}
+
+/* Parses text as a function and expects FAAS_EINVAL naming key. */
+static void expect_bad_key(const char *text, const char *key)
+{
+    cJSON *j = cJSON_Parse(text);
+    faas_function_t out;
+    faas_error_t err = {0};
+    CHECK_INT(faas_function_from_json(j, &out, &err), FAAS_EINVAL);
+    testlib_check(strstr(err.msg, key) != NULL, __FILE__, __LINE__, "\"%s\" names %s", err.msg, key);
+    CHECK(out.name == NULL && out.replicas == NULL && out.n_replicas == 0 && out.scale.set == 0);
+    cJSON_Delete(j);
+}
+
+TEST(scale_memory_cpus_replicas_reject_wrong_types)
+{
+    expect_bad_key("{" GOOD ",\"scale\":[1]}", "'scale'");
+    expect_bad_key("{" GOOD ",\"scale\":{\"min\":\"1\"}}", "'scale.min'");
+    expect_bad_key("{" GOOD ",\"scale\":{\"max\":0}}", "'scale.max'");
+    expect_bad_key("{" GOOD ",\"scale\":{\"target\":1.5}}", "'scale.target'");
+    expect_bad_key("{" GOOD ",\"scale\":{\"concurrency\":-1}}", "'scale.concurrency'");
+    expect_bad_key("{" GOOD ",\"scale\":{\"min\":1001}}", "'scale.min'");
+    expect_bad_key("{" GOOD ",\"memory\":\"256m\"}", "'memory'");
+    expect_bad_key("{" GOOD ",\"memory\":-1}", "'memory'");
+    expect_bad_key("{" GOOD ",\"cpus\":\"0.5\"}", "'cpus'");
+    expect_bad_key("{" GOOD ",\"cpus\":-0.5}", "'cpus'");
+    expect_bad_key("{" GOOD ",\"replicas\":{}}", "'replicas'");
+    expect_bad_key("{" GOOD ",\"replicas\":[\"c1\"]}", "'replicas'[0]");
+    expect_bad_key("{" GOOD ",\"replicas\":[{\"id\":\"a\",\"state\":\"ready\"},{\"state\":\"ready\"}]}", "'replicas'[1]: 'id'");
+    expect_bad_key("{" GOOD ",\"replicas\":[{\"id\":\"a\",\"state\":\"asleep\"}]}", "'state'");
+    expect_bad_key("{" GOOD ",\"replicas\":[{\"id\":\"a\",\"address\":5,\"state\":\"ready\"}]}", "'address'");
+}
+
+/* A record written before replicas and scale settings existed reads with nothing set. */
+TEST(older_records_read_without_scale_or_replicas)
+{
+    cJSON *j = cJSON_Parse("{" GOOD ",\"id\":\"c1\",\"address\":\"172.20.0.2:8080\",\"env\":{}}");
+    faas_function_t out;
+    CHECK_INT(faas_function_from_json(j, &out, NULL), FAAS_OK);
+    /* Its one container becomes its one replica. */
+    CHECK(out.n_replicas == 1 && strcmp(out.replicas[0].id, "c1") == 0);
+    CHECK_STR(out.replicas[0].address, "172.20.0.2:8080");
+    CHECK(out.scale.set == 0 && out.memory == 0 && out.nano_cpus == 0);
+    faas_function_free(&out);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{" GOOD ",\"scale\":null,\"replicas\":null,\"memory\":null,\"cpus\":null}");
+    CHECK_INT(faas_function_from_json(j, &out, NULL), FAAS_OK);
+    CHECK(out.scale.set == 0 && out.n_replicas == 0);
+    faas_function_free(&out);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{" GOOD ",\"scale\":{\"max\":3,\"min\":null,\"later\":1},\"cpus\":1.25}");
+    CHECK_INT(faas_function_from_json(j, &out, NULL), FAAS_OK);
+    CHECK_INT(out.scale.set, FAAS_SCALE_MAX); /* a newer faas's keys are ignored */
+    CHECK_INT(out.scale.max, 3);
+    CHECK_INT(out.nano_cpus, 1250000000);
+    faas_function_free(&out);
+    cJSON_Delete(j);
+}
+
+TEST(replica_copies)
+{
+    faas_function_t f = full_function();
+    faas_replica_t *copy = NULL;
+    faas_error_t err = {0};
+    CHECK_INT(faas_replicas_copy(f.replicas, f.n_replicas, &copy, &err), FAAS_OK);
+    CHECK(copy != NULL && copy[0].id != f.replicas[0].id);
+    CHECK_STR(copy[0].id, "c0ffee");
+    CHECK_STR(copy[0].address, "172.20.0.2:8080");
+    CHECK(copy[1].address == NULL);
+    CHECK_INT(copy[1].state, FAAS_REPLICA_PAUSED);
+    faas_replicas_free(copy, f.n_replicas);
+    CHECK_INT(faas_replicas_copy(NULL, 0, &copy, &err), FAAS_OK);
+    CHECK(copy == NULL);
+    faas_replicas_free(NULL, 3);
+    faas_function_free(&f);
 }
 
 TEST(function_accepts_nulls_and_unknown_keys)
@@ -337,6 +440,15 @@ TEST(enum_helpers)
     CHECK_INT(is, FAAS_INVOCATION_ERROR);
     CHECK_STR(faas_invocation_status_name(FAAS_INVOCATION_TIMEOUT), "timeout");
     CHECK_INT(faas_invocation_status_parse("ok", &is), -1);
+    faas_replica_state_t rs;
+    const char *rnames[] = {"starting", "ready", "paused", "stopped"};
+    for (int i = 0; i < 4; i++) {
+        CHECK_STR(faas_replica_state_name((faas_replica_state_t)i), rnames[i]);
+        CHECK_INT(faas_replica_state_parse(rnames[i], &rs), 0);
+        CHECK_INT(rs, i);
+    }
+    CHECK_INT(faas_replica_state_parse("running", &rs), -1);
+    CHECK_STR(faas_replica_state_name((faas_replica_state_t)9), "?");
 }
 
 TEST(name_rule)
@@ -373,6 +485,9 @@ int main(void)
     RUN(runtime_build_invocation_round_trip);
     RUN(function_rejects_wrong_types);
     RUN(function_accepts_nulls_and_unknown_keys);
+    RUN(scale_memory_cpus_replicas_reject_wrong_types);
+    RUN(older_records_read_without_scale_or_replicas);
+    RUN(replica_copies);
     RUN(other_records_reject_wrong_types);
     RUN(mangled_records_never_crash);
     RUN(enum_helpers);

@@ -1,7 +1,8 @@
 /*
  * upload.c (unit): environment lines, volume entries (resolution under the
  * function's folder, escapes marked for the policy, symlinks followed to
- * where they lead, writable folders around others refused) and image tags.
+ * where they lead, writable folders around others refused), image tags, and the
+ * scale settings, memory and cpus fields.
  */
 #include "faas/api/upload.h"
 #include "testlib.h"
@@ -219,6 +220,79 @@ TEST(image_tags)
     CHECK(!faas_upload_valid_tag(NULL));
 }
 
+TEST(scale_fields)
+{
+    faas_scale_t s = {0};
+    faas_error_t err = {0};
+    CHECK_STR(faas_upload_scale_field(FAAS_SCALE_MIN), "scale_min");
+    CHECK_STR(faas_upload_scale_field(FAAS_SCALE_MAX), "scale_max");
+    CHECK_STR(faas_upload_scale_field(FAAS_SCALE_TARGET), "scale_target");
+    CHECK_STR(faas_upload_scale_field(FAAS_SCALE_CONCURRENCY), "concurrency");
+    CHECK(faas_upload_scale_field(0) == NULL);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_MIN, "0", &s, &err), FAAS_OK);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_MAX, " 4 ", &s, &err), FAAS_OK);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_TARGET, "100000", &s, &err), FAAS_OK);
+    CHECK_INT(s.set, FAAS_SCALE_MIN | FAAS_SCALE_MAX | FAAS_SCALE_TARGET);
+    CHECK_INT(s.max, 4);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_TARGET, "", &s, &err), FAAS_OK); /* "" unsets */
+    CHECK_INT(s.set, FAAS_SCALE_MIN | FAAS_SCALE_MAX);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_MAX, "0", &s, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "scale_max: 0 is out of range 1..1000");
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_MIN, "-1", &s, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "scale_min: -1 is out of range 0..1000");
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_TARGET, "x", &s, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "scale_target: must be a whole number (got \"x\")");
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_CONCURRENCY, "1.5", &s, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "concurrency: must be a whole number");
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_CONCURRENCY, "99999999999999999999", &s, &err), FAAS_EINVAL);
+    CHECK_INT(faas_upload_parse_scale(FAAS_SCALE_CONCURRENCY, "-", &s, &err), FAAS_EINVAL);
+    CHECK_INT(s.max, 4); /* refused values changed nothing */
+    CHECK_INT(s.set, FAAS_SCALE_MIN | FAAS_SCALE_MAX);
+}
+
+TEST(memory_and_cpus_fields)
+{
+    int64_t v = -1, max = 256 << 20;
+    faas_error_t err = {0};
+    CHECK_INT(faas_upload_parse_memory("128m", max, &v, &err), FAAS_OK);
+    CHECK_INT(v, 128 << 20);
+    CHECK_INT(faas_upload_parse_memory("268435456", max, &v, &err), FAAS_OK); /* limits.memory itself */
+    CHECK_INT(v, max);
+    CHECK_INT(faas_upload_parse_memory("", max, &v, &err), FAAS_OK);
+    CHECK_INT(v, 0);
+    CHECK_INT(faas_upload_parse_memory("0", max, &v, &err), FAAS_OK);
+    CHECK_INT(v, 0);
+    v = 7;
+    CHECK_INT(faas_upload_parse_memory("257m", max, &v, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "memory: 269484032 bytes is above limits.memory (268435456 bytes)");
+    CHECK_INT(faas_upload_parse_memory("1m", max, &v, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "memory: 1048576 bytes is below the smallest limit, 6 MiB");
+    CHECK_INT(faas_upload_parse_memory("lots", max, &v, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "memory: must be a size");
+    CHECK_INT(faas_upload_parse_memory("-5m", max, &v, &err), FAAS_EINVAL);
+    CHECK_INT(v, 7);
+
+    int64_t one = 1000000000;
+    CHECK_INT(faas_upload_parse_cpus("0.5", one, &v, &err), FAAS_OK);
+    CHECK_INT(v, 500000000);
+    CHECK_INT(faas_upload_parse_cpus("1", one, &v, &err), FAAS_OK);
+    CHECK_INT(v, one);
+    CHECK_INT(faas_upload_parse_cpus(".25", one, &v, &err), FAAS_OK);
+    CHECK_INT(v, 250000000);
+    CHECK_INT(faas_upload_parse_cpus("", one, &v, &err), FAAS_OK);
+    CHECK_INT(v, 0);
+    v = 7;
+    CHECK_INT(faas_upload_parse_cpus("1.5", one, &v, &err), FAAS_EINVAL);
+    CHECK_STR(err.msg, "cpus: 1.5 is above limits.cpus (1)");
+    CHECK_INT(faas_upload_parse_cpus("0.001", one, &v, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "cpus: 0.001 is below 0.01");
+    static const char *const bad[] = {"half", "-1", "1e3", "0x1", "1.2.3", ".", "1,5", "0.5 ", "inf", "1234567890123"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        testlib_check(faas_upload_parse_cpus(bad[i], one, &v, &err) == FAAS_EINVAL && strncmp(err.msg, "cpus: ", 6) == 0,
+                      __FILE__, __LINE__, "cpus \"%s\" refused", bad[i]);
+    CHECK_INT(v, 7);
+}
+
 int main(void)
 {
     RUN(env_lines);
@@ -227,5 +301,7 @@ int main(void)
     RUN(volumes_through_links);
     RUN(volumes_nesting);
     RUN(image_tags);
+    RUN(scale_fields);
+    RUN(memory_and_cpus_fields);
     return testlib_done();
 }

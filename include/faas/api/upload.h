@@ -1,6 +1,7 @@
 /*
  * upload.h: the fields of a function upload that need more than a number
- * check: environment lines, volume entries, image tags. Pure code (no I/O,
+ * check: environment lines, volume entries, image tags, scale settings,
+ * memory and cpus. Pure code (no I/O,
  * no policy): the API handler asks the policy about what these mark as
  * needing permission. Any thread.
  */
@@ -10,6 +11,7 @@
 #include <stddef.h>
 
 #include "faas/core/error.h"
+#include "faas/core/scale.h"
 #include "faas/store/record.h"
 
 #define FAAS_UPLOAD_MAX_ENV 200
@@ -76,6 +78,34 @@ faas_err_t faas_upload_check_nesting(const faas_upload_volume_t *vols, size_t n,
 
 /** Writes the Docker bind list "host:container[:ro],..." of vols into a new string; NULL on OOM. */
 char *faas_upload_binds(const faas_upload_volume_t *vols, size_t n);
+
+/** The upload field of one FAAS_SCALE_* bit: "scale_min", "scale_max", "scale_target", "concurrency"; NULL for any other. */
+const char *faas_upload_scale_field(unsigned bit);
+
+/**
+ * The text of the scale field of bit into *s: a whole number in the setting's range (scale.h)
+ * sets it, "" unsets it. FAAS_EINVAL naming the field ("scale_max: 0 is out of range 1..1000",
+ * "scale_target: must be a whole number (got \"x\")"), s unchanged.
+ */
+faas_err_t faas_upload_parse_scale(unsigned bit, const char *text, faas_scale_t *s, faas_error_t *err);
+
+/* The smallest memory limit Docker takes, and of a function's own (limits.memory has the same floor). */
+#define FAAS_UPLOAD_MIN_MEMORY (6LL << 20)
+/* The fewest CPUs a function may have: 0.01. */
+#define FAAS_UPLOAD_MIN_NANO_CPUS 10000000LL
+
+/**
+ * The memory field: "" or "0" is 0 (limits.memory applies); else a size (bytes, "256m", "1g")
+ * from 6 MiB to max (limits.memory). FAAS_EINVAL naming "memory".
+ */
+faas_err_t faas_upload_parse_memory(const char *text, int64_t max, int64_t *bytes, faas_error_t *err);
+
+/**
+ * The cpus field: "" or "0" is 0 (limits.cpus applies); else a decimal number of CPUs ("0.5",
+ * "2") from 0.01 to max_nano / 1e9 (limits.cpus), into *nano (1e9 = one CPU). FAAS_EINVAL
+ * naming "cpus".
+ */
+faas_err_t faas_upload_parse_cpus(const char *text, int64_t max_nano, int64_t *nano, faas_error_t *err);
 
 /** 1 if ref is a valid image reference name[:tag] (Docker's grammar, no digest). */
 int faas_upload_valid_tag(const char *ref);

@@ -88,6 +88,18 @@ typedef struct faas_config {
     } server;
 
     struct {
+        int64_t min;             /* replicas kept while idle, 0: scale to zero */
+        int64_t max;             /* most replicas per function */
+        int64_t target;          /* requests in flight per replica the autoscaler aims at */
+        int64_t concurrency;     /* hard cap of requests in flight per replica, 0 = none */
+        int64_t window_ms;       /* how long the load must stay low before replicas go */
+        int64_t pause_after_ms;  /* idle this long (and min 0): replicas paused */
+        int64_t stop_after_ms;   /* paused this long: stopped */
+        int64_t wake_timeout_ms; /* the longest a request waits for a wake or a free replica */
+        int64_t queue;           /* requests that may wait per function */
+    } scale;                     /* the defaults of every service function (core/scale.h) */
+
+    struct {
         char *cert, *key;          /* static certificate (PEM files), optional */
         int64_t https_port;
         int64_t http_port;

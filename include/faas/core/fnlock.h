@@ -11,6 +11,8 @@
 #ifndef FAAS_CORE_FNLOCK_H
 #define FAAS_CORE_FNLOCK_H
 
+#include <stdint.h>
+
 #include "faas/core/error.h"
 
 typedef struct faas_fnlock faas_fnlock_t;
@@ -32,6 +34,9 @@ faas_err_t faas_fnlock_take(faas_fnlock_t *locks, const char *name, const char *
 /** Takes name for background work without waiting: 0, or -1 when anything holds it. */
 int faas_fnlock_try(faas_fnlock_t *locks, const char *name);
 
+/** Takes name for background work, waiting for whoever holds it until deadline_ms (Unix ms): 0, or -1
+    when it is still held then (or out of memory). */
+int faas_fnlock_wait(faas_fnlock_t *locks, const char *name, int64_t deadline_ms);
 /** Gives name back (nothing happens when it is not held). */
 void faas_fnlock_release(faas_fnlock_t *locks, const char *name);
 

@@ -4,7 +4,9 @@
  * The file is real Lua 5.4, run in a restricted state (base, string, table, math,
  * utf8, a read-only os subset, and require() limited to the modules shipped
  * in lua/). Its globals become a faas_config_t; its functions route,
- * port_allowed, tls_allowed and volume_allowed become hooks. Any other
+ * port_allowed, tls_allowed, volume_allowed and scale become hooks (the
+ * global scale is either the hook or the table of scale settings; a table
+ * may carry the hook as its field `hook`). Any other
  * global is an error that names the nearest known name, so a typo never
  * passes unnoticed (helpers are `local`). Errors name the file read.
  *
@@ -28,6 +30,7 @@
 
 #include "faas/core/config.h"
 #include "faas/core/error.h"
+#include "faas/core/scale.h"
 
 typedef struct faas_policy faas_policy_t;
 
@@ -36,9 +39,10 @@ typedef enum faas_policy_hook {
     FAAS_HOOK_PORT_ALLOWED = 1,
     FAAS_HOOK_TLS_ALLOWED = 2,
     FAAS_HOOK_VOLUME_ALLOWED = 3,
+    FAAS_HOOK_SCALE = 4,
 } faas_policy_hook_t;
 
-#define FAAS_POLICY_NHOOKS 4
+#define FAAS_POLICY_NHOOKS 5
 
 /*
  * The longest strings a hook is handed, so that one request cannot hand a hook
@@ -85,6 +89,9 @@ void faas_policy_dispose(faas_policy_t *pol);
 /** The config this policy was loaded with (borrowed; lives as long as pol). */
 const faas_config_t *faas_policy_config(const faas_policy_t *pol);
 
+/** The hook's name in faas.conf.lua ("route", ..., "scale"); "?" for a value outside the enum. */
+const char *faas_policy_hook_name(faas_policy_hook_t hook);
+
 /** 1 if the config file defines that hook. */
 int faas_policy_has_hook(const faas_policy_t *pol, faas_policy_hook_t hook);
 
@@ -115,6 +122,16 @@ faas_err_t faas_policy_tls_allowed(faas_policy_t *pol, const char *host, int *al
  */
 faas_err_t faas_policy_volume_allowed(faas_policy_t *pol, const char *host_path, const char *container_path,
                                       int *allowed, faas_error_t *err);
+
+/**
+ * scale(name): the function's scale defaults from the hook (`function scale(name)`, or
+ * `scale = { ..., hook = function(name) ... end }`). Fills *out (zeroed first) with the keys the
+ * returned table has (min, max, target, concurrency, each a whole number in its range, see
+ * scale.h) and returns 1; returns 0 with nothing set for nil, no hook, or a failed hook. A
+ * wrong return (not a table or nil, an unknown key, a value of a wrong type or out of range) is
+ * logged and taken as nil, like a failure. Names over FAAS_POLICY_NAME_MAX bytes are not asked.
+ */
+int faas_policy_scale(faas_policy_t *pol, const char *name, faas_scale_t *out);
 
 /** 1 if host matches pattern: exact, or "*.d" for one label under d. Case-insensitive. */
 int faas_policy_host_match(const char *host, size_t host_len, const char *pattern);

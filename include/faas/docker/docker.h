@@ -151,6 +151,11 @@ faas_err_t faas_docker_container_start(faas_docker_t *d, const char *id, faas_er
  */
 faas_err_t faas_docker_container_wait(faas_docker_t *d, const char *id, int timeout_ms, int *exit_code,
                                       faas_error_t *err);
+/** Freezes its processes (the cgroup freezer: no CPU, memory kept). Not running or already paused:
+    FAAS_ECONFLICT. Worker thread only: blocks. */
+faas_err_t faas_docker_container_pause(faas_docker_t *d, const char *id, faas_error_t *err);
+/** Thaws a paused container. Not paused: FAAS_ECONFLICT. Worker thread only: blocks. */
+faas_err_t faas_docker_container_unpause(faas_docker_t *d, const char *id, faas_error_t *err);
 /** Sends signal ("SIGKILL", "TERM", "9"; NULL = SIGKILL). Not running: FAAS_ECONFLICT. Worker thread only: blocks. */
 faas_err_t faas_docker_container_kill(faas_docker_t *d, const char *id, const char *signal, faas_error_t *err);
 /** SIGTERM, then SIGKILL after timeout_s; already stopped counts as success. Worker thread only: blocks. */

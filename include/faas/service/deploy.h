@@ -7,6 +7,7 @@
 #define FAAS_SERVICE_DEPLOY_H
 
 #include "faas/core/error.h"
+#include "faas/core/scale.h"
 #include "faas/service/service.h"
 #include "faas/store/record.h"
 
@@ -23,6 +24,11 @@ typedef struct faas_deploy_spec {
     faas_env_var_t *env;
     size_t env_len;
     int env_given;        /* the upload had an env field: it replaces the function's env, else it is kept */
+    faas_scale_t scale;   /* the function's own scale settings: the upload's, then (a redeploy) the kept ones */
+    unsigned scale_given; /* FAAS_SCALE_* bits of the scale fields the upload had ("" unsets); the others are kept */
+    int64_t memory;       /* bytes, 0 = limits.memory */
+    int64_t nano_cpus;    /* 1e9 = one CPU, 0 = limits.cpus */
+    int memory_given, cpus_given; /* the upload had the field: it replaces the function's, else it is kept */
     void *zip;
     size_t zip_len;
 } faas_deploy_spec_t;

@@ -12,7 +12,11 @@
 #ifndef FAAS_SERVICE_SERVICE_H
 #define FAAS_SERVICE_SERVICE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "faas/core/error.h"
+#include "faas/core/policy.h"
 #include "faas/store/record.h"
 #include "faas/core/app.h"
 
@@ -29,8 +33,16 @@ faas_services_t *faas_services_create(faas_app_t *app);
  */
 faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err);
 
-/** Stops the events watcher (at shutdown). */
-void faas_services_stop(faas_services_t *s);
+/** Stops the events watcher and the scaling (at shutdown); 0 when the scale pool ended by deadline_ms
+    (monotonic), -1 when a wake still runs (then the store and engine client must stay). */
+int faas_services_stop(faas_services_t *s, int64_t deadline_ms);
+
+/** Gives the scale hook its own Lua state (taken over; the previous one is disposed). Start-up and reload. */
+void faas_services_set_policy(faas_services_t *s, faas_policy_t *policy);
+
+/** The autoscaler's last decision for name (replicas wanted), -1 before its first; its reason into
+    reason (size bytes, may be NULL). */
+int faas_service_desired(faas_services_t *s, const char *name, char *reason, size_t size);
 
 /** Starts a stopped or crashing service (recreating its container from its image if gone); a running one
     is left as it is (FAAS_OK). */
@@ -41,6 +53,13 @@ faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t 
 
 /** Deletes a service: routing, container, images, record, port. Its volumes stay. */
 faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_t *err);
+
+/**
+ * A function's own scale settings changed in its record (PUT /function/scale/:name): brings
+ * what serves in line with them. For now it republishes the routing snapshot, so the proxy
+ * takes the new concurrency. FAAS_ESTORE and the like when the snapshot cannot be built.
+ */
+faas_err_t faas_service_scale_changed(faas_services_t *s, const char *name, faas_error_t *err);
 
 /**
  * The last build's log (build != 0) or the container's output (last tail

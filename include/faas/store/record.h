@@ -22,8 +22,14 @@
  *
  * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
  *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","address","binds","source","createdAt",
- *              "updatedAt","lastExecuted","restarts","lastOutput",
- *              "build":{"id","status","startedAt","finishedAt","error"}|null}
+ *              "updatedAt","lastExecuted","restarts","lastOutput","memory","cpus",
+ *              "build":{"id","status","startedAt","finishedAt","error"}|null,
+ *              "scale":{"min","max","target","concurrency"},"replicas":[{"id","address","state"}]}
+ *             "memory" is bytes and "cpus" a number of CPUs (nano_cpus / 1e9), 0 for limits.memory /
+ *             limits.cpus; each "scale" key is a whole number or null (not set: the hook's or the
+ *             `scale` table's value applies); a replica's "state" is "starting", "ready", "paused"
+ *             or "stopped". A record without "scale", "memory", "cpus" or "replicas" (written by an
+ *             older faas) reads with nothing set and no replica.
  * Runtime:    {"name","fileName","createdAt"}
  * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
  * Invocation: {"invocationId","functionId","startedAt","durationMs","exitCode","status","output"}
@@ -40,6 +46,7 @@
 #include <cjson/cJSON.h>
 
 #include "faas/core/error.h"
+#include "faas/core/scale.h"
 
 /* Which JSON a record is written as: the store's (times in Unix ms) or the API's (Unix seconds). */
 typedef enum faas_record_view {
@@ -77,6 +84,21 @@ typedef enum faas_invocation_status {
     FAAS_INVOCATION_ERROR = 3,     /* "error": could not run (Docker error, ...) */
 } faas_invocation_status_t;
 
+/* Where one replica (a container of the function's current version) stands. */
+typedef enum faas_replica_state {
+    FAAS_REPLICA_STARTING = 0, /* "starting": created, not answering HTTP yet */
+    FAAS_REPLICA_READY = 1,    /* "ready": answers HTTP, in the routing snapshot */
+    FAAS_REPLICA_PAUSED = 2,   /* "paused": frozen while idle (no CPU, memory kept) */
+    FAAS_REPLICA_STOPPED = 3,  /* "stopped": stopped while idle (memory freed); also one stopped by the operator */
+} faas_replica_state_t;
+
+/* One replica ("replicas": [{"id","address","state"}]). */
+typedef struct faas_replica {
+    char *id;      /* container id */
+    char *address; /* "ip:port" on the functions' network; NULL while not known */
+    faas_replica_state_t state;
+} faas_replica_t;
+
 /* One environment variable of a function ("env" is a JSON object of them). */
 typedef struct faas_env_var {
     char *name;
@@ -108,9 +130,7 @@ typedef struct faas_function {
     size_t env_len;
     faas_function_status_t status;
     char *image_id;
-    char *container_id;
     char *prev_image; /* image of the previous deploy, for rollback */
-    char *address;    /* "ip:port" of the container on its Docker network: where the proxy connects */
     char *source;     /* the uploaded file's name, as the client sent it */
     int64_t created_at;
     int64_t updated_at;
@@ -118,6 +138,11 @@ typedef struct faas_function {
     int restarts;       /* restarts faas made since the container last stayed up */
     char *last_output;  /* the end of a crashing container's output */
     faas_build_info_t build;
+    faas_scale_t scale;         /* the function's own scale settings (scale.set: which it has) */
+    int64_t memory;             /* its containers' memory limit in bytes, 0 = limits.memory */
+    int64_t nano_cpus;          /* its containers' CPUs (1e9 = one), 0 = limits.cpus */
+    faas_replica_t *replicas;   /* its current version's containers */
+    size_t n_replicas;
 } faas_function_t;
 
 /* One runtime (a Dockerfile under <data_dir>/runtimes/). name is required. */
@@ -173,6 +198,17 @@ int faas_build_status_parse(const char *s, faas_build_status_t *out);
 const char *faas_invocation_status_name(faas_invocation_status_t status);
 /** Parses an invocation status name; returns 0, or -1 when unknown. */
 int faas_invocation_status_parse(const char *s, faas_invocation_status_t *out);
+
+/** "starting", "ready", "paused", "stopped"; never NULL. */
+const char *faas_replica_state_name(faas_replica_state_t state);
+/** Parses a replica state name; returns 0, or -1 when unknown. */
+int faas_replica_state_parse(const char *s, faas_replica_state_t *out);
+
+/** Frees n replicas' strings and the array. NULL is allowed. */
+void faas_replicas_free(faas_replica_t *replicas, size_t n);
+
+/** Copies n replicas into a new array *dst (NULL when n is 0). FAAS_ENOMEM. */
+faas_err_t faas_replicas_copy(const faas_replica_t *src, size_t n, faas_replica_t **dst, faas_error_t *err);
 
 /** Frees f's members (not f) and zeroes f; NULL-safe. */
 void faas_function_free(faas_function_t *f);
