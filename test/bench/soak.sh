@@ -92,10 +92,16 @@ echo "seg  h1 req/s h2c req/s h2s req/s  errors   RSS kB   fds"
 : >"$T_DIR/events"
 : >"$T_DIR/spans"
 for i in $(seq 0 $((NSEG - 1))); do
-    [ "$i" = "$REDEPLOY_AT" ] && redeploy &
-    [ "$i" = "$DOCKERD_AT" ] && restart_dockerd &
+    fault=
+    if [ "$i" = "$REDEPLOY_AT" ]; then
+        redeploy &
+        fault=$!
+    elif [ "$i" = "$DOCKERD_AT" ]; then
+        restart_dockerd &
+        fault=$!
+    fi
     segment "$i"
-    wait # the fault of this segment, if any, has ended before the next begins
+    [ -z "$fault" ] || wait "$fault" # the fault of this segment has ended before the next begins (not a bare wait: faas is a child)
 done
 touch "$T_DIR/stop"
 wait "$SAMPLER" 2>/dev/null
