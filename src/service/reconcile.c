@@ -199,6 +199,16 @@ static const char *label(const cJSON *item, const char *key)
     return cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "Labels"), key));
 }
 
+/* 1 if container c has the name faas gives a replica of fn ("<image_prefix>-<fn>-<8 hex>"): a
+ * container someone made by hand from a function's image inherits its labels, not that name. */
+static int named_by_faas(const cJSON *c, const char *prefix, const char *fn)
+{
+    const char *name = cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "Names"), 0));
+    char want[192];
+    int n = snprintf(want, sizeof(want), "/%s-%s-", prefix, fn != NULL ? fn : "");
+    return name != NULL && fn != NULL && n > 0 && (size_t)n < sizeof(want) && strncmp(name, want, (size_t)n) == 0;
+}
+
 /* Removes labelled service containers no record names and no operation owns. */
 static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_t n)
 {
@@ -210,16 +220,19 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
         faas_log_warn("reconcile: %s", err.msg);
         return;
     }
+    faas_config_t *cfg = faas_service__config(s);
     cJSON *c;
     cJSON_ArrayForEach(c, list) {
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), *fn = label(c, FAAS_LABEL_FUNCTION);
-        if (id == NULL || named_by_a_record(fns, n, id) || label(c, FAAS_LABEL_MANAGED) == NULL)
+        if (id == NULL || named_by_a_record(fns, n, id) || label(c, FAAS_LABEL_MANAGED) == NULL ||
+            !named_by_faas(c, cfg->docker.image_prefix, fn))
             continue;
         if ((fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)) || faas_service__retiring(s, id))
             continue;
         faas_log_info("reconcile: removing container %.12s of %s: no record names it", id, fn ? fn : "?");
         faas_service__remove(s, id, NULL);
     }
+    faas_config_unref(cfg);
     cJSON_Delete(list);
 }
 

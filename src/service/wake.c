@@ -63,23 +63,23 @@ faas_err_t faas_service__set_grow(faas_services_t *s, faas_function_t *fn, size_
         want = (size_t)in_force.max;
     faas_err_t rc = FAAS_OK;
     size_t before = faas_service__count(fn, FAAS_REPLICA_READY), added = 0;
-    faas_wake_kind_t k = FAAS_WAKE_NEW;
     while (rc == FAAS_OK && faas_service__count(fn, FAAS_REPLICA_READY) < want &&
            fn->n_replicas < FAAS_SERVICE_REPLICAS_MAX) {
-        faas_wake_kind_t this_kind;
-        if ((rc = add_one(s, fn, &this_kind, err)) == FAAS_OK && added++ == 0)
-            k = this_kind; /* the first one is what the waiting requests waited for */
+        faas_wake_kind_t kind;
+        if ((rc = add_one(s, fn, &kind, err)) != FAAS_OK)
+            break;
+        if (added++ == 0) {
+            faas_service__active(s, fn->name); /* idle time counts from now */
+            if (load != NULL) /* before the routes that let the waiting requests go */
+                atomic_store(&load->wake_kind, (int)kind);
+        }
+        /* Each one takes traffic as soon as it answers, not after the last one started. */
+        faas_service__set_publish(s, fn, -1);
+        faas_log_info("service %s: %zu -> %zu ready replica%s", fn->name, before + added - 1, before + added,
+                      before + added == 1 ? "" : "s");
     }
     if (rc != FAAS_OK)
         faas_log_error("service %s: cannot add a replica: %s", fn->name, err->msg);
-    if (added > 0) {
-        faas_service__active(s, fn->name); /* idle time counts from now */
-        if (load != NULL) /* before the routes that let the waiting requests go */
-            atomic_store(&load->wake_kind, (int)k);
-        faas_service__set_publish(s, fn, -1);
-        faas_log_info("service %s: %zu -> %zu ready replica%s", fn->name, before, before + added,
-                      before + added == 1 ? "" : "s");
-    }
     return added > 0 ? FAAS_OK : rc;
 }
 

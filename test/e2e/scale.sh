@@ -34,7 +34,7 @@ zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 call() { curl -s --max-time 40 -H "Host: $FN.localhost" "$@" "$F_URL/"; }
 state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
 replica_states() { fn_status "$FN" '[.replicas[].state] | join(",")'; }
-our_containers() { docker ps -aq --filter "label=faas.function=$FN" | wc -l; }
+our_containers() { docker ps -aq --filter "label=faas.function=$FN" --filter "name=^$T_PREFIX-$FN-" | wc -l; }
 
 upload "$FN" "$PORT" "$T_DIR/app.zip" -F memory=96m -F cpus=0.5
 check_eq "upload" "$H_STATUS" 200
@@ -145,9 +145,15 @@ gone=0
 for id in $old_ids; do docker inspect "$id" >/dev/null 2>&1 || gone=$((gone + 1)); done
 check_eq "the old replicas are removed" "$gone" 3
 
-# kill -9 while scaled up, restart: the set is what Docker has, nothing leaks.
+# kill -9 while scaled up, restart: the set is what Docker has, nothing leaks. A container an
+# operator made by hand from the function's image (it inherits the image's faas labels) is not
+# faas's and stays.
+docker run -d --name "$T_PREFIX-byhand" --network none -e PORT=8080 "$(fn_status "$FN" .imageId)" >/dev/null
 faas_stop KILL
 faas_run scale || exit 1
+check "restart: the first reconcile pass ran" wait_for "reconcile" 30 grep -q 'reconcile: pass 1 done' "$F_LOG"
+check_eq "a container made by hand from the image stays" "$(docker inspect -f '{{.State.Status}}' "$T_PREFIX-byhand" 2>&1)" running
+docker rm -f "$T_PREFIX-byhand" >/dev/null
 check "restart: serves" wait_for "serves" 20 sh -c "curl -s -H 'Host: $FN.localhost' $F_URL/ | grep -q up"
 check_eq "restart: 3 replicas kept" "$(ready_count)" 3
 check_eq "restart: no container beyond the record" "$(our_containers)" 3
