@@ -243,6 +243,8 @@ faas_err_t faas_service__set_refresh(faas_services_t *s, faas_function_t *fn, fa
 void faas_service__set_sleep(faas_services_t *s, faas_function_t *fn, faas_replica_state_t to, int paused_only);
 /** Retires ready replicas beyond the first keep_ready: out of the routes, their requests done, removed. */
 void faas_service__set_retire(faas_services_t *s, faas_function_t *fn, size_t keep_ready);
+/** Keeps at most max replicas: sleeping ones removed first (stopped, then paused), then ready ones retired. */
+void faas_service__set_trim(faas_services_t *s, faas_function_t *fn, size_t max);
 /**
  * Makes want replicas ready (bounded by the max in force): paused ones thawed first, then stopped ones
  * started, then new ones; publishes. load, when not NULL, gets the first one's kind before the routes

@@ -277,3 +277,25 @@ void faas_service__set_retire(faas_services_t *s, faas_function_t *fn, size_t ke
     }
     faas_log_info("service %s: retired %zu replica%s; %zu ready", fn->name, n, n == 1 ? "" : "s", ready);
 }
+
+void faas_service__set_trim(faas_services_t *s, faas_function_t *fn, size_t max)
+{
+    static const faas_replica_state_t order[] = {FAAS_REPLICA_STOPPED, FAAS_REPLICA_PAUSED, FAAS_REPLICA_STARTING};
+    size_t dropped = 0;
+    for (size_t k = 0; k < 3 && fn->n_replicas > max; k++) {
+        for (size_t i = fn->n_replicas; i-- > 0 && fn->n_replicas > max;) {
+            if (fn->replicas[i].state != order[k])
+                continue;
+            faas_service__remove(s, fn->replicas[i].id, NULL); /* not routed: nothing to drain */
+            faas_service__set_drop(fn, i);
+            dropped++;
+        }
+    }
+    if (dropped > 0) {
+        faas_service__set_publish(s, fn, -1);
+        faas_log_info("service %s: removed %zu sleeping replica%s beyond max %zu", fn->name, dropped,
+                      dropped == 1 ? "" : "s", max);
+    }
+    if (fn->n_replicas > max) /* only ready ones left over */
+        faas_service__set_retire(s, fn, max);
+}

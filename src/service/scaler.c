@@ -125,7 +125,9 @@ static void rescale(faas_services_t *s, faas_function_t *fn)
     int64_t awake_ms = f != NULL && f->awake_ms ? now - f->awake_ms : 0;
     pthread_mutex_unlock(&s->scaler.mutex);
     size_t ready = faas_service__count(fn, FAAS_REPLICA_READY), paused = faas_service__count(fn, FAAS_REPLICA_PAUSED);
-    if (in_force.min == 0 && ready > 0 && idle_ms >= cfg->scale.pause_after_ms) {
+    if (fn->n_replicas > (size_t)in_force.max) {
+        faas_service__set_trim(s, fn, (size_t)in_force.max); /* max lowered: never more replicas, in any state */
+    } else if (in_force.min == 0 && ready > 0 && idle_ms >= cfg->scale.pause_after_ms) {
         faas_service__set_sleep(s, fn, FAAS_REPLICA_PAUSED, 0);
         pthread_mutex_lock(&s->scaler.mutex);
         if ((f = faas_service__scaled(s, fn->name, 1)) != NULL)
@@ -190,7 +192,7 @@ static int decide(faas_service__scaled_t *f, const faas_function_t *fn, const fa
     int idle = in_force->min == 0 && ready > 0 && now - f->last_active_ms >= cfg->scale.pause_after_ms;
     int sleepy = paused > 0 && (ready == 0 ? f->slept_ms && now - f->slept_ms >= cfg->scale.stop_after_ms
                                            : now - f->awake_ms >= cfg->scale.stop_after_ms);
-    return idle || sleepy || (size_t)d.desired != ready;
+    return idle || sleepy || (size_t)d.desired != ready || fn->n_replicas > (size_t)in_force->max;
 }
 
 /* Every 2 s: one job per function that needs a change (never two queued for one function). */

@@ -72,11 +72,13 @@ check "paused for h2c" wait_for "paused" 15 sh -c "[ \"\$(docker inspect -f '{{.
 wakes_before=$(grep -c "$FN: woke" "$F_LOG")
 pids=()
 for i in $(seq 1 20); do
-    curl -s -o /dev/null -w '%{http_code}\n' --max-time 40 --http2-prior-knowledge -H "Host: $FN.localhost" "$F_URL/?$i" >>"$T_DIR/burst" &
+    curl -s -o /dev/null -D "$T_DIR/h2.$i" -w '%{http_code}\n' --max-time 40 --http2-prior-knowledge \
+        -H "Host: $FN.localhost" "$F_URL/?$i" >>"$T_DIR/burst" &
     pids+=($!)
 done
 wait "${pids[@]}" # not a bare wait: faas is a child too
 check_eq "20 requests during one wake: all 200" "$(grep -c '^200$' "$T_DIR/burst")" 20
+check_contains "h2c: Server-Timing says paused" "$(tr 'A-Z' 'a-z' <"$T_DIR/h2.1")" 'server-timing: wake;desc="paused";dur='
 check_eq "one wake for all of them" "$(($(grep -c "$FN: woke" "$F_LOG") - wakes_before))" 1
 
 # min = 1 never pauses.
@@ -133,6 +135,16 @@ check "after the window: back to min" wait_for "1 replica" 40 sh -c "[ \"\$(curl
 # A redeploy with 3 replicas under load loses no request.
 http PUT "$F_URL/function/scale/$FN" -H "Authorization: $F_KEY" -d '{"min":3}'
 check "3 replicas" wait_for "3 replicas" 40 sh -c "[ \"\$(curl -s -H 'Authorization: $F_KEY' $F_URL/function/get/$FN | jq '[.replicas[] | select(.state == \"ready\")] | length')\" = 3 ]"
+# A replica that dies beside others is replaced.
+victim=$(fn_status "$FN" '.replicas[1].id')
+docker kill "$victim" >/dev/null
+replaced() {
+    [ "$(curl -s -H "Authorization: $F_KEY" "$F_URL/function/get/$FN" |
+        jq --arg v "$victim" '[.replicas[] | select(.state == "ready" and .id != $v)] | length')" = 3 ]
+}
+check "a killed replica is replaced (3 ready again)" wait_for "replaced" 40 replaced
+check_eq "the dead one is removed" "$(docker inspect "$victim" >/dev/null 2>&1 && echo present || echo gone)" gone
+check_eq "the function stays running" "$(fn_status "$FN" .status)" running
 old_ids=$(fn_status "$FN" '[.replicas[].id] | join(" ")')
 load_for 25 b
 upload "$FN" "$PORT" "$T_DIR/app.zip"
@@ -141,9 +153,12 @@ check "redeployed" deployed "$FN"
 wait "${LOAD_PIDS[@]}"
 check_eq "redeploy with 3 replicas: no request lost" "$(grep -vc '^200$' "$T_DIR/load.b")" 0
 check_eq "the new version has 3 replicas" "$(ready_count)" 3
-gone=0
-for id in $old_ids; do docker inspect "$id" >/dev/null 2>&1 || gone=$((gone + 1)); done
-check_eq "the old replicas are removed" "$gone" 3
+old_gone() { # the switch retires the old replicas after the record says succeeded
+    local id
+    for id in $old_ids; do docker inspect "$id" >/dev/null 2>&1 && return 1; done
+    return 0
+}
+check "the old replicas are removed" wait_for "old replicas gone" 60 old_gone
 
 # kill -9 while scaled up, restart: the set is what Docker has, nothing leaks. A container an
 # operator made by hand from the function's image (it inherits the image's faas labels) is not
