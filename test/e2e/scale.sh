@@ -78,7 +78,8 @@ for i in $(seq 1 20); do
 done
 wait "${pids[@]}" # not a bare wait: faas is a child too
 check_eq "20 requests during one wake: all 200" "$(grep -c '^200$' "$T_DIR/burst")" 20
-check_contains "h2c: Server-Timing says paused" "$(tr 'A-Z' 'a-z' <"$T_DIR/h2.1")" 'server-timing: wake;desc="paused";dur='
+# Those that arrived while it woke say so (a late one found it awake and did not wait).
+check "h2c: Server-Timing says paused" grep -qi 'server-timing: wake;desc="paused";dur=' "$T_DIR"/h2.*
 check_eq "one wake for all of them" "$(($(grep -c "$FN: woke" "$F_LOG") - wakes_before))" 1
 
 # min = 1 never pauses.
