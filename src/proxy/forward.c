@@ -40,28 +40,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* picohttpparser, as bundled in libh2o 2.2 (its header is not installed). */
-struct phr_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status, const char **msg, size_t *msg_len,
-                       struct phr_header *headers, size_t *num_headers, size_t last_len);
-struct phr_chunked_decoder {
-    size_t bytes_left_in_chunk;
-    char consume_trailer;
-    char _hex_count;
-    char _state;
-};
-ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
 
-#define MAX_RESPONSE_HEADERS 128
 #define MAX_RESPONSE_HEAD 65536
 #define MAX_IDLE_PER_POOL 1024 /* enough for every stream of many h2 clients: closing and reopening costs more */
-
-typedef enum framing { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_UNTIL_CLOSE } framing_t;
 
 typedef struct exchange {
     h2o_generator_t super;       /* first: h2o hands it back in proceed */
@@ -73,8 +54,8 @@ typedef struct exchange {
     h2o_iovec_t reqbufs[2];      /* request head, body */
     int reused, retried, started, upgrade, keepalive;
     int waiting;                 /* HTTP/2: not started yet, due on the loop's next turn */
-    framing_t framing;
-    size_t left;                 /* BODY_LENGTH: bytes still to come */
+    faas_proxy__body_t framing;
+    size_t left;                 /* FAAS_PROXY__BODY_LENGTH: bytes still to come */
     struct phr_chunked_decoder chunked;
     size_t handed;               /* bytes of the input given to h2o_send, until proceed */
     h2o_buffer_t *last;          /* the final slice's buffer, kept until the request is freed */
@@ -242,15 +223,15 @@ static void pump(exchange_t *ex)
     size_t n = 0;
     int final = 0;
     switch (ex->framing) {
-    case BODY_NONE:
+    case FAAS_PROXY__BODY_NONE:
         final = 1;
         break;
-    case BODY_LENGTH:
+    case FAAS_PROXY__BODY_LENGTH:
         n = in->size < ex->left ? in->size : ex->left;
         ex->left -= n;
         final = ex->left == 0;
         break;
-    case BODY_CHUNKED:
+    case FAAS_PROXY__BODY_CHUNKED:
         if (in->size > 0) {
             size_t size = in->size;
             ssize_t rest = phr_decode_chunked(&ex->chunked, in->bytes, &size);
@@ -263,7 +244,7 @@ static void pump(exchange_t *ex)
             in->size = size + (rest > 0 ? (size_t)rest : 0); /* decoded in place, then what follows */
         }
         break;
-    case BODY_UNTIL_CLOSE:
+    case FAAS_PROXY__BODY_UNTIL_CLOSE:
         n = in->size;
         break;
     }
@@ -306,7 +287,7 @@ static void on_body(h2o_socket_t *sock, const char *err)
     exchange_t *ex = sock->data;
     if (err == NULL) {
         pump(ex);
-    } else if (ex->framing == BODY_UNTIL_CLOSE) {
+    } else if (ex->framing == FAAS_PROXY__BODY_UNTIL_CLOSE) {
         ex->keepalive = 0;
         send_final(ex, sock->input->size); /* the end of the body is the end of the connection */
     } else {
@@ -316,55 +297,31 @@ static void on_body(h2o_socket_t *sock, const char *err)
 
 /* ---- the response head ------------------------------------------------------------- */
 
-/* Copies the container's headers to the response, minus hop-by-hop ones; learns the framing. */
+/* Learns the framing, then copies the container's headers to the response, minus hop-by-hop ones
+ * and Content-Length (libh2o writes its own). */
 static const char *take_headers(exchange_t *ex, int minor, const struct phr_header *headers, size_t n)
 {
     h2o_req_t *req = ex->req;
-    int chunked = 0;
-    ex->keepalive = minor >= 1;
+    faas_proxy__framing_t f;
+    const char *why = faas_proxy__framing(headers, n, minor, req->res.status,
+                                          h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")), &f);
+    if (why != NULL)
+        return why;
+    ex->keepalive = f.keepalive;
+    ex->framing = f.body;
+    req->res.content_length = f.content_length;
+    if (f.body == FAAS_PROXY__BODY_CHUNKED)
+        ex->chunked.consume_trailer = 1; /* the last chunk's trailers and CRLF too: the connection can serve again */
+    else if (f.body == FAAS_PROXY__BODY_LENGTH)
+        ex->left = f.content_length;
     for (size_t i = 0; i < n; i++) {
-        /* picohttpparser gives a folded line (obsolete line folding) as a field without a name: a
-           proxy must refuse or unfold it (RFC 9112 5.2); passed on, it is a header named "". */
-        if (headers[i].name == NULL || headers[i].name_len == 0)
-            return "the function sent a folded header line (obsolete line folding)";
         h2o_iovec_t name = h2o_strdup(&req->pool, headers[i].name, headers[i].name_len);
         h2o_strtolower(name.base, name.len);
         const h2o_token_t *token = h2o_lookup_token(name.base, name.len);
-        const char *v = headers[i].value;
-        size_t vlen = headers[i].value_len;
-        if (token == H2O_TOKEN_CONTENT_LENGTH) {
-            size_t len = h2o_strtosize(v, vlen);
-            if (len == SIZE_MAX || (req->res.content_length != SIZE_MAX && req->res.content_length != len))
-                return "the function sent a malformed Content-Length";
-            req->res.content_length = len;
+        if (token == H2O_TOKEN_CONTENT_LENGTH || (token != NULL && token->proxy_should_drop_for_res))
             continue;
-        }
-        if (token == H2O_TOKEN_TRANSFER_ENCODING)
-            chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
-        if (token == H2O_TOKEN_CONNECTION) {
-            if (h2o_contains_token(v, vlen, H2O_STRLIT("close"), ','))
-                ex->keepalive = 0;
-            else if (h2o_contains_token(v, vlen, H2O_STRLIT("keep-alive"), ','))
-                ex->keepalive = 1;
-        }
-        if (token != NULL && token->proxy_should_drop_for_res)
-            continue;
-        h2o_iovec_t value = h2o_strdup(&req->pool, v, vlen);
+        h2o_iovec_t value = h2o_strdup(&req->pool, headers[i].value, headers[i].value_len);
         h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL, value.base, value.len);
-    }
-    int status = req->res.status, head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
-    if (head || status == 204 || status == 304 || status < 200) {
-        ex->framing = BODY_NONE;
-    } else if (chunked) {
-        ex->framing = BODY_CHUNKED;
-        ex->chunked.consume_trailer = 1; /* the last chunk's trailers and CRLF too: the connection can serve again */
-        req->res.content_length = SIZE_MAX;
-    } else if (req->res.content_length != SIZE_MAX) {
-        ex->framing = BODY_LENGTH;
-        ex->left = req->res.content_length;
-    } else {
-        ex->framing = BODY_UNTIL_CLOSE;
-        ex->keepalive = 0;
     }
     return NULL;
 }
@@ -418,8 +375,8 @@ static void on_head(h2o_socket_t *sock, const char *err)
         return;
     }
     for (;;) {
-        struct phr_header headers[MAX_RESPONSE_HEADERS];
-        size_t nheaders = MAX_RESPONSE_HEADERS, msg_len;
+        struct phr_header headers[FAAS_PROXY__MAX_RESPONSE_HEADERS];
+        size_t nheaders = FAAS_PROXY__MAX_RESPONSE_HEADERS, msg_len;
         int minor, status;
         const char *msg;
         int rlen = phr_parse_response(sock->input->bytes, sock->input->size, &minor, &status, &msg, &msg_len, headers,

@@ -188,4 +188,47 @@ void faas_proxy__fail_queue(wait_queue_t *q, int status);
     closes, so the function counts as busy while the WebSocket is open. Loop thread. */
 void faas_proxy__hold_tunnel(request_hold_t *hold, h2o_socket_t *sock);
 
+/* ---- the container's response head (framing.c, pure) ---- */
+
+/* picohttpparser, as bundled in libh2o 2.2 (its header is not installed). */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status, const char **msg, size_t *msg_len,
+                       struct phr_header *headers, size_t *num_headers, size_t last_len);
+struct phr_chunked_decoder {
+    size_t bytes_left_in_chunk;
+    char consume_trailer;
+    char _hex_count;
+    char _state;
+};
+ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
+
+#define FAAS_PROXY__MAX_RESPONSE_HEADERS 128
+
+/* How a response body ends. */
+typedef enum faas_proxy__body {
+    FAAS_PROXY__BODY_NONE,        /* HEAD, 1xx, 204, 304 */
+    FAAS_PROXY__BODY_LENGTH,      /* Content-Length */
+    FAAS_PROXY__BODY_CHUNKED,     /* Transfer-Encoding: chunked (last chunk's trailers consumed too) */
+    FAAS_PROXY__BODY_UNTIL_CLOSE, /* neither: the connection's end is the body's */
+} faas_proxy__body_t;
+
+typedef struct faas_proxy__framing {
+    faas_proxy__body_t body;
+    size_t content_length; /* SIZE_MAX when none (always for CHUNKED) */
+    int keepalive;         /* the connection may serve another request afterwards */
+} faas_proxy__framing_t;
+
+/**
+ * What a parsed response head (n headers of HTTP/1.minor, status, to a HEAD request when head)
+ * says about its body and connection. NULL, or why the head must be refused (502): a folded
+ * header line, a malformed or conflicting Content-Length. Pure: forward.c and the fuzz target.
+ */
+const char *faas_proxy__framing(const struct phr_header *headers, size_t n, int minor, int status, int head,
+                                faas_proxy__framing_t *out);
+
 #endif

@@ -78,8 +78,8 @@ static int answer_state(h2o_req_t *req, const faas_route_t *route)
         [FAAS_ROUTE_PENDING] = "the function is being built or started",
         [FAAS_ROUTE_STOPPED] = "the function is stopped",
         [FAAS_ROUTE_FAILED] = "the function has no running version (see its build log)",
-        [FAAS_ROUTE_CRASHING] = "the function's container keeps exiting; faas restarts it after a back-off "
-                                "(see lastOutput in its record)",
+        [FAAS_ROUTE_CRASHING] = ("the function's container keeps exiting; faas restarts it after a back-off "
+                                 "(see lastOutput in its record)"),
         [FAAS_ROUTE_IDLE] = "the function has no ready replica",
     };
     /* Worth retrying only when faas itself will change something: not for a stopped or failed one. */

@@ -1,13 +1,11 @@
 /*
  * upstream.c (fuzz): a function container's HTTP/1.1 response as src/proxy/forward.c reads it.
- * forward.c's head and body logic are static functions tied to a live exchange (socket, request,
- * timers), so this target replays its calls into picohttpparser (bundled in libh2o 2.2) the way
- * on_head, take_headers and pump make them: phr_parse_response on the whole input from its start
- * with at most 128 headers, a status outside 100..999 refused, 1xx answers other than 101
- * skipped, the framing from Content-Length (h2o_strtosize), Transfer-Encoding and Connection
- * (h2o_contains_token), then the chunked body decoded in place by phr_decode_chunked with the
- * decoder forward.c zeroes (consume_trailer 0), the leftover kept as pump keeps it. When
- * forward.c changes these calls, change them here.
+ * forward.c's reads are tied to a live exchange (socket, request, timers), so this target makes
+ * its calls the way on_head and pump make them: phr_parse_response on the whole input from its
+ * start with at most 128 headers, 1xx answers other than 101 skipped, the framing decided by the
+ * same faas_proxy__framing (framing.c), then the chunked body decoded in place by
+ * phr_decode_chunked with consume_trailer set as forward.c sets it, the leftover kept as pump
+ * keeps it. When pump changes its calls, change them here.
  *
  * Input: one byte (bit 0: the request was HEAD; the rest seeds how the body is cut into reads),
  * then the container's bytes. Properties: a parsed head lies inside the input and a cut of it
@@ -16,77 +14,13 @@
  * last chunk in that read is the start of what is left after it at once.
  */
 #include "fuzz.h"
+#include "proxy/internal.h"
 
 #include <h2o.h>
 #include <strings.h>
 #include <sys/types.h>
 
 FUZZ_QUIET_INIT
-
-/* picohttpparser, as forward.c declares it (libh2o does not install its header). */
-struct phr_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status, const char **msg, size_t *msg_len,
-                       struct phr_header *headers, size_t *num_headers, size_t last_len);
-struct phr_chunked_decoder {
-    size_t bytes_left_in_chunk;
-    char consume_trailer;
-    char _hex_count;
-    char _state;
-};
-ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
-
-#define MAX_RESPONSE_HEADERS 128 /* forward.c's */
-
-typedef enum framing { BODY_NONE, BODY_LENGTH, BODY_CHUNKED, BODY_UNTIL_CLOSE } framing_t;
-
-/* take_headers' decisions, without the copy into the response: -1 for a bad Content-Length. */
-static int framing_of(int minor, int status, int head, const struct phr_header *h, size_t n, framing_t *framing,
-                      int *keepalive)
-{
-    size_t content_length = SIZE_MAX;
-    int chunked = 0;
-    *keepalive = minor >= 1;
-    for (size_t i = 0; i < n; i++) {
-        char name[256];
-        if (h[i].name_len >= sizeof(name))
-            continue; /* no token is that long */
-        if (h[i].name_len > 0) /* an obs-fold line has no name (NULL): take_headers copies "" */
-            memcpy(name, h[i].name, h[i].name_len);
-        h2o_strtolower(name, h[i].name_len);
-        const h2o_token_t *token = h2o_lookup_token(name, h[i].name_len);
-        const char *v = h[i].value;
-        size_t vlen = h[i].value_len;
-        if (token == H2O_TOKEN_CONTENT_LENGTH) {
-            size_t len = h2o_strtosize(v, vlen);
-            if (len == SIZE_MAX || (content_length != SIZE_MAX && content_length != len))
-                return -1;
-            content_length = len;
-            continue;
-        }
-        if (token == H2O_TOKEN_TRANSFER_ENCODING)
-            chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
-        if (token == H2O_TOKEN_CONNECTION) {
-            if (h2o_contains_token(v, vlen, H2O_STRLIT("close"), ','))
-                *keepalive = 0;
-            else if (h2o_contains_token(v, vlen, H2O_STRLIT("keep-alive"), ','))
-                *keepalive = 1;
-        }
-    }
-    if (head || status == 204 || status == 304 || status < 200)
-        *framing = BODY_NONE;
-    else if (chunked)
-        *framing = BODY_CHUNKED;
-    else if (content_length != SIZE_MAX)
-        *framing = BODY_LENGTH;
-    else
-        *framing = BODY_UNTIL_CLOSE, *keepalive = 0;
-    return 0;
-}
 
 typedef struct decoded {
     char *out;        /* the body as the client gets it */
@@ -98,7 +32,7 @@ typedef struct decoded {
 /* pump's loop for a chunked body arriving in reads whose sizes come from seed (0: one read). */
 static void decode(const char *body, size_t len, unsigned seed, decoded_t *d)
 {
-    struct phr_chunked_decoder dec = {0};
+    struct phr_chunked_decoder dec = {.consume_trailer = 1}; /* as forward.c sets it */
     char *in = fuzz_dup(body, len); /* the socket's input buffer: never more than what was read */
     size_t in_size = 0, read = 0;
     *d = (decoded_t){.out = malloc(len + 1), .rc = -2};
@@ -141,17 +75,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned seed = data[0] >> 1;
     char *buf = fuzz_dup(data + 1, size - 1);
     size_t len = size - 1, off = 0;
-    struct phr_header headers[MAX_RESPONSE_HEADERS];
+    struct phr_header headers[FAAS_PROXY__MAX_RESPONSE_HEADERS];
     size_t nheaders;
     int minor, status, rlen;
     for (;;) { /* on_head */
         const char *msg;
         size_t msg_len;
-        nheaders = MAX_RESPONSE_HEADERS;
+        nheaders = FAAS_PROXY__MAX_RESPONSE_HEADERS;
         rlen = phr_parse_response(buf + off, len - off, &minor, &status, &msg, &msg_len, headers, &nheaders, 0);
         if (rlen < 0)
             break; /* -2: more to come (502 past 64 KiB), -1: 502 */
-        FUZZ_CHECK(rlen > 0 && (size_t)rlen <= len - off && nheaders <= MAX_RESPONSE_HEADERS);
+        FUZZ_CHECK(rlen > 0 && (size_t)rlen <= len - off && nheaders <= FAAS_PROXY__MAX_RESPONSE_HEADERS);
         FUZZ_CHECK(status >= 0 && status <= 999 && minor >= 0 && minor <= 9);
         FUZZ_CHECK(msg >= buf + off && msg + msg_len <= buf + off + rlen);
         for (size_t i = 0; i < nheaders; i++) {
@@ -163,8 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t cut = (size_t)rlen * (seed + 1) / 129;
         int mminor, mstatus;
         const char *mmsg;
-        size_t mmsg_len, mn = MAX_RESPONSE_HEADERS;
-        struct phr_header mh[MAX_RESPONSE_HEADERS];
+        size_t mmsg_len, mn = FAAS_PROXY__MAX_RESPONSE_HEADERS;
+        struct phr_header mh[FAAS_PROXY__MAX_RESPONSE_HEADERS];
         char *prefix = fuzz_dup(buf + off, cut);
         FUZZ_CHECK(phr_parse_response(prefix, cut, &mminor, &mstatus, &mmsg, &mmsg_len, mh, &mn, 0) == -2);
         free(prefix);
@@ -178,11 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
-    framing_t framing;
-    int keepalive;
+    faas_proxy__framing_t framing;
     if (rlen > 0 && status != 101 &&
-        framing_of(minor, status, head_request, headers, nheaders, &framing, &keepalive) == 0 &&
-        framing == BODY_CHUNKED) {
+        faas_proxy__framing(headers, nheaders, minor, status, head_request, &framing) == NULL &&
+        framing.body == FAAS_PROXY__BODY_CHUNKED) {
         const char *body = buf + off + (size_t)rlen;
         size_t body_len = len - off - (size_t)rlen;
         decoded_t whole, cut;
