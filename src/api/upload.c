@@ -70,35 +70,54 @@ faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **
     return FAAS_OK;
 }
 
+/* Drops the last component of the resolved prefix out (length *len; 0 means "/"). */
+static void pop_component(char *out, size_t *len)
+{
+    while (*len > 0 && out[*len - 1] != '/')
+        (*len)--;
+    *len = *len > 0 ? *len - 1 : 0;
+    out[*len] = '\0';
+}
+
+/* The next component of a path after *p (slashes skipped) into *seg; its length, 0 at the end. */
+static size_t next_segment(const char **p, const char **seg)
+{
+    while (**p == '/')
+        (*p)++;
+    *seg = *p;
+    while (**p != '\0' && **p != '/')
+        (*p)++;
+    return (size_t)(*p - *seg);
+}
+
+/* out (len bytes, size room) += "/" seg; -1 when it does not fit. */
+static int append_component(char *out, size_t *len, size_t size, const char *seg, size_t n)
+{
+    if (*len + 1 + n + 1 > size)
+        return -1;
+    out[(*len)++] = '/';
+    memcpy(out + *len, seg, n);
+    *len += n;
+    out[*len] = '\0';
+    return 0;
+}
+
 /* Normalises an absolute path lexically ("/a/./b/../c" -> "/a/c"); -1 if it climbs above "/" or is too long. */
 static int normalise(const char *in, char *out, size_t size)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (const char *p = in; *p != '\0';) {
-        while (*p == '/')
-            p++;
-        const char *seg = p;
-        while (*p != '\0' && *p != '/')
-            p++;
-        size_t n = (size_t)(p - seg);
+    for (const char *p = in, *seg; *p != '\0';) {
+        size_t n = next_segment(&p, &seg);
         if (n == 0 || (n == 1 && seg[0] == '.'))
             continue;
         if (n == 2 && seg[0] == '.' && seg[1] == '.') {
             if (len == 0)
-                return -1;
-            while (len > 0 && out[len - 1] != '/')
-                len--;
-            len = len > 0 ? len - 1 : 0;
-            out[len] = '\0';
-            continue;
-        }
-        if (len + 1 + n + 1 > size)
+                return -1; /* above "/" */
+            pop_component(out, &len);
+        } else if (append_component(out, &len, size, seg, n) != 0) {
             return -1;
-        out[len++] = '/';
-        memcpy(out + len, seg, n);
-        len += n;
-        out[len] = '\0';
+        }
     }
     if (len == 0) {
         if (size < 2)
@@ -173,15 +192,6 @@ faas_err_t faas_upload_parse_volumes(const char *text, const char *base, faas_up
 
 #define MAX_LINKS 40 /* the kernel's own limit (ELOOP) */
 
-/* Drops the last component of the resolved prefix out (length *len; 0 means "/"). */
-static void pop_component(char *out, size_t *len)
-{
-    while (*len > 0 && out[*len - 1] != '/')
-        (*len)--;
-    *len = *len > 0 ? *len - 1 : 0;
-    out[*len] = '\0';
-}
-
 /* rest = target "/" rest; 0, or -1 when it does not fit. */
 static int splice_link(char *rest, size_t size, const char *target, const char *after)
 {
@@ -202,25 +212,16 @@ faas_err_t faas_upload_resolve(const char *path, faas_upload_readlink_cb readlin
     if (path[0] != '/' || snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest) || size < 2)
         return faas_error_set(err, FAAS_EINVAL, "%.200s: not an absolute path of a usable length", path);
     out[0] = '\0';
-    for (const char *p = rest; *p != '\0';) {
-        while (*p == '/')
-            p++;
-        const char *seg = p;
-        while (*p != '\0' && *p != '/')
-            p++;
-        size_t n = (size_t)(p - seg);
+    for (const char *p = rest, *seg; *p != '\0';) {
+        size_t n = next_segment(&p, &seg);
         if (n == 0 || (n == 1 && seg[0] == '.'))
             continue;
         if (n == 2 && seg[0] == '.' && seg[1] == '.') {
             pop_component(out, &len);
             continue;
         }
-        if (len + 1 + n + 1 > size)
+        if (append_component(out, &len, size, seg, n) != 0)
             return faas_error_set(err, FAAS_EINVAL, "%.200s: resolves to a path too long", path);
-        out[len++] = '/';
-        memcpy(out + len, seg, n);
-        len += n;
-        out[len] = '\0';
         int r = readlink_cb(ctx, out, target, sizeof(target));
         if (r < 0)
             return faas_error_set(err, FAAS_EINVAL, "%.200s: cannot read %.200s: %s", path, out, strerror(errno));
