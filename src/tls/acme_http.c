@@ -18,7 +18,8 @@
 #define REQUEST_TIMEOUT_MS 30000
 #define CONNECT_TIMEOUT_MS 10000
 #define MAX_BODY (4 << 20)
-#define BAD_NONCE_RETRIES 10
+/* Each retry costs one round trip; a CA may refuse nonces at random (pebble, some load balancers). */
+#define BAD_NONCE_RETRIES 20
 
 CURL *faas_tls__acme_handle(faas_acme_t *acme)
 {

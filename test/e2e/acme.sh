@@ -171,7 +171,7 @@ faas_stop
 check_eq "exit 0" "$F_RC" 0
 
 # --- renewal: a short lifetime, the allowlist (from ALLOWLIST) instead of a hook, no fallback ---
-pebble_start two 30 30 || fail "a second pebble (30 s certificates, 30 % of nonces refused)"
+pebble_start two 30 50 || fail "a second pebble (30 s certificates, half of the nonces refused)"
 ROOT=$P_ROOT
 HTTPS=$(free_port)
 RENEWFN=$T_PREFIX-renew
@@ -211,7 +211,9 @@ renewed() { local s; s=$(served "$RENEW" -serial); [ -n "$s" ] && [ "$s" != "$S1
 check "renewed when a third of the lifetime is left (about 20 s in)" wait_for "renewal" 45 renewed
 check_contains "the renewed certificate verifies" "$(get_tls "$RENEW" /health)" "v1 /health"
 check "two certificates issued by now" test "$(pebble_issued)" -ge 2
-check_contains "badNonce answers were retried with the new nonce" "$(cat "$F_LOG")" "badNonce from"
+# Half the nonces refused over two orders of about eight signed requests: a run without a badNonce
+# (2^-15) or with 21 in a row (faas's retry budget) is out of reach.
+check_contains "badNonce answers were retried with the new nonce" "$(cat "$F_DIR"/out.log*)" "badNonce from"
 faas_stop
 check_eq "exit 0" "$F_RC" 0
 
