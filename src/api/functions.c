@@ -438,15 +438,15 @@ static int on_logs(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t
 }
 
 const faas_router_route_t faas_api_functions_routes[] = {
-    {"/function/upload", FAAS_M_POST, 0, on_post_upload},
-    {"/function/get/:name", FAAS_M_GET, 0, on_get_function},
-    {"/function/list", FAAS_M_GET, 0, on_get_list},
-    {"/function/listrunning", FAAS_M_GET, 0, on_listrunning},
-    {"/function/listinstalled", FAAS_M_GET, 0, on_listinstalled},
-    {"/function/delete/:name", FAAS_M_DELETE, 0, on_delete},
-    {"/function/start/:name", FAAS_M_GET | FAAS_M_POST, 0, on_start},
-    {"/function/stop/:name", FAAS_M_GET | FAAS_M_POST, 0, on_stop},
-    {"/function/logs/:name", FAAS_M_GET, 0, on_logs},
-    {"/function/scale/:name", FAAS_M_PUT, 0, faas_api_scale_on_put},
-    {NULL, 0, 0, NULL},
+    {"/function/upload", FAAS_M_POST, 0, on_post_upload, FAAS_SCOPE_DEPLOY},
+    {"/function/get/:name", FAAS_M_GET, 0, on_get_function, FAAS_SCOPE_READ},
+    {"/function/list", FAAS_M_GET, 0, on_get_list, FAAS_SCOPE_READ},
+    {"/function/listrunning", FAAS_M_GET, 0, on_listrunning, FAAS_SCOPE_READ},
+    {"/function/listinstalled", FAAS_M_GET, 0, on_listinstalled, FAAS_SCOPE_READ},
+    {"/function/delete/:name", FAAS_M_DELETE, 0, on_delete, FAAS_SCOPE_DEPLOY},
+    {"/function/start/:name", FAAS_M_GET | FAAS_M_POST, 0, on_start, FAAS_SCOPE_DEPLOY},
+    {"/function/stop/:name", FAAS_M_GET | FAAS_M_POST, 0, on_stop, FAAS_SCOPE_DEPLOY},
+    {"/function/logs/:name", FAAS_M_GET, 0, on_logs, FAAS_SCOPE_READ},
+    {"/function/scale/:name", FAAS_M_PUT, 0, faas_api_scale_on_put, FAAS_SCOPE_DEPLOY},
+    {NULL, 0, 0, NULL, 0},
 };

@@ -24,6 +24,6 @@ static int on_get_health(faas_loop_t *loop, h2o_req_t *req, const faas_router_pa
 }
 
 const faas_router_route_t faas_api_health_routes[] = {
-    {"/health", FAAS_M_GET, FAAS_ROUTE_PUBLIC, on_get_health},
-    {NULL, 0, 0, NULL},
+    {"/health", FAAS_M_GET, FAAS_ROUTE_PUBLIC, on_get_health, FAAS_SCOPE_READ},
+    {NULL, 0, 0, NULL, 0},
 };

@@ -395,11 +395,11 @@ static int on_invocation(faas_loop_t *loop, h2o_req_t *req, const faas_router_pa
 }
 
 const faas_router_route_t faas_api_jobs_routes[] = {
-    {"/api/submit", FAAS_M_POST, 0, on_submit},
-    {"/api/execute", FAAS_M_GET | FAAS_M_POST, 0, on_execute},
-    {"/api/functions", FAAS_M_GET, 0, on_list},
-    {"/api/functions/:id/invocations", FAAS_M_GET, 0, on_invocations},
-    {"/api/functions/*id", FAAS_M_GET | FAAS_M_DELETE, 0, on_function},
-    {"/api/invocations/:id", FAAS_M_GET, 0, on_invocation},
-    {NULL, 0, 0, NULL},
+    {"/api/submit", FAAS_M_POST, 0, on_submit, FAAS_SCOPE_DEPLOY},
+    {"/api/execute", FAAS_M_GET | FAAS_M_POST, 0, on_execute, FAAS_SCOPE_INVOKE},
+    {"/api/functions", FAAS_M_GET, 0, on_list, FAAS_SCOPE_READ},
+    {"/api/functions/:id/invocations", FAAS_M_GET, 0, on_invocations, FAAS_SCOPE_READ},
+    {"/api/functions/*id", FAAS_M_GET | FAAS_M_DELETE, 0, on_function, FAAS_SCOPE_DEPLOY},
+    {"/api/invocations/:id", FAAS_M_GET, 0, on_invocation, FAAS_SCOPE_READ},
+    {NULL, 0, 0, NULL, 0},
 };

@@ -179,9 +179,9 @@ static int on_delete_runtime_delete(faas_loop_t *loop, h2o_req_t *req, const faa
 }
 
 const faas_router_route_t faas_api_runtimes_routes[] = {
-    {"/runtime/upload/:name", FAAS_M_POST, 0, on_post_runtime_upload},
-    {"/runtime/list", FAAS_M_GET, 0, on_get_runtime_list},
-    {"/runtime/show/:name", FAAS_M_GET, 0, on_get_runtime_show},
-    {"/runtime/delete/:name", FAAS_M_DELETE, 0, on_delete_runtime_delete},
-    {NULL, 0, 0, NULL},
+    {"/runtime/upload/:name", FAAS_M_POST, 0, on_post_runtime_upload, FAAS_SCOPE_DEPLOY},
+    {"/runtime/list", FAAS_M_GET, 0, on_get_runtime_list, FAAS_SCOPE_READ},
+    {"/runtime/show/:name", FAAS_M_GET, 0, on_get_runtime_show, FAAS_SCOPE_READ},
+    {"/runtime/delete/:name", FAAS_M_DELETE, 0, on_delete_runtime_delete, FAAS_SCOPE_DEPLOY},
+    {NULL, 0, 0, NULL, 0},
 };

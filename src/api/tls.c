@@ -21,6 +21,6 @@ static int on_get_certs(faas_loop_t *loop, h2o_req_t *req, const faas_router_par
 }
 
 const faas_router_route_t faas_api_tls_routes[] = {
-    {"/tls/certs", FAAS_M_GET, 0, on_get_certs},
-    {NULL, 0, 0, NULL},
+    {"/tls/certs", FAAS_M_GET, 0, on_get_certs, FAAS_SCOPE_READ},
+    {NULL, 0, 0, NULL, 0},
 };

@@ -31,6 +31,15 @@ enum {
     FAAS_ROUTE_PUBLIC = 1 << 0, /* no passkey needed (/health) */
 };
 
+/* The scope a key needs for a route (see core/keys.h): read < deploy < admin; invoke runs jobs only.
+ * The passkey is an admin key. A key of too small a scope gets 403 naming the scope needed. */
+typedef enum faas_scope {
+    FAAS_SCOPE_ADMIN = 0, /* keys, secrets and anything not given a smaller scope */
+    FAAS_SCOPE_READ = 1,  /* GET of the API, logs, metrics */
+    FAAS_SCOPE_INVOKE = 2, /* execute job functions */
+    FAAS_SCOPE_DEPLOY = 3, /* upload, start, stop, rollback, scale, runtimes (and read, invoke) */
+} faas_scope_t;
+
 #define FAAS_ROUTER_MAX_PARAMS 4
 #define FAAS_ROUTER_MAX_FRONT 4
 
@@ -48,6 +57,7 @@ typedef struct faas_router_route {
     unsigned methods;        /* FAAS_M_* */
     unsigned flags;          /* FAAS_ROUTE_* */
     faas_router_handler_cb handler;
+    faas_scope_t scope;      /* the scope a key needs (not checked yet) */
 } faas_router_route_t;
 
 /* A handler tried before the API: 0 when it answered req, -1 to pass it on. */
