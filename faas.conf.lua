@@ -73,6 +73,12 @@ cleanup_interval = "120s"
 -- and restarts the ones that do not (a crash is also noticed at once).
 restart_interval = "120s"
 
+-- Deploys kept per service function for rollback (1 to 100): the newest
+-- this many revisions keep their images (the cleanup leaves them);
+-- POST /function/rollback/<name> (or `faas rollback NAME`) switches back to
+-- one without a build, its settings (env, volume, scale, port) included.
+revisions = 5
+
 -- Names that may get an automatic HTTPS certificate: exact names and
 -- "*.example.com" (one label under example.com). Used when no tls_allowed
 -- hook is defined below. Empty: no name gets one. IP addresses never do.

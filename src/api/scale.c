@@ -51,11 +51,32 @@ static cJSON *in_force_json(faas_loop_t *loop, const faas_function_t *fn)
     return obj;
 }
 
+/* Where the function answers: https on the HTTPS port when faas has one, else the first listener. */
+static cJSON *url_json(faas_loop_t *loop, const faas_function_t *fn)
+{
+    const faas_config_t *cfg = faas_loop_config(loop);
+    const faas_app_t *app = loop->app;
+    int tls = app->https_port > 0, port = tls ? app->https_port : (app->n_own_ports > 0 ? app->own_ports[0] : 0);
+    if (cfg->domain == NULL || cfg->domain[0] == '\0' || port == 0)
+        return cJSON_CreateNull();
+    char url[400], suffix[16] = "";
+    if (port != (tls ? 443 : 80))
+        snprintf(suffix, sizeof(suffix), ":%d", port);
+    snprintf(url, sizeof(url), "%s://%s.%s%s/", tls ? "https" : "http", fn->name, cfg->domain, suffix);
+    return cJSON_CreateString(url);
+}
+
 cJSON *faas_api_scale_function_json(faas_loop_t *loop, const faas_function_t *fn)
 {
     cJSON *json = faas_function_to_json(fn, FAAS_RECORD_API);
     if (json == NULL || fn->kind != FAAS_KIND_SERVICE)
         return json;
+    cJSON *url = url_json(loop, fn);
+    if (url == NULL || !cJSON_AddItemToObject(json, "url", url)) {
+        cJSON_Delete(url);
+        cJSON_Delete(json);
+        return NULL;
+    }
     cJSON *in_force = in_force_json(loop, fn);
     if (in_force == NULL || !cJSON_AddItemToObject(json, "scaleInForce", in_force)) {
         cJSON_Delete(in_force);

@@ -57,6 +57,7 @@ static const setting_t settings[] = {
     {"reserved_ports", NULL, T_PORTS, OFF(reserved_ports), 0, 0, NULL, 0},
     {"cleanup_interval", "CLEANUP_INTERVAL", T_DURATION, OFF(cleanup_interval_ms), 1000, 7 * DAY_MS, "120s", 0},
     {"restart_interval", "RESTART_INTERVAL", T_DURATION, OFF(restart_interval_ms), 1000, 7 * DAY_MS, "120s", 0},
+    {"revisions", NULL, T_INT, OFF(revisions), 1, 100, "5", 0},
     {"allowlist", "ALLOWLIST", T_HOSTLIST, OFF(allowlist), 0, 0, NULL, 0},
     {"limits.max_file_size", "MAX_FILE_SIZE", T_SIZE, OFF(limits.max_file_size), 1024, 4 * GIB, "10m", 0},
     {"limits.max_unpacked_size", NULL, T_SIZE, OFF(limits.max_unpacked_size), 1024, 64 * GIB, "256m", 0},

@@ -123,7 +123,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     h2o_hostconf_t *host = h2o_config_register_host(gc, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     host->http2.push_preload = 0; /* tenant functions must not trigger server push */
     /* ACME challenges first (the CA asks on a function's own name), then function traffic, then the API. */
-    static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes,
+    static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
                                                          faas_api_tls_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},

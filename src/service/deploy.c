@@ -49,6 +49,8 @@ typedef struct deploy {
     int old_port;
     int serves;             /* a version served when the upload came: this deploy replaces it */
     faas_function_t next;   /* the new version's replicas (next.replicas), before the switch */
+    int64_t revision;       /* the revision it becomes (a rollback: the one it goes back to) */
+    int rollback;           /* no build: a kept revision's image and settings serve again */
     char log[LOG_FLUSH_BYTES];
     size_t log_len;
     int64_t log_flushed_ms;
@@ -179,17 +181,21 @@ static faas_err_t on_outcome(faas_function_t *fn, void *cbdata, faas_error_t *er
 {
     outcome_t *o = cbdata;
     int64_t now = faas_clock_now_ms();
-    if (fn->build.id == NULL || strcmp(fn->build.id, o->d->build_id) != 0)
+    faas_err_t rc = FAAS_OK;
+    if (!o->d->rollback && (fn->build.id == NULL || strcmp(fn->build.id, o->d->build_id) != 0))
         return faas_error_set(err, FAAS_ECONFLICT, "the record moved on to another build");
     if (o->next != NULL || fn->image_id == NULL)
         fn->status = o->status; /* a failed redeploy leaves the serving version's status alone */
-    fn->build.status = o->build_status;
     fn->updated_at = now;
-    if (o->build_status != FAAS_BUILD_BUILDING)
-        fn->build.finished_at = now;
-    faas_err_t rc = set_string(&fn->build.error, o->error, err);
+    if (!o->d->rollback) { /* a rollback is no build: the record's build stays the last one */
+        fn->build.status = o->build_status;
+        if (o->build_status != FAAS_BUILD_BUILDING)
+            fn->build.finished_at = now;
+        rc = set_string(&fn->build.error, o->error, err);
+    }
     if (rc == FAAS_OK && o->next != NULL) {
         /* The switch: from here on the new version is what serves. */
+        fn->revision = o->d->revision;
         rc = take_spec(fn, o->d->spec, err);
         if (rc == FAAS_OK)
             rc = set_string(&fn->prev_image, fn->image_id, err);
@@ -209,6 +215,8 @@ static void record_outcome(deploy_t *d, outcome_t *o)
     o->d = d;
     if (faas_store_function_update(d->s->app->store, d->spec->name, on_outcome, o, NULL, &err) != FAAS_OK)
         faas_log_error("deploy %s: cannot record the outcome of build %s: %s", d->spec->name, d->build_id, err.msg);
+    if (d->rollback)
+        return;
     faas_build_t b = {.id = d->build_id, .function = d->spec->name, .status = o->build_status,
                       .finished_at = o->build_status == FAAS_BUILD_BUILDING ? 0 : faas_clock_now_ms(),
                       .error = (char *)o->error};
@@ -323,21 +331,27 @@ static void switch_to(deploy_t *d, const char *image, const faas_config_t *cfg)
     faas_services_t *s = d->s;
     outcome_t ok = {.status = FAAS_FUNCTION_RUNNING, .build_status = FAAS_BUILD_SUCCEEDED, .image = image,
                     .next = &d->next};
+    if (!d->rollback)
+        d->revision = faas_service__revision_next(s, d->spec->name);
     int locked = faas_fnlock_wait(s->sets, d->spec->name, faas_clock_now_ms() + 60000) == 0;
     record_outcome(d, &ok);
     if (locked)
         faas_fnlock_release(s->sets, d->spec->name);
+    /* The old image stays: a kept revision names it (the cleanup takes it when none does). */
+    char **drop = d->rollback ? NULL : faas_service__revision_commit(s, d->spec->name, d->revision, d->build_id);
     apply_tag(d, image);
     /* The new version is what the record serves: the next operation may start. Retiring the old
      * one goes on here; reconcile leaves a container being retired alone. */
     faas_fnlock_release(s->app->locks, d->spec->name);
     faas_service__active(s, d->spec->name); /* a new version: its idle time starts now */
-    faas_log_info("deploy %s: build %.8s serves on %zu replica%s", d->spec->name, d->build_id, d->next.n_replicas,
+    faas_log_info("deploy %s: %s %lld serves on %zu replica%s", d->spec->name,
+                  d->rollback ? "rolled back to revision" : "revision", (long long)d->revision, d->next.n_replicas,
                   d->next.n_replicas == 1 ? "" : "s");
     char host[320];
     if (faas_service__tls_host(s, cfg, d->spec->name, host, sizeof(host)))
         faas_certs_request(s->app->certs, host); /* the policy decides whether it gets one */
-    faas_service__switch(s, d->spec->name, ok.old.replicas, ok.old.n_replicas, d->old_image, d->old_port);
+    faas_service__switch(s, d->spec->name, ok.old.replicas, ok.old.n_replicas, NULL, d->old_port);
+    faas_service__drop_images(s, drop);
     faas_function_free(&ok.old);
     faas_store_function_update(s->app->store, d->spec->name, on_retired_image, d->old_image, NULL, NULL);
 }
@@ -556,4 +570,133 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
     }
     faas_log_info("deploy %s: build %.8s queued", spec->name, d->build_id);
     return FAAS_OK;
+}
+
+/* ---- rollback: a kept revision serves again, without a build ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* A spec that deploys set (a revision's settings) again; NULL when out of memory. */
+static faas_deploy_spec_t *spec_of(const faas_function_t *set)
+{
+    faas_deploy_spec_t *spec = calloc(1, sizeof(*spec));
+    if (spec == NULL)
+        return NULL;
+    *spec = (faas_deploy_spec_t){.name = dup_or_null(set->name), .tag = dup_or_null(set->tag),
+                                 .runtime = dup_or_null(set->runtime), .source = dup_or_null(set->source),
+                                 .volume = dup_or_null(set->volume), .binds = dup_or_null(set->binds),
+                                 .port = set->port, .container_port = set->container_port, .scale = set->scale,
+                                 .memory = set->memory, .nano_cpus = set->nano_cpus};
+    if (spec->name == NULL || spec->tag == NULL || faas_env_copy(set->env, set->env_len, &spec->env, NULL) != FAAS_OK) {
+        faas_deploy_spec_free(spec);
+        return NULL;
+    }
+    spec->env_len = set->env_len;
+    return spec;
+}
+
+/* The revision to go back to: want, or (0) the newest one before the one that serves. */
+static faas_err_t pick_revision(faas_services_t *s, const faas_function_t *fn, int64_t want, faas_revision_t *rev,
+                                faas_error_t *err)
+{
+    if (want == fn->revision && want > 0)
+        return faas_error_set(err, FAAS_ECONFLICT, "revision %lld of '%s' serves already", (long long)want, fn->name);
+    if (want > 0) {
+        faas_err_t rc = faas_store_revision_get(s->app->store, fn->name, want, rev, err);
+        return rc == FAAS_ENOTFOUND ? faas_error_set(err, rc, "'%s' keeps no revision %lld", fn->name, (long long)want)
+                                    : rc;
+    }
+    faas_revision_t *all = NULL;
+    size_t n = 0, i = 0;
+    faas_err_t rc = faas_store_revision_list(s->app->store, fn->name, &all, &n, err);
+    while (rc == FAAS_OK && i < n && all[i].number >= fn->revision)
+        i++;
+    if (rc == FAAS_OK && i == n)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "'%s' keeps no revision before %lld", fn->name, (long long)fn->revision);
+    if (rc == FAAS_OK) {
+        *rev = all[i];
+        memset(&all[i], 0, sizeof(all[i]));
+    }
+    faas_revision_array_free(all, n);
+    return rc;
+}
+
+/* Checks and prepares d to bring rev back: the function serves, the image is still there, the port. */
+static faas_err_t prepare_rollback(deploy_t *d, const faas_function_t *fn, const faas_revision_t *rev,
+                                   faas_error_t *err)
+{
+    faas_services_t *s = d->s;
+    cJSON *image = NULL;
+    faas_err_t rc = faas_docker_image_inspect(s->app->docker, rev->image_id, &image, err);
+    cJSON_Delete(image);
+    if (rc == FAAS_ENOTFOUND)
+        return faas_error_set(err, FAAS_ECONFLICT, "the image of revision %lld is gone", (long long)rev->number);
+    if (rc != FAAS_OK)
+        return rc;
+    if ((d->spec = spec_of(&rev->settings)) == NULL || (d->old_image = strdup(fn->image_id)) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    d->serves = 1;
+    d->old_port = fn->port;
+    d->revision = rev->number;
+    if (d->spec->port > 0 && d->spec->port != fn->port) {
+        char owner[64];
+        d->claimed_port = !faas_proxy_port_owner(s->app->proxy, d->spec->port, owner, sizeof(owner));
+        if ((rc = faas_proxy_reserve_port(s->app->proxy, d->spec->port, fn->name, err)) != FAAS_OK)
+            d->claimed_port = 0;
+    }
+    const char *failed = NULL;
+    faas_config_t *cfg = faas_service__config(s);
+    if (rc == FAAS_OK)
+        rc = make_volume_dirs(d, cfg, &failed, err);
+    faas_config_unref(cfg);
+    return rc;
+}
+
+faas_err_t faas_deploy_rollback(faas_services_t *s, const char *name, int64_t revision, faas_function_t *out,
+                                faas_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    deploy_t *d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    d->s = s;
+    d->rollback = 1;
+    faas_uuid_new(d->build_id); /* labels the replicas it starts, as a build's would be */
+    faas_err_t rc = faas_fnlock_take(s->app->locks, name, d->build_id, err);
+    if (rc != FAAS_OK) {
+        free(d);
+        return rc;
+    }
+    faas_function_t fn = {0};
+    faas_revision_t rev = {0};
+    rc = faas_store_function_get(s->app->store, name, &fn, err);
+    if (rc == FAAS_OK && fn.kind != FAAS_KIND_SERVICE)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "'%s' is a job function: it has no revisions", name);
+    if (rc == FAAS_OK && fn.image_id == NULL)
+        rc = faas_error_set(err, FAAS_ECONFLICT, "no revision of '%s' serves yet", name);
+    if (rc == FAAS_OK)
+        rc = pick_revision(s, &fn, revision, &rev, err);
+    if (rc == FAAS_OK)
+        rc = prepare_rollback(d, &fn, &rev, err);
+    if (rc == FAAS_OK)
+        rc = start_replicas(d, rev.image_id, err);
+    if (rc == FAAS_OK) {
+        faas_config_t *cfg = faas_service__config(s);
+        switch_to(d, rev.image_id, cfg); /* releases the function's lock */
+        faas_config_unref(cfg);
+        rc = faas_store_function_get(s->app->store, name, out, err);
+    } else {
+        for (size_t i = 0; i < d->next.n_replicas; i++)
+            faas_service__remove(s, d->next.replicas[i].id, NULL);
+        if (d->claimed_port)
+            faas_proxy_release_port(s->app->proxy, d->spec->port, name);
+        faas_fnlock_release(s->app->locks, name);
+    }
+    faas_revision_free(&rev);
+    faas_function_free(&fn);
+    deploy_free(d);
+    return rc;
 }

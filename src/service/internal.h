@@ -105,6 +105,25 @@ typedef struct faas_version {
  */
 int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume);
 
+/** The number the next revision of name gets: one above the highest kept or named by its record. */
+int64_t faas_service__revision_next(faas_services_t *s, const char *name);
+
+/** Records revision number of name (which its record must serve now) with its settings and keeps
+ *  the newest `revisions`. Returns the images of the ones that fell out that nothing else names
+ *  (NULL-ended, or NULL), for faas_service__drop_images once their containers are gone. Failures
+ *  are logged: the deploy has switched either way. */
+char **faas_service__revision_commit(faas_services_t *s, const char *name, int64_t number, const char *build_id);
+
+/** Removes each image of a NULL-ended list and frees it. NULL is allowed. */
+void faas_service__drop_images(faas_services_t *s, char **images);
+
+/** What fn serves becomes a revision when none names it yet: a record from before revisions (the
+ *  next number) or one whose entry a crash kept from being written (its number). */
+void faas_service__revision_adopt(faas_services_t *s, const faas_function_t *fn);
+
+/** 1 when image is one of the n ids of kept (faas_store_revision_images). */
+int faas_service__revision_image_kept(char *const *kept, size_t n, const char *image);
+
 /** One reconcile pass over every function (what the periodic task runs); resumes when s->resume is set. */
 void faas_service__reconcile_all(faas_services_t *s);
 

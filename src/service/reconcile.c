@@ -150,13 +150,27 @@ out:
     return changed;
 }
 
+/* 1 when a kept revision names image (or the revisions cannot be read: keep it then). */
+static int image_kept(faas_services_t *s, const char *image)
+{
+    char **kept = NULL;
+    size_t n = 0;
+    if (faas_store_revision_images(s->app->store, &kept, &n, NULL) != FAAS_OK)
+        return 1;
+    int found = faas_service__revision_image_kept(kept, n, image);
+    faas_store_keys_free(kept, n);
+    return found;
+}
+
 /* Brings fn back in line; returns 1 if the routes may have changed. The caller holds fn's name. */
 static int reconcile_function(faas_services_t *s, const faas_function_t *fn, int resume)
 {
     fix_t fix = {.status = fn->image_id != NULL ? FAAS_FUNCTION_RUNNING : FAAS_FUNCTION_FAILED};
     fix.interrupted = fn->build.status == FAAS_BUILD_BUILDING; /* the lock says no deploy runs it */
+    faas_service__revision_adopt(s, fn);
     if (fn->prev_image != NULL && (fn->image_id == NULL || strcmp(fn->prev_image, fn->image_id) != 0)) {
-        faas_service__remove(s, NULL, fn->prev_image); /* a deploy switched, then faas stopped before retiring */
+        if (!image_kept(s, fn->prev_image)) /* a deploy switched, then faas stopped before retiring */
+            faas_service__remove(s, NULL, fn->prev_image);
         fix.clear_prev = 1;
     } else if (fn->prev_image != NULL) {
         fix.clear_prev = 1;
@@ -268,10 +282,12 @@ void faas_service__reconcile_all(faas_services_t *s)
 
 /* ---- cleanup ---- */
 
-static int image_in_use(faas_services_t *s, const cJSON *image, const faas_function_t *fns, size_t n)
+static int image_in_use(faas_services_t *s, const cJSON *image, const faas_function_t *fns, size_t n,
+                        char *const *kept, size_t n_kept)
 {
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id")), *fn = label(image, FAAS_LABEL_FUNCTION);
-    if (id == NULL || (fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)))
+    if (id == NULL || (fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)) ||
+        faas_service__revision_image_kept(kept, n_kept, id))
         return 1;
     for (size_t i = 0; i < n; i++)
         if ((fns[i].image_id && strcmp(fns[i].image_id, id) == 0) || (fns[i].prev_image && strcmp(fns[i].prev_image, id) == 0))
@@ -284,17 +300,21 @@ static void remove_unused_images(faas_services_t *s)
     faas_function_t *fns = NULL;
     size_t n = 0;
     cJSON *images = NULL;
+    char **kept = NULL;
+    size_t n_kept = 0;
     faas_error_t err = {0};
     const char *labels[3];
     if (faas_store_function_list(s->app->store, &fns, &n, &err) != FAAS_OK ||
+        faas_store_revision_images(s->app->store, &kept, &n_kept, &err) != FAAS_OK ||
         faas_docker_image_list(s->app->docker, faas_app_labels(s->app, NULL, labels, 3), &images, &err) != FAAS_OK) {
         faas_log_warn("cleanup: %s", err.msg);
         faas_function_array_free(fns, n);
+        faas_store_keys_free(kept, n_kept);
         return;
     }
     cJSON *image;
     cJSON_ArrayForEach(image, images) {
-        if (image_in_use(s, image, fns, n))
+        if (image_in_use(s, image, fns, n, kept, n_kept))
             continue;
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(image, "Id"));
         faas_err_t rc = faas_docker_image_remove(s->app->docker, id, 0, &err);
@@ -305,6 +325,7 @@ static void remove_unused_images(faas_services_t *s)
     }
     cJSON_Delete(images);
     faas_function_array_free(fns, n);
+    faas_store_keys_free(kept, n_kept);
 }
 
 /* Removes files directly under dir older than max_age_s (buffers libh2o or a crash left behind). */

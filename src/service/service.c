@@ -120,10 +120,15 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
         faas_fnlock_release(s->app->locks, name);
         return rc;
     }
+    faas_revision_t *revs = NULL;
+    size_t n_revs = 0;
+    faas_store_revision_list(s->app->store, name, &revs, &n_revs, NULL); /* their images go with the function */
     rc = faas_store_function_delete(s->app->store, name, err);
     if (rc == FAAS_OK) {
         faas_service__switch(s, name, fn.replicas, fn.n_replicas, fn.image_id, fn.port);
         faas_service__remove(s, NULL, fn.prev_image);
+        for (size_t i = 0; i < n_revs; i++)
+            faas_service__remove(s, NULL, revs[i].image_id);
         faas_config_t *cfg = faas_service__config(s);
         char host[320];
         if (faas_service__tls_host(s, cfg, name, host, sizeof(host)))
@@ -131,6 +136,7 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
         faas_config_unref(cfg);
         faas_log_info("service %s: deleted", name);
     }
+    faas_revision_array_free(revs, n_revs);
     faas_fnlock_release(s->sets, name);
     faas_fnlock_release(s->app->locks, name);
     faas_function_free(&fn);

@@ -175,6 +175,8 @@ static faas_err_t delete_txn(faas_store_t *s, MDB_txn *txn, const char *name, fa
     }
     if (rc == FAAS_OK)
         rc = faas_store__builds_delete_all(s, txn, name, err);
+    if (rc == FAAS_OK)
+        rc = faas_store__revisions_delete_all(s, txn, name, err);
     return rc;
 }
 

@@ -23,6 +23,7 @@ struct faas_store {
     MDB_dbi builds_by_function;   /* name \0 build id -> "" */
     MDB_dbi invocations;          /* invocation id -> invocation JSON */
     MDB_dbi invocations_by_function; /* functionId \0 be64(started_at) invocation id -> "" */
+    MDB_dbi revisions;            /* name \0 be64(number) -> revision JSON */
     MDB_dbi certificates;
     MDB_dbi acme;
 };
@@ -64,6 +65,11 @@ faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, cons
                                 const cJSON *json, faas_store__verify_cb verify, const char *what,
                                 faas_error_t *err);
 
+/** faas_store__put_json under a key that is bytes (it may hold \0), not a C string. */
+faas_err_t faas_store__put_json_at(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const MDB_val *key,
+                                   const cJSON *json, faas_store__verify_cb verify, const char *what,
+                                   faas_error_t *err);
+
 /** Writes v big-endian into out[0..7]. */
 void faas_store__be64(unsigned char out[8], uint64_t v);
 
@@ -86,6 +92,9 @@ void *faas_store__grow(void *arr, size_t *cap, size_t n, size_t size);
 
 /** Deletes the build records, logs and index entries of the function called name. */
 faas_err_t faas_store__builds_delete_all(faas_store_t *s, MDB_txn *txn, const char *name, faas_error_t *err);
+
+/** Deletes every revision of the function called name. */
+faas_err_t faas_store__revisions_delete_all(faas_store_t *s, MDB_txn *txn, const char *name, faas_error_t *err);
 
 /** Deletes every invocation and index entry of functionId function_id. */
 faas_err_t faas_store__invocations_delete_all(faas_store_t *s, MDB_txn *txn, const char *function_id,

@@ -73,6 +73,15 @@ static const field_t function_fields[] = {
     STR(faas_function_t, last_output, "lastOutput", 0),
     {"memory", F_I64, offsetof(faas_function_t, memory), 0, 0, MAX_EXACT, NULL, 0},
     NANO(faas_function_t, nano_cpus, "cpus", 1024),
+    {"revision", F_I64, offsetof(faas_function_t, revision), 0, 0, MAX_EXACT, NULL, 0},
+};
+
+static const field_t revision_fields[] = {
+    STR(faas_revision_t, function, "functionName", 1),
+    {"revision", F_I64, offsetof(faas_revision_t, number), 1, 1, MAX_EXACT, NULL, 0},
+    STR(faas_revision_t, image_id, "imageId", 1),
+    STR(faas_revision_t, build_id, "buildId", 0),
+    TIME(faas_revision_t, created_at, "createdAt"),
 };
 
 static const field_t replica_fields[] = {
@@ -662,4 +671,45 @@ faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, 
 {
     return record_from_json("invocation", invocation_fields, NELEMS(invocation_fields), json, out,
                             sizeof(*out), err);
+}
+
+void faas_revision_free(faas_revision_t *rev)
+{
+    if (rev == NULL)
+        return;
+    fields_free(revision_fields, NELEMS(revision_fields), rev);
+    faas_function_free(&rev->settings);
+    memset(rev, 0, sizeof(*rev));
+}
+
+void faas_revision_array_free(faas_revision_t *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        faas_revision_free(&arr[i]);
+    free(arr);
+}
+
+cJSON *faas_revision_to_json(const faas_revision_t *rev, faas_record_view_t view)
+{
+    cJSON *obj = record_to_json(revision_fields, NELEMS(revision_fields), rev, view);
+    if (obj != NULL && add_item(obj, "settings", faas_function_to_json(&rev->settings, view)) != 0) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+faas_err_t faas_revision_from_json(const cJSON *json, faas_revision_t *out, faas_error_t *err)
+{
+    faas_err_t rc = record_from_json("revision", revision_fields, NELEMS(revision_fields), json, out, sizeof(*out), err);
+    if (rc != FAAS_OK)
+        return rc;
+    const cJSON *settings = cJSON_GetObjectItemCaseSensitive(json, "settings");
+    rc = cJSON_IsObject(settings) ? faas_function_from_json(settings, &out->settings, err)
+                                  : faas_error_set(err, FAAS_EINVAL, "revision: 'settings' must be an object");
+    if (rc != FAAS_OK) {
+        faas_revision_free(out);
+        faas_error_prefix(err, rc, "revision record");
+    }
+    return rc;
 }

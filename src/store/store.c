@@ -103,9 +103,9 @@ faas_err_t faas_store__get_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, cons
     return FAAS_OK;
 }
 
-faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const char *key,
-                                const cJSON *json, faas_store__verify_cb verify, const char *what,
-                                faas_error_t *err)
+faas_err_t faas_store__put_json_at(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const MDB_val *key,
+                                   const cJSON *json, faas_store__verify_cb verify, const char *what,
+                                   faas_error_t *err)
 {
     if (json != NULL) {
         faas_err_t rc = verify(json, err);
@@ -115,10 +115,18 @@ faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, cons
     char *text = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
     if (text == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    MDB_val k = faas_store__val(key), v = faas_store__val(text);
+    MDB_val k = *key, v = faas_store__val(text);
     int rc = mdb_put(txn, dbi, &k, &v, 0);
     free(text);
     return faas_store__fail(s, rc, err, "%s", what);
+}
+
+faas_err_t faas_store__put_json(faas_store_t *s, MDB_txn *txn, MDB_dbi dbi, const char *key,
+                                const cJSON *json, faas_store__verify_cb verify, const char *what,
+                                faas_error_t *err)
+{
+    MDB_val k = faas_store__val(key);
+    return faas_store__put_json_at(s, txn, dbi, &k, json, verify, what, err);
 }
 
 void faas_store__be64(unsigned char out[8], uint64_t v)
@@ -205,6 +213,7 @@ static faas_err_t open_dbis(faas_store_t *s, MDB_txn *txn, faas_error_t *err)
         {"builds_by_function", &s->builds_by_function},
         {"invocations", &s->invocations},
         {"invocations_by_function", &s->invocations_by_function},
+        {"revisions", &s->revisions},
         {"certificates", &s->certificates},
         {"acme", &s->acme},
     };

@@ -5,7 +5,7 @@
 # brings the service back. FAAS_TEST_DOCKERD_RESTART=0 skips the dockerd part.
 . "$(dirname "$0")/lib.sh"
 
-CONF=('restart_interval = "2s"' 'cleanup_interval = "2s"')
+CONF=('restart_interval = "2s"' 'cleanup_interval = "2s"' "revisions = 1")
 faas_start_docker rc "${CONF[@]}" || exit 1
 FN=$T_PREFIX-svc
 P=$(free_port)

@@ -5,7 +5,8 @@
 # answers all leave the old version serving, with the record saying why.
 . "$(dirname "$0")/lib.sh"
 
-faas_start_docker rd 'limits = { start_timeout = "6s" }' || exit 1
+# revisions = 1: only the serving revision keeps its image, so the old one goes at the switch.
+faas_start_docker rd 'limits = { start_timeout = "6s" }' 'revisions = 1' || exit 1
 AUTH=(-H "Authorization: $F_KEY")
 FN=$T_PREFIX-svc
 P1=$(free_port)

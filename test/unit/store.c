@@ -607,6 +607,75 @@ TEST(function_delete_takes_builds_and_invocations)
     faas_store_close(s);
 }
 
+/* ---- revisions ---- */
+
+static faas_err_t put_rev(faas_store_t *s, const char *fn, int64_t number, const char *image, size_t keep,
+                          faas_revision_t **pruned, size_t *n_pruned)
+{
+    faas_revision_t rev = {.function = (char *)fn, .number = number, .image_id = (char *)image, .created_at = number * 1000,
+                           .settings = mkfn(fn, "id-settings")};
+    rev.settings.port = (int)(8000 + number);
+    faas_err_t rc = faas_store_revision_add(s, &rev, keep, pruned, n_pruned, NULL);
+    faas_function_free(&rev.settings);
+    return rc;
+}
+
+TEST(revisions_kept_newest_first_and_pruned)
+{
+    char dir[DIR_MAX];
+    faas_store_t *s = fresh(dir, 0);
+    faas_revision_t *pruned = NULL, *list = NULL, one;
+    size_t n_pruned = 0, n = 0;
+    int64_t last;
+    CHECK_INT(put_rev(s, "f", 1, "img1", 3, NULL, NULL), FAAS_ENOTFOUND); /* no such function */
+    CHECK_INT(put(s, "f", "id-f"), FAAS_OK);
+    CHECK_INT(put(s, "g", "id-g"), FAAS_OK);
+    CHECK_INT(faas_store_revision_last(s, "f", &last, NULL), FAAS_OK);
+    CHECK_INT(last, 0);
+    for (int64_t i = 1; i <= 3; i++)
+        CHECK_INT(put_rev(s, "f", i, i == 2 ? "img-two" : "img", 3, &pruned, &n_pruned), FAAS_OK);
+    CHECK_INT(n_pruned, 0);
+    CHECK_INT(put_rev(s, "g", 1, "img-g", 3, NULL, NULL), FAAS_OK);
+    /* A fourth with keep 3: the first goes, handed back. */
+    CHECK_INT(put_rev(s, "f", 4, "img4", 3, &pruned, &n_pruned), FAAS_OK);
+    CHECK_INT(n_pruned, 1);
+    CHECK_INT(pruned[0].number, 1);
+    faas_revision_array_free(pruned, n_pruned);
+    CHECK_INT(faas_store_revision_list(s, "f", &list, &n, NULL), FAAS_OK);
+    CHECK_INT(n, 3);
+    CHECK_INT(list[0].number, 4);
+    CHECK_INT(list[2].number, 2);
+    CHECK_STR(list[2].image_id, "img-two");
+    CHECK_INT(list[2].settings.port, 8002);
+    CHECK_STR(list[2].settings.name, "f");
+    faas_revision_array_free(list, n);
+    CHECK_INT(faas_store_revision_last(s, "f", &last, NULL), FAAS_OK);
+    CHECK_INT(last, 4);
+    CHECK_INT(faas_store_revision_get(s, "f", 1, &one, NULL), FAAS_ENOTFOUND);
+    CHECK_INT(faas_store_revision_get(s, "f", 3, &one, NULL), FAAS_OK);
+    CHECK_INT(one.created_at, 3000);
+    faas_revision_free(&one);
+    /* Keep 1: everything but the newest goes. */
+    CHECK_INT(put_rev(s, "f", 5, "img5", 1, &pruned, &n_pruned), FAAS_OK);
+    CHECK_INT(n_pruned, 3);
+    faas_revision_array_free(pruned, n_pruned);
+    char **images;
+    CHECK_INT(faas_store_revision_images(s, &images, &n, NULL), FAAS_OK);
+    CHECK_INT(n, 2); /* f's 5 and g's 1 */
+    faas_store_keys_free(images, n);
+    /* Bad input: no name, number 0. */
+    CHECK_INT(put_rev(s, "F!", 1, "x", 3, NULL, NULL), FAAS_EINVAL);
+    CHECK_INT(put_rev(s, "f", 0, "x", 3, NULL, NULL), FAAS_EINVAL);
+    /* Deleting the function takes its revisions, not g's. */
+    CHECK_INT(faas_store_function_delete(s, "f", NULL), FAAS_OK);
+    CHECK_INT(faas_store_revision_list(s, "f", &list, &n, NULL), FAAS_OK);
+    CHECK_INT(n, 0);
+    CHECK_INT(faas_store_revision_list(s, "g", &list, &n, NULL), FAAS_OK);
+    CHECK_INT(n, 1);
+    faas_revision_array_free(list, n);
+    faas_store_close(s);
+}
+
 /* ---- blobs ---- */
 
 TEST(blob_put_get_delete_keys)
@@ -734,6 +803,7 @@ TEST(readers_run_beside_a_writer)
 int main(void)
 {
     RUN(open_creates_private_dir_and_reopen_keeps_data);
+    RUN(revisions_kept_newest_first_and_pruned);
     RUN(schema_written_and_future_schema_refused);
     RUN(open_fails_cleanly_on_a_file);
     RUN(function_put_get_list_delete);

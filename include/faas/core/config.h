@@ -56,6 +56,7 @@ typedef struct faas_config {
     uint8_t reserved_ports[65536 / 8]; /* bitmap */
     int64_t cleanup_interval_ms;
     int64_t restart_interval_ms;
+    int64_t revisions;         /* deploys kept per service function (images kept for rollback) */
     char **allowlist;          /* exact names and "*.domain" patterns */
     size_t allowlist_len;
 

@@ -2,6 +2,8 @@
  * deploy.h: deploying a service function: an upload checked by the API becomes a build that
  * runs on the worker pool, then a container that must answer HTTP, then the switch of traffic
  * to it and the retirement of the version that served before (zero downtime; see deploy.c).
+ * Each deploy that switched is a numbered revision (revisions.c); a rollback switches back to a
+ * kept one the same way, without a build.
  */
 #ifndef FAAS_SERVICE_DEPLOY_H
 #define FAAS_SERVICE_DEPLOY_H
@@ -47,5 +49,16 @@ void faas_deploy_spec_free(faas_deploy_spec_t *spec);
  */
 faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_function_t *out, const char **failed,
                              faas_error_t *err);
+
+/**
+ * Rolls name back to its kept revision (0: the newest one before the one that serves) without a
+ * build: that revision's image and settings (env, volume, scale, port, ...) start as new replicas
+ * that must answer, then the same zero-downtime switch as a deploy. Returns once the switch is
+ * done, with the record in *out (caller frees). FAAS_ENOTFOUND (function, revision), FAAS_ECONFLICT
+ * (a job function, nothing serves, the revision serves already, its image is gone, another operation
+ * runs), or the error of the new replicas. Worker thread only: blocks for a container start.
+ */
+faas_err_t faas_deploy_rollback(faas_services_t *s, const char *name, int64_t revision, faas_function_t *out,
+                                faas_error_t *err);
 
 #endif

@@ -30,6 +30,10 @@
  *             `scale` table's value applies); a replica's "state" is "starting", "ready", "paused"
  *             or "stopped". A record without "scale", "memory", "cpus" or "replicas" (written by an
  *             older faas) reads with nothing set and no replica.
+ *             "revision" is the number of the revision that serves (0: none yet).
+ * Revision:   {"functionName","revision","imageId","buildId","createdAt","settings":{function}}: one
+ *             successful deploy; "settings" is the function record as it was when the revision
+ *             started serving (what a rollback restores), without replicas or build.
  * Runtime:    {"name","fileName","createdAt"}
  * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
  * Invocation: {"invocationId","functionId","startedAt","durationMs","exitCode","status","output"}
@@ -143,7 +147,18 @@ typedef struct faas_function {
     int64_t nano_cpus;          /* its containers' CPUs (1e9 = one), 0 = limits.cpus */
     faas_replica_t *replicas;   /* its current version's containers */
     size_t n_replicas;
+    int64_t revision;           /* the revision that serves, 0 = none yet */
 } faas_function_t;
+
+/* One revision of a service function: a deploy that served, kept for rollback. */
+typedef struct faas_revision {
+    char *function;          /* function name */
+    int64_t number;          /* 1, 2, ... per function */
+    char *image_id;
+    char *build_id;
+    int64_t created_at;
+    faas_function_t settings; /* the record as it started serving (no replicas, no build) */
+} faas_revision_t;
 
 /* One runtime (a Dockerfile under <data_dir>/runtimes/). name is required. */
 typedef struct faas_runtime {
@@ -218,6 +233,15 @@ void faas_function_array_free(faas_function_t *arr, size_t n);
 cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view);
 /** Fills *out (zeroed first) from json; FAAS_EINVAL naming the bad key, FAAS_ENOMEM; out is empty on error. */
 faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err);
+
+/** Frees rev's members (not rev) and zeroes rev; NULL-safe. */
+void faas_revision_free(faas_revision_t *rev);
+/** Frees each revision's members and then the array; NULL-safe. */
+void faas_revision_array_free(faas_revision_t *arr, size_t n);
+/** A new cJSON object for rev; the caller owns it. NULL only when out of memory. */
+cJSON *faas_revision_to_json(const faas_revision_t *rev, faas_record_view_t view);
+/** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
+faas_err_t faas_revision_from_json(const cJSON *json, faas_revision_t *out, faas_error_t *err);
 
 /** Frees r's members (not r) and zeroes r; NULL-safe. */
 void faas_runtime_free(faas_runtime_t *r);

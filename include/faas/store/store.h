@@ -1,5 +1,5 @@
 /*
- * store.h: the LMDB store of faas: functions, runtimes, builds and their logs, invocations,
+ * store.h: the LMDB store of faas: functions, their revisions, runtimes, builds and their logs, invocations,
  * certificates and the ACME account, in one environment under a directory.
  *
  * Threads: the store is shared by every thread. Reads (get, list, log read) open a read-only
@@ -107,6 +107,28 @@ faas_err_t faas_store_function_list(faas_store_t *store, faas_function_t **out, 
  *  an id another function owns, FAAS_ESTORE. Worker thread only: blocks (fsync). */
 faas_err_t faas_store_function_update(faas_store_t *store, const char *name, faas_store_update_cb cb,
                                       void *cbdata, faas_function_t *out, faas_error_t *err);
+
+/* ---- revisions (per function, by number) ---- */
+
+/** Stores rev (its function must exist; number > 0, replacing one of the same number), then
+ *  deletes the function's oldest revisions while more than keep (at least 1) remain, handing
+ *  them to *pruned (*n_pruned; caller frees with faas_revision_array_free) when pruned is not
+ *  NULL, in one transaction. FAAS_EINVAL, FAAS_ENOTFOUND, FAAS_ESTORE. Worker thread only: blocks (fsync). */
+faas_err_t faas_store_revision_add(faas_store_t *store, const faas_revision_t *rev, size_t keep,
+                                   faas_revision_t **pruned, size_t *n_pruned, faas_error_t *err);
+/** Reads revision number of the function called name into *out (caller frees with
+ *  faas_revision_free). FAAS_ENOTFOUND, FAAS_ESTORE. Any thread. */
+faas_err_t faas_store_revision_get(faas_store_t *store, const char *name, int64_t number, faas_revision_t *out,
+                                   faas_error_t *err);
+/** The revisions of name, newest first, into a new array (caller frees with
+ *  faas_revision_array_free; NULL when none). FAAS_ESTORE, FAAS_ENOMEM. Any thread. */
+faas_err_t faas_store_revision_list(faas_store_t *store, const char *name, faas_revision_t **out, size_t *n,
+                                    faas_error_t *err);
+/** The highest revision number of name (0 when it has none). FAAS_ESTORE. Any thread. */
+faas_err_t faas_store_revision_last(faas_store_t *store, const char *name, int64_t *number, faas_error_t *err);
+/** The image ids of every kept revision of every function (caller frees with faas_store_keys_free):
+ *  what the image cleanup must leave. FAAS_ESTORE, FAAS_ENOMEM. Any thread. */
+faas_err_t faas_store_revision_images(faas_store_t *store, char ***ids, size_t *n, faas_error_t *err);
 
 /* ---- runtimes (name -> record) ---- */
 
