@@ -2,14 +2,14 @@
  * functions.c: the service-function routes of the seed-000 API.
  *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env,
  *                                       scale_min, scale_max, scale_target, concurrency, memory, cpus]
- *   GET    /function/get/:name         the record
+ *   GET    /function/get/:name         the record (?wait=<build id>[&timeout=s]: once that build ended, wait.c)
  *   GET    /function/list              {"keys":[names],"functions":[records]}
  *   GET    /function/listrunning       platform containers running (?all=1: every container)
  *   GET    /function/listinstalled     platform images "repo:tag" (?all=1: every image)
  *   DELETE /function/delete/:name      {"message":"Deleted"}
  *   GET    /function/start/:name       {"message":"Started"}  (POST too; a running one: 200 as well)
  *   GET    /function/stop/:name        {"message":"Stopped"}  (POST too; a stopped one: 200 as well)
- *   GET    /function/logs/:name        text: the container's output (?tail=N), or ?source=build
+ *   GET    /function/logs/:name        (logs.c)
  *   PUT    /function/scale/:name       the function's own scale settings (handler in scale.c)
  * Validation that needs the policy runs here on the loop (each loop has its
  * own Lua state); Docker and store writes run on the worker pool.
@@ -21,6 +21,7 @@
 #include "faas/api/form.h"
 #include "faas/api/scale.h"
 #include "faas/api/upload.h"
+#include "faas/api/wait.h"
 #include "faas/core/labels.h"
 #include "faas/docker/docker.h"
 #include "faas/job/job.h"
@@ -247,8 +248,6 @@ typedef struct op {
     faas_app_t *app;
     char name[64];
     int all;        /* ?all=1 */
-    int build;      /* ?source=build */
-    int tail;       /* ?tail=N */
 } op_t;
 
 static void do_start(void *data, faas_defer_result_t *res)
@@ -276,12 +275,6 @@ static void do_delete(void *data, faas_defer_result_t *res)
                   : faas_service_delete(op->app->services, op->name, &res->err);
     if (res->rc == FAAS_OK)
         res->json = message("Deleted");
-}
-
-static void do_logs(void *data, faas_defer_result_t *res)
-{
-    op_t *op = data;
-    res->rc = faas_service_logs(op->app->services, op->name, op->build, op->tail, &res->text, &res->text_len, &res->err);
 }
 
 static void do_listrunning(void *data, faas_defer_result_t *res)
@@ -335,8 +328,6 @@ static op_t *op_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_router_pa
     }
     char value[16];
     op->all = faas_request_query(req, "all", value, sizeof(value)) >= 0 && strcmp(value, "0") != 0;
-    op->build = faas_request_query(req, "source", value, sizeof(value)) >= 0 && strcmp(value, "build") == 0;
-    op->tail = faas_request_query(req, "tail", value, sizeof(value)) > 0 ? atoi(value) : 0;
     return op;
 }
 
@@ -376,6 +367,10 @@ static int on_get_function(faas_loop_t *loop, h2o_req_t *req, const faas_router_
     op_t *op = op_or_reply(loop, req, params);
     if (op == NULL)
         return 0;
+    if (faas_api_wait_build(loop, req, op->name)) {
+        free(op);
+        return 0;
+    }
     faas_function_t fn = {0};
     faas_error_t err = {0};
     faas_err_t rc = faas_store_function_get(loop->app->store, op->name, &fn, &err); /* a read: loop-safe */
@@ -432,11 +427,6 @@ static int on_stop(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t
     return run_op(loop, req, params, do_stop);
 }
 
-static int on_logs(faas_loop_t *loop, h2o_req_t *req, const faas_router_params_t *params)
-{
-    return run_op(loop, req, params, do_logs);
-}
-
 const faas_router_route_t faas_api_functions_routes[] = {
     {"/function/upload", FAAS_M_POST, 0, on_post_upload, FAAS_SCOPE_DEPLOY},
     {"/function/get/:name", FAAS_M_GET, 0, on_get_function, FAAS_SCOPE_READ},
@@ -446,7 +436,6 @@ const faas_router_route_t faas_api_functions_routes[] = {
     {"/function/delete/:name", FAAS_M_DELETE, 0, on_delete, FAAS_SCOPE_DEPLOY},
     {"/function/start/:name", FAAS_M_GET | FAAS_M_POST, 0, on_start, FAAS_SCOPE_DEPLOY},
     {"/function/stop/:name", FAAS_M_GET | FAAS_M_POST, 0, on_stop, FAAS_SCOPE_DEPLOY},
-    {"/function/logs/:name", FAAS_M_GET, 0, on_logs, FAAS_SCOPE_READ},
     {"/function/scale/:name", FAAS_M_PUT, 0, faas_api_scale_on_put, FAAS_SCOPE_DEPLOY},
     {NULL, 0, 0, NULL, 0},
 };

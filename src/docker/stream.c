@@ -350,22 +350,27 @@ faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, con
     snprintf(what, sizeof(what), "logs of container %.80s", id != NULL ? id : "");
     if (id == NULL || id[0] == '\0')
         return faas_error_set(err, FAAS_EINVAL, "%s: empty id", what);
-    if (o->tail < 0)
-        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=all%s", o->timestamps ? "&timestamps=1" : "");
-    else
-        snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=%d%s", o->tail, o->timestamps ? "&timestamps=1" : "");
+    char tail[16] = "all";
+    if (o->tail >= 0)
+        snprintf(tail, sizeof(tail), "%d", o->tail);
+    snprintf(q, sizeof(q), "/logs?stdout=1&stderr=1&tail=%s%s%s", tail, o->timestamps ? "&timestamps=1" : "",
+             o->follow ? "&follow=1" : "");
     faas_buf_t path = {0};
     faas_buf_adds(&path, "/containers/");
     faas_docker__add_escaped(&path, id);
     faas_buf_adds(&path, q);
     logs_ctx_t l = {.cb = cb, .cbdata = cbdata, .whole = o->whole_frames};
     faas_docker_demux_init(&l.dmx);
+    /* A followed stream is silent while the container is: no deadline, only the stop flag. */
     faas_docker__req_t rq = {.method = "GET", .path = path.p, .what = what,
-                             .timeout_ms = FAAS_DOCKER_CALL_TIMEOUT_MS, .on_body = on_logs_body, .ctx = &l};
+                             .timeout_ms = o->follow ? 0 : FAAS_DOCKER_CALL_TIMEOUT_MS, .on_body = on_logs_body,
+                             .ctx = &l, .stop = o->follow ? o->stop : NULL};
     faas_err_t code = path.oom ? faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what)
                                : faas_docker__call(d, &rq, err);
     if (code == FAAS_OK && l.frame.oom)
         code = faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
+    else if (code == FAAS_OK && rq.stopped && rq.stop != NULL && atomic_load(rq.stop) != 0)
+        code = FAAS_OK; /* the caller stopped following */
     else if (code == FAAS_OK && rq.stopped)
         code = faas_error_set(err, FAAS_EDOCKER, "%s: malformed log frame (is the container a TTY?)", what);
     else if (code == FAAS_OK && !faas_docker_demux_complete(&l.dmx))

@@ -35,6 +35,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_CONFIG 2
@@ -124,6 +125,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     host->http2.push_preload = 0; /* tenant functions must not trigger server push */
     /* ACME challenges first (the CA asks on a function's own name), then function traffic, then the API. */
     static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
+        faas_api_logs_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
                                                          faas_api_tls_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
@@ -337,6 +339,11 @@ static int stop(faas_server_t *srv)
         faas_log_warn("a loop thread did not finish draining; exiting anyway");
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
+    /* The loops ended their followed logs; their threads notice within about a second. */
+    while (atomic_load(&srv->app.log_followers) > 0 && faas_clock_mono_ms() < deadline + 2000) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     int scale_stopped = faas_services_stop(srv->app.services, deadline) == 0;
     /* Workers may still hold a task whose request is gone; wait for them until the deadline. */
     if (faas_pool_dispose(srv->app.acme_pool, deadline) == 0) {

@@ -5,6 +5,7 @@
  * loop thread it belongs to, except the two post functions (main thread).
  */
 #include "internal.h"
+#include "faas/http/stream.h"
 #include "faas/proxy/loop.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
@@ -85,6 +86,7 @@ static void begin_drain(server_thread_t *t, int64_t deadline_ms)
     }
     t->nlisteners = 0;
     faas_proxy_loop_close_ports(t->loop.proxy);
+    faas_stream_end_all(&t->loop); /* followed logs would hold the drain until its deadline */
     t->loop.ctx.shutdown_requested = 1; /* HTTP/1: close each connection after its current request */
     t->drain_deadline_ms = deadline_ms;
     t->drain_entry.cb = on_drain_tick;
@@ -213,6 +215,7 @@ int faas_server__start_threads(faas_server_t *srv)
         t->server = srv;
         t->loop.app = &srv->app;
         t->loop.index = i;
+        h2o_linklist_init_anchor(&t->loop.streams);
         t->loop.admit = admit_on_function_port;
         if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
             faas_log_error("cannot start loop thread %zu: %m", i);

@@ -1,5 +1,5 @@
 /*
- * service.c: operations on one service function: start, stop, delete, logs,
+ * service.c: operations on one service function: start, stop, delete
  * and what follows a change of its scale settings.
  * Each holds the function's name in the app's function locks while it runs.
  * Worker threads only.
@@ -152,39 +152,4 @@ faas_err_t faas_service_scale_changed(faas_services_t *s, const char *name, faas
         faas_log_warn("service %s: scale settings changed, but the routing snapshot was not republished: %s", name,
                       err != NULL ? err->msg : faas_strerror(rc));
     return rc;
-}
-
-/* ---- logs ---- */
-
-static void on_log(void *cbdata, int stream, const char *data, size_t len)
-{
-    (void)stream;
-    faas_buf_add(cbdata, data, len);
-}
-
-faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, int tail, char **text, size_t *len,
-                             faas_error_t *err)
-{
-    faas_function_t fn = {0};
-    faas_err_t rc = faas_store_function_get(s->app->store, name, &fn, err);
-    if (rc == FAAS_ENOTFOUND)
-        rc = faas_error_set(err, FAAS_ENOTFOUND, "Function not found");
-    faas_buf_t t = {0};
-    if (rc == FAAS_OK && build) {
-        rc = fn.build.id != NULL ? faas_store_build_log_read(s->app->store, fn.build.id, 0, &t.p, &t.len, err)
-                                 : faas_error_set(err, FAAS_ENOTFOUND, "'%s' has no build", name);
-    } else if (rc == FAAS_OK && fn.n_replicas > 0) {
-        /* The first replica's: the others run the same code. */
-        rc = faas_docker_container_logs(s->app->docker, fn.replicas[0].id, tail > 0 ? tail : -1, on_log, &t, err);
-        if (rc == FAAS_OK && t.oom)
-            rc = faas_error_set(err, FAAS_ENOMEM, "out of memory reading logs");
-    }
-    faas_function_free(&fn);
-    if (rc != FAAS_OK) {
-        free(t.p);
-        return rc;
-    }
-    *text = t.p != NULL ? t.p : strdup("");
-    *len = t.len;
-    return *text != NULL ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
 }

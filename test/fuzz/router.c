@@ -34,6 +34,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static const faas_router_route_t *const *tables(size_t *n)
 {
     static const faas_router_route_t *const t[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
+        faas_api_logs_routes,
                                                    faas_api_jobs_routes, faas_api_runtimes_routes, faas_api_tls_routes};
     *n = sizeof(t) / sizeof(t[0]);
     return t;

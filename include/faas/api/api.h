@@ -12,6 +12,7 @@
 extern const faas_router_route_t faas_api_health_routes[];
 extern const faas_router_route_t faas_api_functions_routes[];
 extern const faas_router_route_t faas_api_revisions_routes[];
+extern const faas_router_route_t faas_api_logs_routes[];
 extern const faas_router_route_t faas_api_jobs_routes[];
 extern const faas_router_route_t faas_api_runtimes_routes[];
 extern const faas_router_route_t faas_api_tls_routes[];

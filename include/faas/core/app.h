@@ -52,6 +52,7 @@ typedef struct faas_app {
     size_t n_own_ports;
     int64_t started_ms;
     atomic_int executions;       /* job executions running now (limits.containers caps them) */
+    atomic_int log_followers;    /* threads following logs for a client (api/logs.c); shutdown waits for them */
     pthread_mutex_t _cfg_mutex;
     faas_config_t *_cfg;         /* replaced on SIGHUP; read with faas_app_config */
 } faas_app_t;

@@ -174,6 +174,8 @@ typedef struct faas_docker_logs_opts {
     int tail;           /* last lines; < 0 = all */
     int timestamps;     /* prefix each line with its RFC 3339 time ("2026-11-22T15:26:54.823306496Z ") */
     int whole_frames;   /* one callback per log line (frame), never a piece of one */
+    int follow;         /* go on with what the container writes until it stops or *stop is set */
+    const atomic_int *stop; /* with follow: checked about once a second; nonzero ends it (FAAS_OK) */
 } faas_docker_logs_opts_t;
 
 /** faas_docker_container_logs with options. Worker thread only: blocks. */

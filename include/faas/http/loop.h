@@ -24,6 +24,7 @@ typedef struct faas_loop {
     faas_pool_inbox_t *inbox;      /* where the worker pool hands results back to this thread */
     struct faas_proxy_loop *proxy; /* this thread's routing snapshot, upstream connections, function ports */
     size_t index;
+    h2o_linklist_t streams;        /* responses fed by writer threads (http/stream.h), ended at shutdown */
     /* Takes a connection just accepted on a function's port into the server's count (the cap of
        server.max_connections); nonzero: refused (closed). NULL: every connection is taken. */
     int (*admit)(struct faas_loop *loop, h2o_socket_t *sock);

@@ -12,6 +12,7 @@
 #ifndef FAAS_SERVICE_SERVICE_H
 #define FAAS_SERVICE_SERVICE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,5 +68,27 @@ faas_err_t faas_service_scale_changed(faas_services_t *s, const char *name, faas
  */
 faas_err_t faas_service_logs(faas_services_t *s, const char *name, int build, int tail, char **text, size_t *len,
                              faas_error_t *err);
+
+/* Takes one piece of a followed log; returns -1 to stop (the reader went away). */
+typedef int (*faas_service_log_write_cb)(void *ctx, const char *data, size_t len);
+
+/**
+ * Follows the output of name's replicas as it is written (starting with the last tail lines,
+ * < 0: all), one write per line; with several replicas each line starts with "[<replica>] ".
+ * Returns when every replica's stream ended (containers stopped or removed), when write
+ * refused, or within about a second of *stop turning nonzero. FAAS_ENOTFOUND. Blocks: run it
+ * on a thread of its own, not on the worker pool.
+ */
+faas_err_t faas_service_logs_follow(faas_services_t *s, const char *name, int tail, faas_service_log_write_cb write,
+                                    void *ctx, const atomic_int *stop, faas_error_t *err);
+
+/**
+ * Follows the log of name's current build as it is written and ends with the build (when the
+ * new version serves or the build failed): the last line is "faas: build <id> succeeded" or
+ * "faas: build <id> failed: <error>". FAAS_ENOTFOUND (function, or no build). Blocks like
+ * faas_service_logs_follow.
+ */
+faas_err_t faas_service_build_log_follow(faas_services_t *s, const char *name, faas_service_log_write_cb write,
+                                         void *ctx, const atomic_int *stop, faas_error_t *err);
 
 #endif
