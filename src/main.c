@@ -1,14 +1,15 @@
 /*
  * main.c: the faas command line. `faas serve` runs the server; `faas check`
  * validates a configuration and prints every setting it resolved to, with
- * where each value came from. Nothing else lives here: each subcommand calls
- * one module entry point.
+ * where each value came from; every other command is the client (src/cli/).
+ * Nothing else lives here: each subcommand calls one module entry point.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "faas/cli/cli.h"
 #include "faas/core/log.h"
 #include "faas/core/policy.h"
 #include "faas/server/server.h"
@@ -25,7 +26,8 @@ static void usage(FILE *out)
             "       faas help              this text (also -h, --help, and after any command)\n"
             "The configuration is FILE, else $FAAS_CONFIG, else ./faas.conf.lua if it exists,\n"
             "else /etc/faas/faas.conf.lua if it exists, else the built-in defaults.\n"
-            "Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.\n");
+            "Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage.\n\n");
+    faas_cli_usage(out);
 }
 
 static const char *default_config(void)
@@ -102,8 +104,18 @@ static int is_help(const char *arg)
     return strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+/* 1 for the commands main.c runs itself (the client gets every other one). */
+static int is_server_command(const char *arg)
+{
+    return strcmp(arg, "serve") == 0 || strcmp(arg, "check") == 0 || strcmp(arg, "version") == 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* "faas help" alone and "faas help serve|check|version" stay here; "faas help deploy" is the client's. */
+    if (argc >= 2 && faas_cli_is_command(argv[1]) &&
+        !(strcmp(argv[1], "help") == 0 && (argc == 2 || is_server_command(argv[2]))))
+        return faas_cli_main(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -118,8 +130,7 @@ int main(int argc, char **argv)
             usage(stdout); /* asked for: stdout and exit 0, after any command */
             return 0;
         } else if (i > 1) {
-            fprintf(stderr, "faas: unknown argument '%s'\n", argv[i]);
-            usage(stderr);
+            fprintf(stderr, "faas: unknown argument '%s'\nsee faas help\n", argv[i]);
             return 2;
         }
     }
@@ -133,7 +144,6 @@ int main(int argc, char **argv)
         printf("faas %s\n", FAAS_VERSION);
         return 0;
     }
-    fprintf(stderr, "faas: unknown command '%s'\n", cmd);
-    usage(stderr);
+    fprintf(stderr, "faas: unknown command '%s'\nsee faas help\n", cmd);
     return 2;
 }
