@@ -399,7 +399,7 @@ const faas_router_route_t faas_api_jobs_routes[] = {
     {"/api/execute", FAAS_M_GET | FAAS_M_POST, 0, on_execute, FAAS_SCOPE_INVOKE},
     {"/api/functions", FAAS_M_GET, 0, on_list, FAAS_SCOPE_READ},
     {"/api/functions/:id/invocations", FAAS_M_GET, 0, on_invocations, FAAS_SCOPE_READ},
-    {"/api/functions/*id", FAAS_M_GET | FAAS_M_DELETE, 0, on_function, FAAS_SCOPE_DEPLOY},
+    {"/api/functions/*id", FAAS_M_GET | FAAS_M_DELETE, FAAS_ROUTE_READ_GET, on_function, FAAS_SCOPE_DEPLOY},
     {"/api/invocations/:id", FAAS_M_GET, 0, on_invocation, FAAS_SCOPE_READ},
     {NULL, 0, 0, NULL, 0},
 };

@@ -87,17 +87,27 @@ faas_err_t faas_auth_load(const char *path, faas_auth_t *auth, int *created, faa
     return FAAS_OK;
 }
 
-int faas_auth_check(const faas_auth_t *auth, const char *header, size_t len)
+void faas_auth_header_digest(const char *header, size_t len, unsigned char digest[32])
 {
-    if (header == NULL || auth->key_len == 0)
-        return 0;
     if (len >= 7 && strncasecmp(header, "Bearer ", 7) == 0) {
         header += 7;
         len -= 7;
     }
     while (len > 0 && header[0] == ' ')
         header++, len--;
-    unsigned char digest[32];
     SHA256((const unsigned char *)header, len, digest);
-    return CRYPTO_memcmp(digest, auth->digest, sizeof(digest)) == 0;
+}
+
+int faas_auth_check_digest(const faas_auth_t *auth, const unsigned char digest[32])
+{
+    return auth->key_len != 0 && CRYPTO_memcmp(digest, auth->digest, 32) == 0;
+}
+
+int faas_auth_check(const faas_auth_t *auth, const char *header, size_t len)
+{
+    if (header == NULL || auth->key_len == 0)
+        return 0;
+    unsigned char digest[32];
+    faas_auth_header_digest(header, len, digest);
+    return faas_auth_check_digest(auth, digest);
 }

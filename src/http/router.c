@@ -1,11 +1,13 @@
 /*
  * router.c: the one catch-all handler (see router.h): the Rapid Reset guard
  * on HTTP/2 requests and the request line check for all, front handlers, then
- * CORS preflight, route match, passkey and method once for every API route.
+ * CORS preflight, route match, key, method and scope once for every API route.
  * Loop threads only (register: main thread).
  */
 #include "internal.h"
 #include "faas/http/router.h"
+#include "faas/core/clock.h"
+#include "faas/core/keys.h"
 #include "faas/core/log.h"
 #include "faas/http/reply.h"
 #include "faas/http/request.h"
@@ -116,13 +118,31 @@ static int is_preflight(h2o_req_t *req)
            h2o_find_header_by_str(&req->headers, H2O_STRLIT("access-control-request-method"), -1) >= 0;
 }
 
-static int authorized(faas_loop_t *loop, h2o_req_t *req)
+faas_scope_t faas_router_scope_needed(const faas_router_route_t *route, unsigned method)
+{
+    if ((route->flags & FAAS_ROUTE_READ_GET) && (method & (FAAS_M_GET | FAAS_M_HEAD)))
+        return FAAS_SCOPE_READ;
+    return route->scope;
+}
+
+/* Whether req presents a known key (the passkey or a named one, its use noted), and its scope. */
+static int authorized(faas_loop_t *loop, h2o_req_t *req, faas_scope_t *scope)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
+    faas_key_info_t who;
+    if (i < 0 || !faas_keys_check(loop->app->keys, req->headers.entries[i].value.base,
+                                  req->headers.entries[i].value.len, faas_clock_now_ms(), &who))
         return 0;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    return faas_auth_check(&loop->app->auth, v.base, v.len);
+    *scope = who.scope;
+    return 1;
+}
+
+static int forbidden(h2o_req_t *req, faas_scope_t have, faas_scope_t need)
+{
+    char details[96];
+    snprintf(details, sizeof(details), "this key has scope %s; %s needed", faas_scope_name(have),
+             faas_scope_name(need));
+    return faas_reply_error(req, 403, "forbidden", details);
 }
 
 static int serve_api(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req_t *req)
@@ -130,9 +150,10 @@ static int serve_api(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req
     faas_router_params_t params;
     const faas_router_route_t *route = find_route(cfg, req->path_normalized, &params);
     char label[64];
+    faas_scope_t scope = FAAS_SCOPE_ADMIN;
     if (route == NULL && faas_request_host_label(req->authority, label, sizeof(label)) > 0)
         return faas_reply_error(req, 404, "Function not found", NULL); /* <name>.<domain> with no such function */
-    if ((route == NULL || !(route->flags & FAAS_ROUTE_PUBLIC)) && !authorized(loop, req))
+    if ((route == NULL || !(route->flags & FAAS_ROUTE_PUBLIC)) && !authorized(loop, req, &scope))
         return faas_reply_error(req, 401, "unauthorized", NULL);
     if (route == NULL) {
         char details[160];
@@ -149,6 +170,9 @@ static int serve_api(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, value.base, value.len);
         return faas_reply_error(req, 405, "Method not allowed", human);
     }
+    faas_scope_t need = faas_router_scope_needed(route, bit);
+    if (!(route->flags & (FAAS_ROUTE_PUBLIC | FAAS_ROUTE_ANY_KEY)) && !faas_scope_grants(scope, need))
+        return forbidden(req, scope, need);
     return route->handler(loop, req, &params);
 }
 

@@ -526,7 +526,7 @@ void faas_proxy__forward(faas_proxy_loop_t *pl, h2o_req_t *req, faas_upstream_po
 {
     int upgrade = wants_websocket(req);
     h2o_iovec_t head;
-    if (faas_proxy__request_head(req, &pl->loop->app->auth, upgrade, &head) != 0) {
+    if (faas_proxy__request_head(req, pl->loop->app->keys, upgrade, &head) != 0) {
         char details[160];
         snprintf(details, sizeof(details), "more than %d header fields or %d bytes of them", FAAS_PROXY__MAX_FIELDS,
                  FAAS_PROXY__MAX_FIELD_BYTES);

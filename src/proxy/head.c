@@ -13,7 +13,8 @@
  *   every header the client's Connection names (RFC 9110 7.6.1); what faas says itself (Host,
  *   Content-Length, X-Forwarded-For/-Proto/-Host, Forwarded, X-Real-IP: the client's own claims
  *   are not trusted, and a function reading any of them gets faas's view); Expect (the body is
- *   already here); an Authorization that carries the platform passkey. HTTP/2 splits cookies into
+ *   already here); an Authorization that carries the platform passkey or a named key
+ *   (core/keys.h): an API key is never a function's to see. HTTP/2 splits cookies into
  *   many headers; they go as one.
  */
 #include "internal.h"
@@ -80,14 +81,14 @@ static int is_named(const h2o_header_t *h, const char *name, size_t len)
 }
 
 /* Whether the client's header h goes to the container (see DESIGN). */
-static int forwarded(const h2o_req_t *req, const faas_auth_t *auth, const h2o_header_t *h)
+static int forwarded(const h2o_req_t *req, faas_keys_t *keys, const h2o_header_t *h)
 {
     if (h2o_iovec_is_token(h->name)) {
         const h2o_token_t *t = H2O_STRUCT_FROM_MEMBER(h2o_token_t, buf, h->name);
         if (t->proxy_should_drop_for_req || t == H2O_TOKEN_HOST || t == H2O_TOKEN_CONTENT_LENGTH ||
             t == H2O_TOKEN_EXPECT || t == H2O_TOKEN_COOKIE || t == H2O_TOKEN_X_FORWARDED_FOR)
             return 0;
-        if (t == H2O_TOKEN_AUTHORIZATION && faas_auth_check(auth, h->value.base, h->value.len))
+        if (t == H2O_TOKEN_AUTHORIZATION && faas_keys_check(keys, h->value.base, h->value.len, 0, NULL))
             return 0;
     } else if (is_named(h, H2O_STRLIT("x-forwarded-proto")) || is_named(h, H2O_STRLIT("x-forwarded-host")) ||
                is_named(h, H2O_STRLIT("forwarded")) || is_named(h, H2O_STRLIT("x-real-ip"))) {
@@ -127,12 +128,12 @@ static char *put_forwarded(char *p, h2o_req_t *req, const char *peer, int v6)
 }
 
 /* Appends the client's headers that go on, its cookies as one. */
-static char *put_client_headers(char *p, h2o_req_t *req, const faas_auth_t *auth)
+static char *put_client_headers(char *p, h2o_req_t *req, faas_keys_t *keys)
 {
     int cookies = 0;
     for (size_t i = 0; i < req->headers.size; i++) {
         const h2o_header_t *h = &req->headers.entries[i];
-        if (forwarded(req, auth, h))
+        if (forwarded(req, keys, h))
             p = put_header(p, h->name->base, h->name->len, h->value.base, h->value.len);
     }
     for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
@@ -151,7 +152,7 @@ static int has_body(const h2o_req_t *req)
            h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PATCH"));
 }
 
-int faas_proxy__request_head(h2o_req_t *req, const faas_auth_t *auth, int websocket, h2o_iovec_t *head)
+int faas_proxy__request_head(h2o_req_t *req, faas_keys_t *keys, int websocket, h2o_iovec_t *head)
 {
     ssize_t fields = measure_fields(req);
     if (fields < 0)
@@ -167,7 +168,7 @@ int faas_proxy__request_head(h2o_req_t *req, const faas_auth_t *auth, int websoc
     p = put(p, req->path.base, req->path.len);
     p = put(p, " HTTP/1.1\r\n", 11);
     p = put_header(p, H2O_STRLIT("host"), req->authority.base, req->authority.len);
-    p = put_client_headers(p, req, auth);
+    p = put_client_headers(p, req, keys);
     p = put_header(p, H2O_STRLIT("x-forwarded-for"), peer, strlen(peer));
     p = put_header(p, H2O_STRLIT("x-forwarded-proto"), req->scheme->name.base, req->scheme->name.len);
     p = put_header(p, H2O_STRLIT("x-forwarded-host"), req->authority.base, req->authority.len);

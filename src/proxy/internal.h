@@ -11,7 +11,7 @@
 
 #include <pthread.h>
 
-#include "faas/core/auth.h"
+#include "faas/core/keys.h"
 #include "faas/proxy/loop.h"
 #include "faas/proxy/proxy.h"
 
@@ -150,11 +150,11 @@ void faas_proxy__pool_retire(faas_upstream_pool_t *pool);
 
 /**
  * The HTTP/1.1 request head for req into *head, in req's pool: request line, the client's headers
- * that go on, faas's own (X-Forwarded-*, Forwarded, X-Real-IP; the websocket upgrade when asked).
+ * that go on (an Authorization with a key of keys stays here), faas's own (X-Forwarded-*, Forwarded, X-Real-IP; the websocket upgrade when asked).
  * Returns 0, or -1 when the client's header fields pass the limits above (nothing allocated).
  * Loop thread (see head.c).
  */
-int faas_proxy__request_head(h2o_req_t *req, const faas_auth_t *auth, int websocket, h2o_iovec_t *head);
+int faas_proxy__request_head(h2o_req_t *req, faas_keys_t *keys, int websocket, h2o_iovec_t *head);
 
 /** Proxies req to pool's upstream (see forward.c); answers errors itself. hold is req's place in
     the load counts: a WebSocket hands it to its tunnel. Loop thread. */

@@ -2,9 +2,10 @@
  * internal.h: what the files of src/server/ share, and nothing outside it:
  * server.c (process life), threads.c (the loop threads), conns.c (each
  * loop's client connections: accept, cap, deadlines), conn_view.c (what
- * libh2o shows of their requests), unauth.c (bodies without the passkey),
+ * libh2o shows of their requests), unauth.c (bodies without a key),
  * tls_accept.c (HTTPS accept in ACME mode), redirect.c (the ACME plain-HTTP
- * port) and engine_watch.c (the Docker engine's state for /health).
+ * port), engine_watch.c (the Docker engine's state for /health) and keys.c
+ * (the named API keys' table: loaded, last use saved).
  * Names: faas_server__*.
  */
 #ifndef FAAS_SERVER_INTERNAL_H
@@ -77,6 +78,13 @@ struct faas_server {
     faas_pool_t *engine_pool; /* engine_watch.c's one worker */
 };
 
+/** Makes app.keys and loads it from the store, then saves the keys' last use every minute on the
+ *  worker pool (keys.c). 0, or -1 (logged). Main thread, after the store and the pool. */
+int faas_server__keys_start(faas_server_t *srv);
+
+/** Saves the keys' last use once more; the store must still be open. Main thread, at stop. */
+void faas_server__keys_stop(faas_server_t *srv);
+
 /** Starts every loop thread (each gets t->loop.policy already set); 0 when all are accepting, else -1. */
 int faas_server__start_threads(faas_server_t *srv);
 
@@ -104,7 +112,7 @@ void faas_server__on_accept(h2o_socket_t *listener, const char *err);
  */
 int faas_server__conns_admit(server_thread_t *t, h2o_socket_t *sock);
 
-/** 1 if req goes to the API (or the ACME plain port) without a valid passkey: its body serves nobody (unauth.c). Loop thread. */
+/** 1 if req goes to the API (or the ACME plain port) without a valid key: its body serves nobody (unauth.c). Loop thread. */
 int faas_server__unauthenticated_api(server_thread_t *t, h2o_req_t *req);
 
 /** A logger's log_access on the catch-all paths: a request ended, its connection is idle now. Loop thread. */

@@ -1,7 +1,7 @@
 /*
  * server.c: the life of `faas serve`, on the main thread: load and validate
  * the configuration, raise the open files limit, open the data directory,
- * passkey, store, Docker client, worker pool and engine watch, configure
+ * passkey, store, named keys, Docker client, worker pool and engine watch, configure
  * libh2o (one catch-all host and handler, a logger for connections), bind
  * the listeners, start one loop thread per core, then wait for signals:
  * SIGHUP reloads the policy, SIGTERM/SIGINT stop accepting, let in-flight
@@ -86,6 +86,8 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
         faas_log_error("cannot start the Docker client or the worker pool");
         return 1;
     }
+    if (faas_server__keys_start(srv) != 0)
+        return 1;
     faas_err_t pinged = faas_docker_ping(srv->app.docker, 2000, &err);
     if (pinged != FAAS_OK)
         faas_log_warn("%s (faas keeps serving; /health reports it)", err.msg);
@@ -127,7 +129,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
         faas_api_logs_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
-                                                         faas_api_tls_routes};
+                                                         faas_api_tls_routes, faas_api_keys_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
                                          .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
@@ -353,6 +355,7 @@ static int stop(faas_server_t *srv)
     int watch_stopped = faas_pool_dispose(srv->engine_pool, deadline) == 0;
     if (faas_pool_dispose(srv->app.pool, deadline) == 0 && scale_stopped) {
         faas_warm_dispose(srv->app.warm);
+        faas_server__keys_stop(srv);
         faas_store_close(srv->app.store);
         if (watch_stopped)
             faas_docker_dispose(srv->app.docker);

@@ -1,19 +1,21 @@
 /*
- * unauth.c: which requests carry a body nobody without the passkey needs sent: those for
- * faas's API (what the router would not hand to a function: the proxy's own choice, by route
- * hook, Host or function port, is made again here) without a valid passkey, and anything sent
- * to the ACME plain-HTTP port. conns.c asks while such a body is still arriving. Loop thread.
+ * unauth.c: which requests carry a body nobody without a key needs sent: those for faas's API
+ * (what the router would not hand to a function: the proxy's own choice, by route hook, Host or
+ * function port, is made again here) without a valid key (the passkey or a named one), and
+ * anything sent to the ACME plain-HTTP port. conns.c asks while such a body is still arriving. Loop thread.
  */
 #include "internal.h"
+#include "faas/core/keys.h"
 #include "faas/http/request.h"
 #include "faas/proxy/proxy.h"
 #include "faas/proxy/routes.h"
 
+/* The passkey or a named key, whatever its scope (the router answers a scope too small). */
 static int authorized(faas_loop_t *loop, h2o_req_t *req)
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    return i >= 0 && faas_auth_check(&loop->app->auth, req->headers.entries[i].value.base,
-                                     req->headers.entries[i].value.len);
+    return i >= 0 && faas_keys_check(loop->app->keys, req->headers.entries[i].value.base,
+                                     req->headers.entries[i].value.len, 0, NULL);
 }
 
 /* Whether the proxy's front handler would take req (it came in on faas's own listener). */

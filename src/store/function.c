@@ -279,13 +279,11 @@ faas_err_t faas_store_function_update(faas_store_t *s, const char *name, faas_st
     return rc;
 }
 
-/* ---- listing (functions and runtimes share the scan) ---- */
-
-typedef faas_err_t (*parse_cb)(const cJSON *json, void *out, faas_error_t *err);
+/* ---- listing (functions, runtimes and API keys share the scan) ---- */
 
 /* Parses one listed value into the next slot of *out; a record that does not parse is skipped. */
-static faas_err_t list_one(const MDB_val *k, const MDB_val *v, const char *what, parse_cb parse, size_t size,
-                           void **out, size_t *cap, size_t *n, faas_error_t *err)
+static faas_err_t list_one(const MDB_val *k, const MDB_val *v, const char *what, faas_store__parse_cb parse,
+                           size_t size, void **out, size_t *cap, size_t *n, faas_error_t *err)
 {
     void *grown = faas_store__grow(*out, cap, *n, size);
     if (grown == NULL)
@@ -305,10 +303,8 @@ static faas_err_t list_one(const MDB_val *k, const MDB_val *v, const char *what,
     return FAAS_OK;
 }
 
-/* Parses every value of dbi with parse into a new array of size-byte records; skips (and logs)
- * records that do not parse. */
-static faas_err_t list_generic(faas_store_t *s, MDB_dbi dbi, const char *what, parse_cb parse, size_t size,
-                               void **out, size_t *n, faas_error_t *err)
+faas_err_t faas_store__list(faas_store_t *s, MDB_dbi dbi, const char *what, faas_store__parse_cb parse, size_t size,
+                            void **out, size_t *n, faas_error_t *err)
 {
     MDB_txn *txn;
     MDB_cursor *c;
@@ -348,7 +344,7 @@ static faas_err_t parse_runtime(const cJSON *json, void *out, faas_error_t *err)
 faas_err_t faas_store_function_list(faas_store_t *s, faas_function_t **out, size_t *n, faas_error_t *err)
 {
     void *arr;
-    faas_err_t rc = list_generic(s, s->functions, "function", parse_function, sizeof(**out), &arr, n, err);
+    faas_err_t rc = faas_store__list(s, s->functions, "function", parse_function, sizeof(**out), &arr, n, err);
     *out = arr;
     if (rc != FAAS_OK) {
         faas_function_array_free(*out, *n);
@@ -421,7 +417,7 @@ faas_err_t faas_store_runtime_delete(faas_store_t *s, const char *name, faas_err
 faas_err_t faas_store_runtime_list(faas_store_t *s, faas_runtime_t **out, size_t *n, faas_error_t *err)
 {
     void *arr;
-    faas_err_t rc = list_generic(s, s->runtimes, "runtime", parse_runtime, sizeof(**out), &arr, n, err);
+    faas_err_t rc = faas_store__list(s, s->runtimes, "runtime", parse_runtime, sizeof(**out), &arr, n, err);
     *out = arr;
     if (rc != FAAS_OK) {
         faas_runtime_array_free(*out, *n);

@@ -1,7 +1,8 @@
 /*
  * internal.h: what the files of src/store/ share (names: faas_store__*): the
- * store struct, transaction helpers, LMDB error translation and JSON value helpers. Only the store files include it; they are the
- * only code that names MDB_*. Threads: as store.h (helpers taking a write txn run on workers).
+ * store struct, transaction helpers, LMDB error translation, JSON value helpers and the list
+ * scan. Only the store files include it; they are the only code that names MDB_*.
+ * Threads: as store.h (helpers taking a write txn run on workers).
  */
 #ifndef FAAS_STORE_INTERNAL_H
 #define FAAS_STORE_INTERNAL_H
@@ -26,6 +27,7 @@ struct faas_store {
     MDB_dbi revisions;            /* name \0 be64(number) -> revision JSON */
     MDB_dbi certificates;
     MDB_dbi acme;
+    MDB_dbi apikeys;              /* key name -> API key JSON (apikey.c) */
 };
 
 /* Room for a composite key: an id or name, a separator, 8 bytes, another id, and slack. */
@@ -89,6 +91,15 @@ int faas_store__seek_last(MDB_cursor *c, const char *prefix, size_t plen, MDB_va
 /** Makes room for one more element of size bytes in arr (n used of *cap); returns the (maybe moved)
  *  array, or NULL when out of memory (arr is then still valid and owned by the caller). */
 void *faas_store__grow(void *arr, size_t *cap, size_t n, size_t size);
+
+/* Parses one stored JSON value into the record at out. */
+typedef faas_err_t (*faas_store__parse_cb)(const cJSON *json, void *out, faas_error_t *err);
+
+/** Parses every value of dbi with parse into a new array *out of *n size-byte records, in key
+ *  order; skips (and logs) records that do not parse. FAAS_ENOMEM, FAAS_ESTORE (the caller frees
+ *  what *out holds on error too). */
+faas_err_t faas_store__list(faas_store_t *s, MDB_dbi dbi, const char *what, faas_store__parse_cb parse, size_t size,
+                            void **out, size_t *n, faas_error_t *err);
 
 /** Deletes the build records, logs and index entries of the function called name. */
 faas_err_t faas_store__builds_delete_all(faas_store_t *s, MDB_txn *txn, const char *name, faas_error_t *err);

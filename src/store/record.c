@@ -16,6 +16,7 @@ _Static_assert(sizeof(faas_function_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_build_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_invocation_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_replica_state_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(faas_scope_t) == sizeof(int), "enum size");
 
 /* Largest integer a JSON number (an IEEE double) carries exactly: 2^53. */
 #define MAX_EXACT 9007199254740992LL
@@ -121,6 +122,14 @@ static const field_t invocation_fields[] = {
     INT(faas_invocation_t, exit_code, "exitCode", -2147483647LL - 1, 2147483647LL),
     ENUM(faas_invocation_t, status, "status", invocation_status_names),
     STR(faas_invocation_t, output, "output", 0),
+};
+
+static const field_t apikey_fields[] = {
+    STR(faas_apikey_t, name, "name", 1),
+    ENUM(faas_apikey_t, scope, "scope", faas_scope_names),
+    STR(faas_apikey_t, hash, "hash", 1),
+    TIME(faas_apikey_t, created_at, "createdAt"),
+    TIME(faas_apikey_t, last_used_at, "lastUsedAt"),
 };
 
 /* ---- names and enums ---- */
@@ -710,6 +719,48 @@ faas_err_t faas_revision_from_json(const cJSON *json, faas_revision_t *out, faas
     if (rc != FAAS_OK) {
         faas_revision_free(out);
         faas_error_prefix(err, rc, "revision record");
+    }
+    return rc;
+}
+
+/* ---- API key ---- */
+
+void faas_apikey_free(faas_apikey_t *k)
+{
+    if (k == NULL)
+        return;
+    fields_free(apikey_fields, NELEMS(apikey_fields), k);
+    memset(k, 0, sizeof(*k));
+}
+
+void faas_apikey_array_free(faas_apikey_t *arr, size_t n)
+{
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        faas_apikey_free(&arr[i]);
+    free(arr);
+}
+
+cJSON *faas_apikey_to_json(const faas_apikey_t *k, faas_record_view_t view)
+{
+    cJSON *obj = record_to_json(apikey_fields, NELEMS(apikey_fields), k, view);
+    if (obj != NULL && view == FAAS_RECORD_API)
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, "hash"); /* what the key hashes to is the store's alone */
+    return obj;
+}
+
+faas_err_t faas_apikey_from_json(const cJSON *json, faas_apikey_t *out, faas_error_t *err)
+{
+    faas_err_t rc = record_from_json("key", apikey_fields, NELEMS(apikey_fields), json, out, sizeof(*out), err);
+    if (rc != FAAS_OK)
+        return rc;
+    unsigned char digest[FAAS_KEYS_DIGEST_LEN];
+    if (!faas_keys_valid_name(out->name))
+        rc = faas_error_set(err, FAAS_EINVAL, "'name' is not a key name");
+    else if (faas_keys_unhex(out->hash, digest) != 0)
+        rc = faas_error_set(err, FAAS_EINVAL, "'hash' must be %d hex digits", FAAS_KEYS_HEX_LEN);
+    if (rc != FAAS_OK) {
+        faas_apikey_free(out);
+        faas_error_prefix(err, rc, "key record");
     }
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * head.c (unit): the request head the proxy writes to a container (src/proxy/head.c): what is
  * forwarded and what is dropped (hop-by-hop, named in Connection, the client's forwarding
- * claims, the passkey), faas's own forwarding headers, split cookies joined, and the limits
+ * claims, the passkey and named API keys), faas's own forwarding headers, split cookies joined, and the limits
  * checked before anything is built (the HPACK amplification of issue 11).
  */
 #include "proxy/internal.h"
@@ -35,6 +35,7 @@ static const h2o_conn_callbacks_t v6_callbacks = {.get_peername = peer_v6};
 static h2o_conn_t v4_conn = {.callbacks = &v4_callbacks};
 static h2o_conn_t v6_conn = {.callbacks = &v6_callbacks};
 static faas_auth_t auth;
+static faas_keys_t *keys;
 
 static void req_init(h2o_req_t *req, h2o_conn_t *conn, const char *authority)
 {
@@ -56,7 +57,7 @@ static void add(h2o_req_t *req, const char *name, const char *value)
 static const char *head_of(h2o_req_t *req)
 {
     h2o_iovec_t head;
-    if (faas_proxy__request_head(req, &auth, 0, &head) != 0)
+    if (faas_proxy__request_head(req, keys, 0, &head) != 0)
         return NULL;
     return h2o_strdup(&req->pool, head.base, head.len).base;
 }
@@ -107,6 +108,21 @@ TEST(own_headers_quoted)
     h2o_mem_clear_pool(&req.pool);
 }
 
+/* A named API key is faas's, like the passkey: never a function's to see. */
+TEST(named_key_dropped)
+{
+    h2o_req_t req;
+    req_init(&req, &v4_conn, "fn.example.com");
+    add(&req, "authorization", "faas_named-key");
+    const char *h = head_of(&req);
+    CHECK(h != NULL && strstr(h, "authorization") == NULL);
+    h2o_mem_clear_pool(&req.pool);
+    req_init(&req, &v4_conn, "fn.example.com");
+    add(&req, "authorization", "faas_named-kez");
+    CHECK_CONTAINS(head_of(&req), "authorization: faas_named-kez\r\n");
+    h2o_mem_clear_pool(&req.pool);
+}
+
 TEST(limits)
 {
     h2o_req_t req;
@@ -147,8 +163,14 @@ int main(void)
 {
     faas_error_t err = {0};
     faas_auth_set_key(&auth, "the-key", 7, &err);
+    keys = faas_keys_create(&auth);
+    unsigned char digest[FAAS_KEYS_DIGEST_LEN];
+    faas_auth_header_digest("faas_named-key", 14, digest);
+    CHECK_INT(faas_keys_add(keys, "ci", FAAS_SCOPE_READ, digest, 1, 0, &err), FAAS_OK);
     RUN(forwarded_and_dropped);
     RUN(own_headers_quoted);
+    RUN(named_key_dropped);
     RUN(limits);
+    faas_keys_dispose(keys);
     return testlib_done();
 }

@@ -1,6 +1,6 @@
 /*
  * app.h: what the process shares, handed to every stage: the store, the Docker client, the
- * worker pools, the passkey, the function locks, the current configuration, and the stages
+ * worker pools, the passkey and the named keys, the function locks, the current configuration, and the stages
  * that others call (proxy control side, services, containers started ahead, certificates).
  * Plain pointers to opaque types: this header knows no HTTP and no libh2o, so services, job functions
  * and the adapters can take an app without seeing the server.
@@ -32,6 +32,7 @@ struct faas_services;
 struct faas_warm;
 struct faas_certs;
 struct faas_acme;
+struct faas_keys;
 
 typedef struct faas_app {
     struct faas_store *store;
@@ -39,7 +40,8 @@ typedef struct faas_app {
     faas_pool_t *pool;           /* blocking work: builds, Docker calls, store writes */
     faas_pool_t *acme_pool;      /* issuances and renewals, apart from builds so a handshake never waits behind one */
     faas_fnlock_t *locks;        /* one operation per function name at a time (deploys, submits, deletes) */
-    faas_auth_t auth;
+    faas_auth_t auth;            /* the passkey: the root key */
+    struct faas_keys *keys;      /* named API keys and their scopes, beside the passkey (core/keys.h) */
     char instance[FAAS_APP_INSTANCE_MAX]; /* this faas's instance id (kept in the store) */
     char instance_label[48];     /* FAAS_LABEL_INSTANCE "=<instance>", for label lists and filters */
     struct faas_proxy *proxy;    /* routing snapshot and function ports (control side) */

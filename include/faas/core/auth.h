@@ -34,4 +34,11 @@ faas_err_t faas_auth_set_key(faas_auth_t *auth, const char *key, size_t len, faa
  */
 int faas_auth_check(const faas_auth_t *auth, const char *header, size_t len);
 
+/** The SHA-256 of the key an Authorization header value carries ("<key>" or "Bearer <key>"):
+ *  what faas_auth_check and the named keys (core/keys.h) compare. Pure. */
+void faas_auth_header_digest(const char *header, size_t len, unsigned char digest[32]);
+
+/** 1 if digest (from faas_auth_header_digest) is the passkey's, in constant time; 0 without a passkey. Any thread. */
+int faas_auth_check_digest(const faas_auth_t *auth, const unsigned char digest[32]);
+
 #endif

@@ -1,10 +1,12 @@
 /*
  * router.h: the one catch-all handler every request goes through. First the front handlers the
  * server registered, in order (ACME challenges, function traffic); a request none of them takes
- * is an API call: CORS preflight, route match, passkey, method, then the route's handler;
- * anything else is a JSON 404. The cross-cutting checks run here once, so API handlers hold only
- * their own logic. The router knows no route or front handler by name: server.c hands it the
- * tables (src/api/) and the front handlers (src/proxy/, src/server/).
+ * is an API call: CORS preflight, route match, key, method, scope, then the route's handler;
+ * anything else is a JSON 404. The key an API request presents (the passkey or a named key,
+ * core/keys.h) must be known (else 401) and have a scope that grants the route's (else 403).
+ * The cross-cutting checks run here once, so API handlers hold only their own logic. The router
+ * knows no route or front handler by name: server.c hands it the tables (src/api/) and the front
+ * handlers (src/proxy/, src/server/).
  */
 #ifndef FAAS_HTTP_ROUTER_H
 #define FAAS_HTTP_ROUTER_H
@@ -13,6 +15,7 @@
 
 #include <h2o.h>
 
+#include "faas/core/keys.h"
 #include "faas/http/loop.h"
 
 /* HTTP methods a route accepts (a bit mask). */
@@ -28,17 +31,10 @@ enum {
 
 /* Route flags. */
 enum {
-    FAAS_ROUTE_PUBLIC = 1 << 0, /* no passkey needed (/health) */
+    FAAS_ROUTE_PUBLIC = 1 << 0,   /* no key needed (/health) */
+    FAAS_ROUTE_READ_GET = 1 << 1, /* GET and HEAD need only FAAS_SCOPE_READ; the other methods the route's scope */
+    FAAS_ROUTE_ANY_KEY = 1 << 2,  /* any valid key, whatever its scope (GET /keys/self) */
 };
-
-/* The scope a key needs for a route (see core/keys.h): read < deploy < admin; invoke runs jobs only.
- * The passkey is an admin key. A key of too small a scope gets 403 naming the scope needed. */
-typedef enum faas_scope {
-    FAAS_SCOPE_ADMIN = 0, /* keys, secrets and anything not given a smaller scope */
-    FAAS_SCOPE_READ = 1,  /* GET of the API, logs, metrics */
-    FAAS_SCOPE_INVOKE = 2, /* execute job functions */
-    FAAS_SCOPE_DEPLOY = 3, /* upload, start, stop, rollback, scale, runtimes (and read, invoke) */
-} faas_scope_t;
 
 #define FAAS_ROUTER_MAX_PARAMS 4
 #define FAAS_ROUTER_MAX_FRONT 4
@@ -57,7 +53,7 @@ typedef struct faas_router_route {
     unsigned methods;        /* FAAS_M_* */
     unsigned flags;          /* FAAS_ROUTE_* */
     faas_router_handler_cb handler;
-    faas_scope_t scope;      /* the scope a key needs (not checked yet) */
+    faas_scope_t scope;      /* the scope a key needs (core/keys.h); 403 naming it for a smaller one */
 } faas_router_route_t;
 
 /* A handler tried before the API: 0 when it answered req, -1 to pass it on. */
@@ -81,5 +77,9 @@ int faas_router_match(const char *pattern, const char *path, size_t len, faas_ro
 
 /** The FAAS_M_* bit of a method, 0 for an unknown one. Pure. */
 unsigned faas_router_method_bit(const char *method, size_t len);
+
+/** The scope a key needs for route with method (a FAAS_M_* bit): FAAS_ROUTE_READ_GET makes GET
+ *  and HEAD need FAAS_SCOPE_READ, else the route's own. Pure. */
+faas_scope_t faas_router_scope_needed(const faas_router_route_t *route, unsigned method);
 
 #endif

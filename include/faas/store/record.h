@@ -1,5 +1,5 @@
 /*
- * record.h: the records faas keeps (function, runtime, build, invocation), with one cJSON
+ * record.h: the records faas keeps (function, runtime, build, invocation, API key), with one cJSON
  * serialiser and one parser per type. The same JSON is what the store keeps and what the API
  * shows, so a record looks the same on disk and on the wire, with one exception: times.
  * Pure functions without shared state: any thread may call them.
@@ -37,6 +37,8 @@
  * Runtime:    {"name","fileName","createdAt"}
  * Build:      {"id","functionName","status","startedAt","finishedAt","error"}
  * Invocation: {"invocationId","functionId","startedAt","durationMs","exitCode","status","output"}
+ * API key:    {"name","scope","hash","createdAt","lastUsedAt"}: "hash" is the hex SHA-256 of the
+ *             key, never the key; the API view leaves it out (the one key a view drops).
  *
  * Strings in records are heap-owned (malloc) char *, NULL when absent. Each type's _free frees
  * the members, not the struct itself, and leaves the struct zeroed, so it can be reused.
@@ -50,6 +52,7 @@
 #include <cjson/cJSON.h>
 
 #include "faas/core/error.h"
+#include "faas/core/keys.h"
 #include "faas/core/scale.h"
 
 /* Which JSON a record is written as: the store's (times in Unix ms) or the API's (Unix seconds). */
@@ -188,6 +191,15 @@ typedef struct faas_invocation {
     char *output;
 } faas_invocation_t;
 
+/* One named API key (core/keys.h), stored under its name. name, scope and hash are required. */
+typedef struct faas_apikey {
+    char *name;
+    faas_scope_t scope;
+    char *hash; /* FAAS_KEYS_HEX_LEN hex digits: the SHA-256 of the key */
+    int64_t created_at;
+    int64_t last_used_at; /* 0: never used */
+} faas_apikey_t;
+
 /** 1 when name is a DNS label `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`, else 0 (NULL is 0). */
 int faas_record_valid_name(const char *name);
 
@@ -267,5 +279,15 @@ void faas_invocation_array_free(faas_invocation_t *arr, size_t n);
 cJSON *faas_invocation_to_json(const faas_invocation_t *inv, faas_record_view_t view);
 /** Fills *out from json; FAAS_EINVAL / FAAS_ENOMEM with out left empty on error. */
 faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err);
+
+/** Frees k's members (not k) and zeroes k; NULL-safe. */
+void faas_apikey_free(faas_apikey_t *k);
+/** Frees each record's members and then the array; NULL-safe. */
+void faas_apikey_array_free(faas_apikey_t *arr, size_t n);
+/** A new cJSON object for k (without "hash" in the API view); the caller owns it. NULL only when out of memory. */
+cJSON *faas_apikey_to_json(const faas_apikey_t *k, faas_record_view_t view);
+/** Fills *out from json; FAAS_EINVAL (also for a name that is no key name or a hash that is not 64 hex
+ *  digits) / FAAS_ENOMEM with out left empty on error. */
+faas_err_t faas_apikey_from_json(const cJSON *json, faas_apikey_t *out, faas_error_t *err);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * store.h: the LMDB store of faas: functions, their revisions, runtimes, builds and their logs, invocations,
- * certificates and the ACME account, in one environment under a directory.
+ * store.h: the LMDB store of faas: functions, their revisions, runtimes, builds and their logs,
+ * invocations, certificates, the ACME account and named API keys, in one environment under a directory.
  *
  * Threads: the store is shared by every thread. Reads (get, list, log read) open a read-only
  * transaction, never wait for writers and never fsync, so loop threads may call them. Writes
@@ -189,6 +189,23 @@ faas_err_t faas_store_invocation_get(faas_store_t *store, const char *id, faas_i
  *  empty). An unknown function gives 0 records. FAAS_ESTORE, FAAS_ENOMEM. Any thread. */
 faas_err_t faas_store_invocation_list(faas_store_t *store, const char *function_id, size_t limit,
                                       faas_invocation_t **out, size_t *n, faas_error_t *err);
+
+/* ---- API keys (name -> record; the table the loops check is core/keys.h) ---- */
+
+/** Stores the new key k (its hash, never the key). FAAS_EINVAL (bad name or record),
+ *  FAAS_ECONFLICT when the name exists, FAAS_ESTORE. Worker thread only: blocks (fsync). */
+faas_err_t faas_store_apikey_create(faas_store_t *store, const faas_apikey_t *k, faas_error_t *err);
+
+/** Deletes the key called name. FAAS_ENOTFOUND, FAAS_ESTORE. Worker thread only: blocks (fsync). */
+faas_err_t faas_store_apikey_delete(faas_store_t *store, const char *name, faas_error_t *err);
+
+/** All keys sorted by name into a new array (caller frees with faas_apikey_array_free; NULL when
+ *  empty). FAAS_ESTORE, FAAS_ENOMEM. Any thread. */
+faas_err_t faas_store_apikey_list(faas_store_t *store, faas_apikey_t **out, size_t *n, faas_error_t *err);
+
+/** Raises lastUsedAt of each of the n keys to its last_used_ms, in one transaction; keys no longer
+ *  stored are skipped. FAAS_ESTORE. Worker thread only: blocks (fsync). */
+faas_err_t faas_store_apikey_set_used(faas_store_t *store, const faas_key_info_t *uses, size_t n, faas_error_t *err);
 
 /* ---- blobs (certificates, acme) ---- */
 
