@@ -5,8 +5,8 @@
  * ends with the log's tail and the error, exit 1. Blocking; one thread.
  *
  * Times: upload is the upload request on the client's clock; build runs until the build log
- * ends (the server closes the followed log when the build ends); start until the record says
- * the build succeeded. A server that does not follow logs yet answers the log at once: then
+ * says the image is built ("faas: built ..."); start until the record says the new revision
+ * serves. A server that does not follow logs yet answers the log at once: then
  * the two are printed together as "build and start".
  */
 #include "internal.h"
@@ -111,6 +111,8 @@ static int on_build_log(void *ud, const char *data, size_t len)
         d->tail[d->tail_len++] = data[i];
     }
     d->tail[d->tail_len] = '\0';
+    if (d->t_built == 0 && strstr(d->tail, "faas: built ") != NULL)
+        d->t_built = now_s(); /* the image is there: what follows is the container's start */
     return 0;
 }
 
@@ -268,7 +270,8 @@ int faas_cli__cmd_deploy(faas_cli__ctx_t *ctx)
     }
     snprintf(d.path, sizeof(d.path), "/function/logs/%s", esc);
     int log_ended = stream_build_log(&d);
-    d.t_built = now_s();
+    if (d.t_built == 0)
+        d.t_built = now_s();
     snprintf(d.path, sizeof(d.path), "/function/get/%s", esc);
     rc = wait_served(&d, &resp);
     d.t_served = now_s();

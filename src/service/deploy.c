@@ -87,6 +87,7 @@ static void log_flush(deploy_t *d)
         faas_log_warn("deploy %s: build log: %s", d->spec->name, err.msg);
     d->log_len = 0;
     d->log_flushed_ms = faas_clock_mono_ms();
+    faas_service__build_news(d->s);
 }
 
 static void log_add(deploy_t *d, const char *text, size_t len)
@@ -226,6 +227,7 @@ static void record_outcome(deploy_t *d, outcome_t *o)
     faas_build_free(&old);
     if (faas_store_build_put(d->s->app->store, &b, &err) != FAAS_OK)
         faas_log_error("deploy %s: cannot record build %s: %s", d->spec->name, d->build_id, err.msg);
+    faas_service__build_news(d->s);
 }
 
 /* After the old version is gone there is nothing to roll back to: forget its image (unless a

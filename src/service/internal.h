@@ -73,6 +73,8 @@ struct faas_services {
     pthread_mutex_t policy_mutex;
     faas_policy_t *policy; /* the scale hook's Lua state */
     faas_service__scaler_t scaler;
+    pthread_cond_t build_news;     /* with mutex: a build log grew or a build ended (followers wake) */
+    unsigned build_gen;            /* counts those, under mutex */
 };
 
 /* What faas reads of a container. */
@@ -104,6 +106,9 @@ typedef struct faas_version {
  * the engine came back, containers stopped with the engine, not by a crash, and start at once.
  */
 int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume);
+
+/** A build log grew or a build ended: wakes the followers of build logs. Any thread. */
+void faas_service__build_news(faas_services_t *s);
 
 /** The number the next revision of name gets: one above the highest kept or named by its record. */
 int64_t faas_service__revision_next(faas_services_t *s, const char *name);

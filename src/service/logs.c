@@ -1,8 +1,8 @@
 /*
  * logs.c: what a service function wrote, and its build logs: read once (faas_service_logs) or
  * followed as they are written (faas_service_logs_follow: one Docker log stream per replica,
- * each on its own thread; faas_service_build_log_follow: the store's build log, read again as
- * it grows until the build ends). Followers block for as long as their reader stays.
+ * each on its own thread; faas_service_build_log_follow: the store's build log, read again each
+ * time the deploy says it grew, until the build ends). Followers block for as long as their reader stays.
  */
 #include "internal.h"
 #include "faas/core/buf.h"
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-/* How often a followed build log is read again. */
+/* The longest a build-log follower waits for news before it reads again (and checks its stop). */
 #define BUILD_POLL_MS 200
 /* Longest replica prefix: "[" + 12 hex digits + "] ". */
 #define PREFIX_MAX 16
@@ -137,6 +137,36 @@ faas_err_t faas_service_logs_follow(faas_services_t *s, const char *name, int ta
 
 /* ---- following a build ---- */
 
+void faas_service__build_news(faas_services_t *s)
+{
+    pthread_mutex_lock(&s->mutex);
+    s->build_gen++;
+    pthread_cond_broadcast(&s->build_news);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+static unsigned build_gen(faas_services_t *s)
+{
+    pthread_mutex_lock(&s->mutex);
+    unsigned gen = s->build_gen;
+    pthread_mutex_unlock(&s->mutex);
+    return gen;
+}
+
+/* Waits until a build log grew or a build ended after gen, or BUILD_POLL_MS passed (the reader's stop). */
+static void wait_build_news(faas_services_t *s, unsigned gen)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += BUILD_POLL_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&s->mutex);
+    while (s->build_gen == gen && pthread_cond_timedwait(&s->build_news, &s->mutex, &until) == 0)
+        ;
+    pthread_mutex_unlock(&s->mutex);
+}
+
 /* Writes what the build log holds past *sent; -1 when the reader went away. */
 static int write_new(faas_services_t *s, const char *build_id, size_t *sent, faas_service_log_write_cb write, void *ctx)
 {
@@ -166,6 +196,7 @@ faas_err_t faas_service_build_log_follow(faas_services_t *s, const char *name, f
     faas_function_free(&fn);
     size_t sent = 0;
     while (rc == FAAS_OK && !atomic_load(stop)) {
+        unsigned gen = build_gen(s);
         faas_build_t b = {0};
         rc = faas_store_build_get(s->app->store, id, &b, err);
         int done = rc == FAAS_OK && b.status != FAAS_BUILD_BUILDING; /* read before the log: nothing comes after */
@@ -182,8 +213,7 @@ faas_err_t faas_service_build_log_follow(faas_services_t *s, const char *name, f
         faas_build_free(&b);
         if (done)
             break;
-        struct timespec ts = {0, BUILD_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
+        wait_build_news(s, gen);
     }
     return rc;
 }

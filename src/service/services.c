@@ -28,6 +28,7 @@ faas_services_t *faas_services_create(faas_app_t *app)
         abort();
     s->app = app;
     pthread_mutex_init(&s->mutex, NULL);
+    pthread_cond_init(&s->build_news, NULL);
     pthread_mutex_init(&s->policy_mutex, NULL);
     pthread_mutex_init(&s->scaler.mutex, NULL);
     s->sets = faas_fnlock_create();
