@@ -63,6 +63,7 @@ void faas_deploy_spec_free(faas_deploy_spec_t *spec)
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(strings[i]);
     faas_env_free(spec->env, spec->env_len);
+    faas_secret_names_free(spec->secrets, spec->n_secrets);
     free(spec->zip);
     free(spec);
 }
@@ -162,12 +163,18 @@ static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec,
     fn->port = spec->port;
     fn->container_port = spec->container_port;
     faas_env_var_t *env = NULL;
+    char **secrets = NULL;
     if (rc == FAAS_OK)
         rc = faas_env_copy(spec->env, spec->env_len, &env, err);
+    if (rc == FAAS_OK && (rc = faas_secret_names_copy(spec->secrets, spec->n_secrets, &secrets, err)) != FAAS_OK)
+        faas_env_free(env, spec->env_len);
     if (rc == FAAS_OK) {
         faas_env_free(fn->env, fn->env_len);
         fn->env = env;
         fn->env_len = spec->env_len;
+        faas_secret_names_free(fn->secrets, fn->n_secrets);
+        fn->secrets = secrets;
+        fn->n_secrets = spec->n_secrets;
         fn->scale = spec->scale;
         fn->memory = spec->memory;
         fn->nano_cpus = spec->nano_cpus;
@@ -304,7 +311,8 @@ static faas_err_t start_replicas(deploy_t *d, const char *image, faas_error_t *e
 {
     faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
                         .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
-                        .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus};
+                        .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus,
+                        .secrets = d->spec->secrets, .n_secrets = d->spec->n_secrets};
     size_t want = replicas_wanted(d);
     faas_err_t rc = faas_service__replica_run(d->s, &v, &d->next, err);
     for (size_t i = 1; rc == FAAS_OK && i < want; i++) {
@@ -483,6 +491,12 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
             d->spec->env_len = 0;
             if ((rc = faas_env_copy(fn.env, fn.env_len, &d->spec->env, err)) == FAAS_OK)
                 d->spec->env_len = fn.env_len;
+        }
+        if (rc == FAAS_OK && !d->spec->secrets_given && fn.kind == FAAS_KIND_SERVICE) { /* likewise secrets */
+            faas_secret_names_free(d->spec->secrets, d->spec->n_secrets);
+            d->spec->n_secrets = 0;
+            if ((rc = faas_secret_names_copy(fn.secrets, fn.n_secrets, &d->spec->secrets, err)) == FAAS_OK)
+                d->spec->n_secrets = fn.n_secrets;
         }
         if (fn.kind == FAAS_KIND_SERVICE) { /* likewise scale settings, memory and cpus the upload did not give */
             faas_scale_copy(&d->spec->scale, &fn.scale, FAAS_SCALE_ALL & ~d->spec->scale_given);

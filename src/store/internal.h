@@ -25,6 +25,7 @@ struct faas_store {
     MDB_dbi invocations_by_function; /* functionId \0 be64(started_at) invocation id -> "" */
     MDB_dbi certificates;
     MDB_dbi acme;
+    MDB_dbi secrets;              /* secret name -> {name, createdAt, updatedAt, nonce, ciphertext} JSON */
 };
 
 /* Room for a composite key: an id or name, a separator, 8 bytes, another id, and slack. */

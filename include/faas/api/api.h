@@ -14,5 +14,6 @@ extern const faas_router_route_t faas_api_functions_routes[];
 extern const faas_router_route_t faas_api_jobs_routes[];
 extern const faas_router_route_t faas_api_runtimes_routes[];
 extern const faas_router_route_t faas_api_tls_routes[];
+extern const faas_router_route_t faas_api_secrets_routes[];
 
 #endif

@@ -24,6 +24,9 @@ typedef struct faas_deploy_spec {
     faas_env_var_t *env;
     size_t env_len;
     int env_given;        /* the upload had an env field: it replaces the function's env, else it is kept */
+    char **secrets;       /* names of the secrets mounted at /run/secrets/<name> */
+    size_t n_secrets;
+    int secrets_given;    /* the upload had a secrets field ("" clears): it replaces the function's list, else it is kept */
     faas_scale_t scale;   /* the function's own scale settings: the upload's, then (a redeploy) the kept ones */
     unsigned scale_given; /* FAAS_SCALE_* bits of the scale fields the upload had ("" unsets); the others are kept */
     int64_t memory;       /* bytes, 0 = limits.memory */
