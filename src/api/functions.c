@@ -1,7 +1,7 @@
 /*
  * functions.c: the service-function routes of the seed-000 API.
  *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env,
- *                                       scale_min, scale_max, scale_target, concurrency, memory, cpus]
+ *                                       secrets, scale_min, scale_max, scale_target, concurrency, memory, cpus]
  *   GET    /function/get/:name         the record (?wait=<build id>[&timeout=s]: once that build ended, wait.c)
  *   GET    /function/list              {"keys":[names],"functions":[records]}
  *   GET    /function/listrunning       platform containers running (?all=1: every container)
@@ -27,6 +27,7 @@
 #include "faas/job/job.h"
 #include "faas/service/deploy.h"
 #include "faas/service/service.h"
+#include "faas/store/secret.h"
 #include "faas/store/store.h"
 
 #include <ctype.h>
@@ -170,6 +171,18 @@ static int zip_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_
     return 0;
 }
 
+/* The secrets field: absent keeps the function's list, "" clears it; each name must exist (checked
+ * on the worker, do_upload). */
+static int secrets_or_reply(h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
+{
+    const faas_multipart_part_t *p = faas_multipart_get(form, "secrets");
+    faas_error_t err = {0};
+    spec->secrets_given = p != NULL;
+    if (p != NULL && faas_upload_parse_secrets(p->data, p->len, &spec->secrets, &spec->n_secrets, &err) != FAAS_OK)
+        return reject(req, 400, "Invalid secrets", err.msg);
+    return 0;
+}
+
 /* Every check that needs no store or Docker; then the spec the deploy takes over. */
 static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
 {
@@ -194,6 +207,8 @@ static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart
         rc = reject(req, 400, "Invalid container_port", "a number from 1 to 65535");
     } else if (env != NULL && faas_upload_parse_env(env, strlen(env), &spec->env, &spec->env_len, &err) != FAAS_OK) {
         rc = reject(req, 400, "Invalid env", err.msg);
+    } else if (secrets_or_reply(req, form, spec) != 0) {
+        rc = -1;
     } else if (faas_api_scale_fields_or_reply(loop, req, form, spec) != 0) {
         rc = -1;
     } else if (port_or_reply(loop, req, port, &spec->port) != 0 ||
@@ -218,6 +233,7 @@ static cJSON *message(const char *text)
 
 typedef struct upload {
     faas_services_t *services;
+    faas_store_t *store;
     faas_deploy_spec_t *spec; /* NULL once the deploy took it */
 } upload_t;
 
@@ -228,10 +244,29 @@ static void free_upload(void *data)
     free(u);
 }
 
+/* Each secret the upload names exists (else nothing changes). A secret deleted between this check
+ * and a container's start fails that start, naming it. */
+static faas_err_t secrets_exist(faas_store_t *store, const faas_deploy_spec_t *spec, faas_defer_result_t *res)
+{
+    for (size_t i = 0; i < spec->n_secrets; i++) {
+        faas_err_t rc = faas_store_secret_exists(store, spec->secrets[i], &res->err);
+        if (rc == FAAS_ENOTFOUND) {
+            res->message = "Unknown secret";
+            return faas_error_set(&res->err, FAAS_EINVAL, "secret %s does not exist (PUT /secret/%s first)",
+                                  spec->secrets[i], spec->secrets[i]);
+        }
+        if (rc != FAAS_OK)
+            return rc;
+    }
+    return FAAS_OK;
+}
+
 static void do_upload(void *data, faas_defer_result_t *res)
 {
     upload_t *u = data;
     faas_function_t fn = {0};
+    if ((res->rc = secrets_exist(u->store, u->spec, res)) != FAAS_OK)
+        return;
     faas_deploy_spec_t *spec = u->spec;
     u->spec = NULL; /* faas_deploy_start takes it over whatever happens */
     res->rc = faas_deploy_start(u->services, spec, &fn, &res->message, &res->err);
@@ -358,7 +393,7 @@ static int on_post_upload(faas_loop_t *loop, h2o_req_t *req, const faas_router_p
         free(u);
         return 0;
     }
-    *u = (upload_t){.services = loop->app->services, .spec = spec};
+    *u = (upload_t){.services = loop->app->services, .store = loop->app->store, .spec = spec};
     return faas_defer_answer(loop, req, do_upload, u, free_upload);
 }
 

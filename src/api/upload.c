@@ -70,6 +70,51 @@ faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **
     return FAAS_OK;
 }
 
+/* One name of the secrets field, trimmed, appended to out[*count]. */
+static faas_err_t add_secret(const char *p, const char *stop, char **out, size_t *count, faas_error_t *err)
+{
+    while (p < stop && (*p == ' ' || *p == '\t'))
+        p++;
+    while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' || stop[-1] == '\n'))
+        stop--;
+    if (p == stop)
+        return FAAS_OK;
+    char name[FAAS_RECORD_SECRET_NAME_MAX + 2];
+    snprintf(name, sizeof(name), "%.*s", (int)(stop - p < (ptrdiff_t)sizeof(name) ? stop - p : (ptrdiff_t)sizeof(name) - 1), p);
+    if ((size_t)(stop - p) > FAAS_RECORD_SECRET_NAME_MAX || memchr(p, '\0', (size_t)(stop - p)) != NULL ||
+        !faas_record_valid_secret_name(name))
+        return faas_error_set(err, FAAS_EINVAL, "secrets: \"%.64s\" is not a secret name (1 to %d of A-Z, a-z, 0-9, "
+                              "'_', '.', '-', not starting with '.' or '-')", name, FAAS_RECORD_SECRET_NAME_MAX);
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp(out[i], name) == 0)
+            return faas_error_set(err, FAAS_EINVAL, "secrets: %s is named twice", name);
+    if (*count == FAAS_UPLOAD_MAX_SECRETS)
+        return faas_error_set(err, FAAS_EINVAL, "secrets: more than %d", FAAS_UPLOAD_MAX_SECRETS);
+    if ((out[*count] = strdup(name)) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    ++*count;
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_parse_secrets(const char *text, size_t len, char ***names, size_t *n, faas_error_t *err)
+{
+    char **out = calloc(FAAS_UPLOAD_MAX_SECRETS, sizeof(*out));
+    size_t count = 0;
+    faas_err_t rc = out != NULL ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    for (const char *p = text, *end = text + len; rc == FAAS_OK && p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p)), *stop = comma != NULL ? comma : end;
+        rc = add_secret(p, stop, out, &count, err);
+        p = comma != NULL ? comma + 1 : end;
+    }
+    if (rc != FAAS_OK || count == 0) {
+        faas_secret_names_free(out, count);
+        out = NULL;
+    }
+    *names = rc == FAAS_OK ? out : NULL;
+    *n = rc == FAAS_OK ? count : 0;
+    return rc;
+}
+
 /* Drops the last component of the resolved prefix out (length *len; 0 means "/"). */
 static void pop_component(char *out, size_t *len)
 {

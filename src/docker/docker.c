@@ -505,6 +505,14 @@ static faas_err_t check_spec(const faas_docker_container_spec_t *spec, faas_erro
         if (stat(src, &st) != 0)
             return faas_error_set(err, FAAS_EINVAL, "create container: bind source %s does not exist", src);
     }
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        const faas_docker_mount_t *m = &spec->mounts[i];
+        struct stat st;
+        if (m->source == NULL || m->target == NULL || m->source[0] != '/' || m->target[0] != '/')
+            return faas_error_set(err, FAAS_EINVAL, "create container: a mount needs absolute source and target");
+        if (stat(m->source, &st) != 0)
+            return faas_error_set(err, FAAS_EINVAL, "create container: mount source %s does not exist", m->source);
+    }
     return FAAS_OK;
 }
 
@@ -537,6 +545,19 @@ static void add_host_config(cJSON *root, const faas_docker_container_spec_t *s, 
         add_one(hc, "SecurityOpt", "no-new-privileges", bad);
     if (s->binds != NULL)
         add_strv(hc, "Binds", s->binds, bad);
+    cJSON *mounts = s->n_mounts > 0 ? chk(cJSON_AddArrayToObject(hc, "Mounts"), bad) : NULL;
+    for (size_t i = 0; mounts != NULL && i < s->n_mounts; i++) {
+        cJSON *m = chk(cJSON_CreateObject(), bad);
+        if (m == NULL || !cJSON_AddItemToArray(mounts, m)) {
+            cJSON_Delete(m);
+            *bad = 1;
+            break;
+        }
+        chk(cJSON_AddStringToObject(m, "Type", "bind"), bad);
+        chk(cJSON_AddStringToObject(m, "Source", s->mounts[i].source), bad);
+        chk(cJSON_AddStringToObject(m, "Target", s->mounts[i].target), bad);
+        chk(cJSON_AddBoolToObject(m, "ReadOnly", s->mounts[i].read_only != 0), bad);
+    }
     if (s->restart_policy != NULL) {
         cJSON *rp = chk(cJSON_AddObjectToObject(hc, "RestartPolicy"), bad);
         chk(cJSON_AddStringToObject(rp, "Name", s->restart_policy), bad);

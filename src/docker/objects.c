@@ -1,6 +1,7 @@
 /*
  * objects.c: Docker images and networks: list, inspect, tag, remove
- * and prune images; make sure a network exists. Worker thread only: every call blocks.
+ * and prune images; make sure a network exists; read one file out of a
+ * container (its archive, a tar). Worker thread only: every call blocks.
  */
 #include "internal.h"
 
@@ -118,4 +119,101 @@ faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int ic
         return rc;
     rc = network_create(d, name, icc, labels, what, err);
     return rc == FAAS_ECONFLICT ? FAAS_OK : rc; /* created meanwhile by someone else */
+}
+
+/* ---- one file out of a container ---- */
+
+#define TAR_BLOCK 512
+
+/* An octal tar number field (NUL or space ended); -1 when it is not one. */
+static long long tar_number(const unsigned char *field, size_t len)
+{
+    long long v = 0;
+    size_t i = 0;
+    while (i < len && field[i] == ' ')
+        i++;
+    if (i == len || field[i] < '0' || field[i] > '7')
+        return -1;
+    for (; i < len && field[i] >= '0' && field[i] <= '7'; i++)
+        v = v * 8 + (field[i] - '0');
+    return v < ((long long)1 << 40) ? v : -1;
+}
+
+/* The first regular file of a tar: its content at *at, *size bytes. Extended headers (pax, GNU
+ * long names) are skipped. FAAS_EINVAL when the first entry is something else or the tar is cut. */
+static faas_err_t tar_first_file(const unsigned char *tar, size_t len, size_t *at, size_t *size, const char *what,
+                                 faas_error_t *err)
+{
+    for (size_t off = 0; off + TAR_BLOCK <= len;) {
+        const unsigned char *h = tar + off;
+        long long n = tar_number(h + 124, 12);
+        char type = (char)h[156];
+        if (h[0] == '\0')
+            break; /* the end blocks */
+        if (n < 0 || off + TAR_BLOCK + (size_t)n > len)
+            return faas_error_set(err, FAAS_EDOCKER, "%s: the engine's tar is cut or malformed", what);
+        if (type == '0' || type == '\0') {
+            *at = off + TAR_BLOCK;
+            *size = (size_t)n;
+            return FAAS_OK;
+        }
+        if (type != 'x' && type != 'g' && type != 'L' && type != 'K')
+            return faas_error_set(err, FAAS_EINVAL, "%s: not a regular file (a link or a folder)", what);
+        off += TAR_BLOCK + ((size_t)n + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
+    }
+    return faas_error_set(err, FAAS_EINVAL, "%s: no regular file in the engine's tar", what);
+}
+
+typedef struct capped {
+    faas_buf_t buf;
+    size_t max;
+    int over;
+} capped_t;
+
+static int on_archive(void *ctx, const char *data, size_t len)
+{
+    capped_t *c = ctx;
+    if (c->buf.len + len > c->max) {
+        c->over = 1;
+        return 1; /* stop the transfer */
+    }
+    faas_buf_add(&c->buf, data, len);
+    return 0;
+}
+
+faas_err_t faas_docker_container_read_file(faas_docker_t *d, const char *id, const char *path, size_t max, char **data,
+                                           size_t *len, faas_error_t *err)
+{
+    char what[FAAS_DOCKER__WHAT_MAX];
+    snprintf(what, sizeof(what), "read %.60s of container %.12s", path != NULL ? path : "", id != NULL ? id : "");
+    *data = NULL;
+    *len = 0;
+    if (faas_docker__check_ref(id, what, err) != FAAS_OK || faas_docker__check_ref(path, what, err) != FAAS_OK)
+        return FAAS_EINVAL;
+    faas_buf_t url = {0};
+    faas_docker__add_path(&url, "containers", id, "/archive?path=");
+    faas_docker__add_escaped(&url, path);
+    /* Room for the headers (a pax one, the file's) and the padding around max bytes. */
+    capped_t c = {.max = max + 4 * TAR_BLOCK};
+    faas_docker__req_t rq = {.method = "GET", .path = url.p, .what = what, .timeout_ms = FAAS_DOCKER_CALL_TIMEOUT_MS,
+                             .on_body = on_archive, .ctx = &c};
+    faas_err_t rc = url.oom ? faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what) : faas_docker__call(d, &rq, err);
+    size_t at = 0, size = 0;
+    if (rc == FAAS_OK && (c.over || c.buf.oom))
+        rc = faas_error_set(err, c.over ? FAAS_ETOOLARGE : FAAS_ENOMEM, "%s: larger than %zu bytes", what, max);
+    if (rc == FAAS_OK)
+        rc = tar_first_file((const unsigned char *)c.buf.p, c.buf.len, &at, &size, what, err);
+    if (rc == FAAS_OK && size > max)
+        rc = faas_error_set(err, FAAS_ETOOLARGE, "%s: larger than %zu bytes", what, max);
+    if (rc == FAAS_OK && (*data = malloc(size + 1)) == NULL)
+        rc = faas_error_set(err, FAAS_ENOMEM, "%s: out of memory", what);
+    if (rc == FAAS_OK) {
+        memcpy(*data, c.buf.p + at, size);
+        (*data)[size] = '\0';
+        *len = size;
+    }
+    free(rq.body_out.p);
+    faas_buf_free(&c.buf);
+    faas_buf_free(&url);
+    return rc;
 }

@@ -54,6 +54,26 @@ static faas_policy_env_t process_env(void)
 
 /* ---- directories and services -------------------------------------------- */
 
+/* The key that seals secret values: secrets.key beside the passfile, made at the first start. A
+ * key file faas cannot trust (wrong size, open to other users) stops start-up: secrets sealed with
+ * another key would not open, and a readable key would give them away. */
+static int load_secrets_key(faas_server_t *srv, const faas_config_t *cfg)
+{
+    char path[4096];
+    int created = 0;
+    faas_error_t err = {0};
+    faas_err_t rc = faas_secretbox_path(cfg->passfile, path, sizeof(path), &err);
+    if (rc == FAAS_OK)
+        rc = faas_secretbox_load(path, &srv->app.secretbox, &created, &err);
+    if (rc != FAAS_OK) {
+        faas_log_error("secrets key: %s", err.msg);
+        return rc == FAAS_EINVAL ? EXIT_CONFIG : 1;
+    }
+    if (created)
+        faas_log_info("secrets key created in %s (keep it with the data: secrets do not open without it)", path);
+    return 0;
+}
+
 static int open_services(faas_server_t *srv, const faas_config_t *cfg)
 {
     faas_error_t err = {0};
@@ -80,6 +100,9 @@ static int open_services(faas_server_t *srv, const faas_config_t *cfg)
                "(stored in %s)\n", srv->app.auth.key, cfg->passfile);
         fflush(stdout);
     }
+    int key_exit = load_secrets_key(srv, cfg);
+    if (key_exit != 0)
+        return key_exit;
     srv->app.docker = faas_docker_create(cfg->docker.socket);
     srv->app.pool = faas_pool_create("workers", (size_t)cfg->server.workers);
     if (srv->app.docker == NULL || srv->app.pool == NULL) {
@@ -129,7 +152,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
         faas_api_logs_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
-                                                         faas_api_tls_routes, faas_api_keys_routes};
+                                                         faas_api_tls_routes, faas_api_keys_routes, faas_api_secrets_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
                                          .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);

@@ -65,6 +65,7 @@ void faas_deploy_spec_free(faas_deploy_spec_t *spec)
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(strings[i]);
     faas_env_free(spec->env, spec->env_len);
+    faas_secret_names_free(spec->secrets, spec->n_secrets);
     free(spec->zip);
     free(spec);
 }
@@ -165,12 +166,18 @@ static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec,
     fn->port = spec->port;
     fn->container_port = spec->container_port;
     faas_env_var_t *env = NULL;
+    char **secrets = NULL;
     if (rc == FAAS_OK)
         rc = faas_env_copy(spec->env, spec->env_len, &env, err);
+    if (rc == FAAS_OK && (rc = faas_secret_names_copy(spec->secrets, spec->n_secrets, &secrets, err)) != FAAS_OK)
+        faas_env_free(env, spec->env_len);
     if (rc == FAAS_OK) {
         faas_env_free(fn->env, fn->env_len);
         fn->env = env;
         fn->env_len = spec->env_len;
+        faas_secret_names_free(fn->secrets, fn->n_secrets);
+        fn->secrets = secrets;
+        fn->n_secrets = spec->n_secrets;
         fn->scale = spec->scale;
         fn->memory = spec->memory;
         fn->nano_cpus = spec->nano_cpus;
@@ -314,7 +321,8 @@ static faas_err_t start_replicas(deploy_t *d, const char *image, faas_error_t *e
 {
     faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
                         .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
-                        .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus};
+                        .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus,
+                        .secrets = d->spec->secrets, .n_secrets = d->spec->n_secrets};
     size_t want = replicas_wanted(d);
     faas_err_t rc = faas_service__replica_run(d->s, &v, &d->next, err);
     for (size_t i = 1; rc == FAAS_OK && i < want; i++) {
@@ -500,6 +508,12 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
             if ((rc = faas_env_copy(fn.env, fn.env_len, &d->spec->env, err)) == FAAS_OK)
                 d->spec->env_len = fn.env_len;
         }
+        if (rc == FAAS_OK && !d->spec->secrets_given && fn.kind == FAAS_KIND_SERVICE) { /* likewise secrets */
+            faas_secret_names_free(d->spec->secrets, d->spec->n_secrets);
+            d->spec->n_secrets = 0;
+            if ((rc = faas_secret_names_copy(fn.secrets, fn.n_secrets, &d->spec->secrets, err)) == FAAS_OK)
+                d->spec->n_secrets = fn.n_secrets;
+        }
         if (fn.kind == FAAS_KIND_SERVICE) { /* likewise scale settings, memory and cpus the upload did not give */
             faas_scale_copy(&d->spec->scale, &fn.scale, FAAS_SCALE_ALL & ~d->spec->scale_given);
             d->spec->memory = d->spec->memory_given ? d->spec->memory : fn.memory;
@@ -574,79 +588,27 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
     return FAAS_OK;
 }
 
-/* ---- rollback: a kept revision serves again, without a build ---- */
+/* ---- a rollout: a kept image with given settings, without a build ---- */
 
-static char *dup_or_null(const char *s)
-{
-    return s != NULL ? strdup(s) : NULL;
-}
-
-/* A spec that deploys set (a revision's settings) again; NULL when out of memory. */
-static faas_deploy_spec_t *spec_of(const faas_function_t *set)
-{
-    faas_deploy_spec_t *spec = calloc(1, sizeof(*spec));
-    if (spec == NULL)
-        return NULL;
-    *spec = (faas_deploy_spec_t){.name = dup_or_null(set->name), .tag = dup_or_null(set->tag),
-                                 .runtime = dup_or_null(set->runtime), .source = dup_or_null(set->source),
-                                 .volume = dup_or_null(set->volume), .binds = dup_or_null(set->binds),
-                                 .port = set->port, .container_port = set->container_port, .scale = set->scale,
-                                 .memory = set->memory, .nano_cpus = set->nano_cpus};
-    if (spec->name == NULL || spec->tag == NULL || faas_env_copy(set->env, set->env_len, &spec->env, NULL) != FAAS_OK) {
-        faas_deploy_spec_free(spec);
-        return NULL;
-    }
-    spec->env_len = set->env_len;
-    return spec;
-}
-
-/* The revision to go back to: want, or (0) the newest one before the one that serves. */
-static faas_err_t pick_revision(faas_services_t *s, const faas_function_t *fn, int64_t want, faas_revision_t *rev,
-                                faas_error_t *err)
-{
-    if (want == fn->revision && want > 0)
-        return faas_error_set(err, FAAS_ECONFLICT, "revision %lld of '%s' serves already", (long long)want, fn->name);
-    if (want > 0) {
-        faas_err_t rc = faas_store_revision_get(s->app->store, fn->name, want, rev, err);
-        return rc == FAAS_ENOTFOUND ? faas_error_set(err, rc, "'%s' keeps no revision %lld", fn->name, (long long)want)
-                                    : rc;
-    }
-    faas_revision_t *all = NULL;
-    size_t n = 0, i = 0;
-    faas_err_t rc = faas_store_revision_list(s->app->store, fn->name, &all, &n, err);
-    while (rc == FAAS_OK && i < n && all[i].number >= fn->revision)
-        i++;
-    if (rc == FAAS_OK && i == n)
-        rc = faas_error_set(err, FAAS_ECONFLICT, "'%s' keeps no revision before %lld", fn->name, (long long)fn->revision);
-    if (rc == FAAS_OK) {
-        *rev = all[i];
-        memset(&all[i], 0, sizeof(all[i]));
-    }
-    faas_revision_array_free(all, n);
-    return rc;
-}
-
-/* Checks and prepares d to bring rev back: the function serves, the image is still there, the port. */
-static faas_err_t prepare_rollback(deploy_t *d, const faas_function_t *fn, const faas_revision_t *rev,
-                                   faas_error_t *err)
+/* Checks and prepares d to bring image back with d->spec: the image is still there, the port, the volumes. */
+static faas_err_t prepare_rollout(deploy_t *d, const faas_function_t *cur, const char *image, faas_error_t *err)
 {
     faas_services_t *s = d->s;
-    cJSON *image = NULL;
-    faas_err_t rc = faas_docker_image_inspect(s->app->docker, rev->image_id, &image, err);
-    cJSON_Delete(image);
+    cJSON *inspected = NULL;
+    faas_err_t rc = faas_docker_image_inspect(s->app->docker, image, &inspected, err);
+    cJSON_Delete(inspected);
     if (rc == FAAS_ENOTFOUND)
-        return faas_error_set(err, FAAS_ECONFLICT, "the image of revision %lld is gone", (long long)rev->number);
+        return faas_error_set(err, FAAS_ECONFLICT, "the image of revision %lld is gone", (long long)d->revision);
     if (rc != FAAS_OK)
         return rc;
-    if ((d->spec = spec_of(&rev->settings)) == NULL || (d->old_image = strdup(fn->image_id)) == NULL)
+    if ((d->old_image = strdup(cur->image_id)) == NULL)
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     d->serves = 1;
-    d->old_port = fn->port;
-    d->revision = rev->number;
-    if (d->spec->port > 0 && d->spec->port != fn->port) {
+    d->old_port = cur->port;
+    if (d->spec->port > 0 && d->spec->port != cur->port) {
         char owner[64];
         d->claimed_port = !faas_proxy_port_owner(s->app->proxy, d->spec->port, owner, sizeof(owner));
-        if ((rc = faas_proxy_reserve_port(s->app->proxy, d->spec->port, fn->name, err)) != FAAS_OK)
+        if ((rc = faas_proxy_reserve_port(s->app->proxy, d->spec->port, cur->name, err)) != FAAS_OK)
             d->claimed_port = 0;
     }
     const char *failed = NULL;
@@ -657,48 +619,31 @@ static faas_err_t prepare_rollback(deploy_t *d, const faas_function_t *fn, const
     return rc;
 }
 
-faas_err_t faas_deploy_rollback(faas_services_t *s, const char *name, int64_t revision, faas_function_t *out,
-                                faas_error_t *err)
+faas_err_t faas_service__rollout(faas_services_t *s, const faas_function_t *cur, faas_deploy_spec_t *spec,
+                                 const char *image, int64_t revision, const char *lock_id, faas_error_t *err)
 {
-    memset(out, 0, sizeof(*out));
     deploy_t *d = calloc(1, sizeof(*d));
-    if (d == NULL)
+    if (d == NULL) {
+        faas_deploy_spec_free(spec);
+        faas_fnlock_release(s->app->locks, cur->name);
         return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    d->s = s;
-    d->rollback = 1;
-    faas_uuid_new(d->build_id); /* labels the replicas it starts, as a build's would be */
-    faas_err_t rc = faas_fnlock_take(s->app->locks, name, d->build_id, err);
-    if (rc != FAAS_OK) {
-        free(d);
-        return rc;
     }
-    faas_function_t fn = {0};
-    faas_revision_t rev = {0};
-    rc = faas_store_function_get(s->app->store, name, &fn, err);
-    if (rc == FAAS_OK && fn.kind != FAAS_KIND_SERVICE)
-        rc = faas_error_set(err, FAAS_ECONFLICT, "'%s' is a job function: it has no revisions", name);
-    if (rc == FAAS_OK && fn.image_id == NULL)
-        rc = faas_error_set(err, FAAS_ECONFLICT, "no revision of '%s' serves yet", name);
+    *d = (deploy_t){.s = s, .spec = spec, .rollback = 1, .revision = revision};
+    snprintf(d->build_id, sizeof(d->build_id), "%s", lock_id); /* labels the replicas, as a build's would */
+    faas_err_t rc = prepare_rollout(d, cur, image, err);
     if (rc == FAAS_OK)
-        rc = pick_revision(s, &fn, revision, &rev, err);
-    if (rc == FAAS_OK)
-        rc = prepare_rollback(d, &fn, &rev, err);
-    if (rc == FAAS_OK)
-        rc = start_replicas(d, rev.image_id, err);
+        rc = start_replicas(d, image, err);
     if (rc == FAAS_OK) {
         faas_config_t *cfg = faas_service__config(s);
-        switch_to(d, rev.image_id, cfg); /* releases the function's lock */
+        switch_to(d, image, cfg); /* releases the function's lock */
         faas_config_unref(cfg);
-        rc = faas_store_function_get(s->app->store, name, out, err);
     } else {
         for (size_t i = 0; i < d->next.n_replicas; i++)
             faas_service__remove(s, d->next.replicas[i].id, NULL);
         if (d->claimed_port)
-            faas_proxy_release_port(s->app->proxy, d->spec->port, name);
-        faas_fnlock_release(s->app->locks, name);
+            faas_proxy_release_port(s->app->proxy, d->spec->port, cur->name);
+        faas_fnlock_release(s->app->locks, cur->name);
     }
-    faas_revision_free(&rev);
-    faas_function_free(&fn);
     deploy_free(d);
     return rc;
 }

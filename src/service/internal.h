@@ -75,6 +75,13 @@ struct faas_services {
     faas_service__scaler_t scaler;
     pthread_cond_t build_news;     /* with mutex: a build log grew or a build ended (followers wake) */
     unsigned build_gen;            /* counts those, under mutex */
+    pthread_mutex_t secrets_mutex; /* secrets_dir, owners */
+    char secrets_dir[256];         /* where containers' secret files live ("" until first needed) */
+    struct {                       /* the user each recent image runs as (reading its /etc/passwd costs ~150 ms) */
+        char image[FAAS_DOCKER_ID_MAX];
+        long uid, gid;
+    } owners[16];
+    size_t owners_next;
 };
 
 /* What faas reads of a container. */
@@ -98,7 +105,39 @@ typedef struct faas_version {
     const char *binds;     /* "host:ctr[:ro],..." resolved, or NULL */
     int64_t memory;        /* bytes, 0 = limits.memory */
     int64_t nano_cpus;     /* 0 = limits.cpus */
+    char *const *secrets;  /* names of the secrets mounted at /run/secrets/<name> */
+    size_t n_secrets;
 } faas_version_t;
+
+/* ---- secret files (secrets.c) ---- */
+
+#define FAAS_SERVICE__SECRETS_MAX 64 /* secrets one function may mount */
+
+/* The secret files of one container being made, and their mounts. */
+typedef struct faas_service__secrets {
+    char *dir;                        /* the container's folder of secret files; NULL: it has none */
+    faas_docker_mount_t *mounts;      /* one read-only bind per secret */
+    size_t n;
+} faas_service__secrets_t;
+
+/**
+ * Writes v's secrets, opened from the store, into a folder of their own for the container called
+ * name (files mode 0400, owned by faas until faas_service__secrets_own), and fills out with their
+ * mounts. Nothing to do (out->n 0) without secrets. FAAS_ENOTFOUND naming a secret that is gone,
+ * FAAS_EIO, FAAS_EINVAL (a value that does not open). Nothing is left behind on failure.
+ */
+faas_err_t faas_service__secrets_write(faas_services_t *s, const faas_version_t *v, const char *name,
+                                       faas_service__secrets_t *out, faas_error_t *err);
+/** Gives the files of sec to the user the created container id runs as (its image's USER, a name
+    resolved from the container's /etc/passwd and /etc/group; root when none). */
+faas_err_t faas_service__secrets_own(faas_services_t *s, const faas_service__secrets_t *sec, const char *id,
+                                     const char *image, faas_error_t *err);
+/** Frees sec; with remove, deletes its files and folder too (the container was not made). */
+void faas_service__secrets_done(faas_service__secrets_t *sec, int remove);
+/** Deletes the secret files of the container called name (it is gone). Any thread. */
+void faas_service__secrets_forget(faas_services_t *s, const char *name);
+/** Deletes the folders of secret files whose container no longer exists (the cleanup pass). */
+void faas_service__secrets_sweep(faas_services_t *s);
 
 /**
  * Brings one function back in line with its record (reconcile.c); 1 if the routes may have
@@ -106,6 +145,15 @@ typedef struct faas_version {
  * the engine came back, containers stopped with the engine, not by a crash, and start at once.
  */
 int faas_service__reconcile_one(faas_services_t *s, const char *name, int resume);
+
+/**
+ * Brings image back with spec's settings (taken over) in place of what cur serves: new replicas
+ * that must answer, then the deploy's switch; the record's revision becomes revision. The caller
+ * holds cur->name's lock under lock_id; it is released either way. Worker thread.
+ */
+struct faas_deploy_spec;
+faas_err_t faas_service__rollout(faas_services_t *s, const faas_function_t *cur, struct faas_deploy_spec *spec,
+                                 const char *image, int64_t revision, const char *lock_id, faas_error_t *err);
 
 /** A build log grew or a build ended: wakes the followers of build logs. Any thread. */
 void faas_service__build_news(faas_services_t *s);

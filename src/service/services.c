@@ -31,6 +31,7 @@ faas_services_t *faas_services_create(faas_app_t *app)
     pthread_cond_init(&s->build_news, NULL);
     pthread_mutex_init(&s->policy_mutex, NULL);
     pthread_mutex_init(&s->scaler.mutex, NULL);
+    pthread_mutex_init(&s->secrets_mutex, NULL);
     s->sets = faas_fnlock_create();
     if ((s->scale_pool = faas_pool_create("scale", SCALE_THREADS)) == NULL)
         abort();
@@ -66,6 +67,7 @@ static void on_reconcile_job(void *data)
 static void on_cleanup_job(void *data)
 {
     faas_service__cleanup(data);
+    faas_service__secrets_sweep(data); /* files of containers removed while faas was away */
 }
 
 typedef struct named_job {
@@ -89,6 +91,8 @@ static int on_event(void *cbdata, const cJSON *event)
     const char *kind = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, FAAS_LABEL_KIND));
     const char *fn = cJSON_GetStringValue(cJSON_GetObjectItem(attrs, FAAS_LABEL_FUNCTION));
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(event, "id"));
+    if (action != NULL && kind != NULL && strcmp(kind, "service") == 0 && strcmp(action, "destroy") == 0)
+        faas_service__secrets_forget(s, cJSON_GetStringValue(cJSON_GetObjectItem(attrs, "name")));
     if (id != NULL && faas_service__retiring(s, id))
         return atomic_load(&s->stopping); /* faas is removing it: its death is expected */
     if (action != NULL && kind != NULL && fn != NULL && strcmp(kind, "service") == 0 &&

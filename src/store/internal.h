@@ -28,6 +28,7 @@ struct faas_store {
     MDB_dbi certificates;
     MDB_dbi acme;
     MDB_dbi apikeys;              /* key name -> API key JSON (apikey.c) */
+    MDB_dbi secrets;              /* secret name -> {name, createdAt, updatedAt, nonce, ciphertext} JSON */
 };
 
 /* Room for a composite key: an id or name, a separator, 8 bytes, another id, and slack. */

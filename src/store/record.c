@@ -149,6 +149,20 @@ int faas_record_valid_name(const char *name)
     return 1;
 }
 
+int faas_record_valid_secret_name(const char *name)
+{
+    size_t len = name != NULL ? strlen(name) : 0;
+    if (len == 0 || len > FAAS_RECORD_SECRET_NAME_MAX || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static const char *enum_name(const char *const *names, size_t n, int v)
 {
     return (v >= 0 && (size_t)v < n) ? names[v] : "?";
@@ -366,6 +380,31 @@ static void env_free(faas_function_t *f)
     f->env_len = 0;
 }
 
+void faas_secret_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names != NULL && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+faas_err_t faas_secret_names_copy(char *const *src, size_t n, char ***dst, faas_error_t *err)
+{
+    *dst = NULL;
+    if (n == 0)
+        return FAAS_OK;
+    char **copy = calloc(n, sizeof(*copy));
+    for (size_t i = 0; copy != NULL && i < n; i++) {
+        if ((copy[i] = strdup(src[i])) == NULL) {
+            faas_secret_names_free(copy, i);
+            copy = NULL;
+        }
+    }
+    if (copy == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    *dst = copy;
+    return FAAS_OK;
+}
+
 void faas_replicas_free(faas_replica_t *replicas, size_t n)
 {
     for (size_t i = 0; replicas != NULL && i < n; i++)
@@ -401,6 +440,7 @@ void faas_function_free(faas_function_t *f)
     fields_free(function_fields, NELEMS(function_fields), f);
     fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
     env_free(f);
+    faas_secret_names_free(f->secrets, f->n_secrets);
     faas_replicas_free(f->replicas, f->n_replicas);
     memset(f, 0, sizeof(*f));
 }
@@ -423,6 +463,19 @@ static cJSON *env_to_json(const faas_function_t *f)
         }
     }
     return obj;
+}
+
+/* "secrets": the names only; the values never leave the secrets table. */
+static cJSON *secrets_to_json(const faas_function_t *f)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr != NULL && i < f->n_secrets; i++) {
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(f->secrets[i]))) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr;
 }
 
 static cJSON *replicas_to_json(const faas_function_t *f, faas_record_view_t view)
@@ -480,7 +533,7 @@ cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
         cJSON_Delete(build);
         goto fail;
     }
-    if (add_item(obj, "scale", faas_scale_to_json(&f->scale)) != 0 ||
+    if (add_item(obj, "secrets", secrets_to_json(f)) != 0 || add_item(obj, "scale", faas_scale_to_json(&f->scale)) != 0 ||
         add_item(obj, "replicas", replicas_to_json(f, view)) != 0 || add_first_replica(obj, f) != 0)
         goto fail;
     return obj;
@@ -509,6 +562,26 @@ static faas_err_t env_from_json(const cJSON *env, faas_function_t *f, faas_error
         v->name = strdup(item->string);
         v->value = strdup(item->valuestring);
         if (v->name == NULL || v->value == NULL)
+            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    return FAAS_OK;
+}
+
+/* "secrets": ["name",...]; missing or null: none (a record of an older faas). */
+static faas_err_t secrets_from_json(const cJSON *arr, faas_function_t *f, faas_error_t *err)
+{
+    if (arr == NULL || cJSON_IsNull(arr))
+        return FAAS_OK;
+    if (!cJSON_IsArray(arr))
+        return faas_error_set(err, FAAS_EINVAL, "'secrets' must be an array");
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    if (n > 0 && (f->secrets = calloc(n, sizeof(*f->secrets))) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        if (!cJSON_IsString(item) || !faas_record_valid_secret_name(item->valuestring))
+            return faas_error_set(err, FAAS_EINVAL, "'secrets' must hold secret names");
+        if ((f->secrets[f->n_secrets++] = strdup(item->valuestring)) == NULL)
             return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     }
     return FAAS_OK;
@@ -596,6 +669,8 @@ faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas
         rc = faas_error_set(err, FAAS_EINVAL, "'name' is not a valid DNS label");
     if (rc == FAAS_OK)
         rc = env_from_json(cJSON_GetObjectItemCaseSensitive(json, "env"), out, err);
+    if (rc == FAAS_OK)
+        rc = secrets_from_json(cJSON_GetObjectItemCaseSensitive(json, "secrets"), out, err);
     if (rc == FAAS_OK)
         rc = build_info_from_json(cJSON_GetObjectItemCaseSensitive(json, "build"), &out->build, err);
     if (rc == FAAS_OK)

@@ -217,6 +217,7 @@ static faas_err_t open_dbis(faas_store_t *s, MDB_txn *txn, faas_error_t *err)
         {"certificates", &s->certificates},
         {"acme", &s->acme},
         {"apikeys", &s->apikeys},
+        {"secrets", &s->secrets},
     };
     for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);

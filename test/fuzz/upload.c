@@ -1,12 +1,13 @@
 /*
  * upload.c (fuzz): the fields of a function upload that are parsed (src/api/upload.c): env lines
  * (faas_upload_parse_env, an exact-size copy: the text is not NUL-terminated), volume entries
- * (faas_upload_parse_volumes, then the Docker bind list) and the image tag
- * (faas_upload_valid_tag). Input: one byte choosing the field, then its text.
+ * (faas_upload_parse_volumes, then the Docker bind list), the image tag (faas_upload_valid_tag)
+ * and secret names (faas_upload_parse_secrets). Input: one byte choosing the field, then its text.
  * Properties: env names are [A-Za-z_][A-Za-z0-9_]*, never PORT, never twice, at most 200; volume
  * sides are absolute and normalised (no "." or ".." component, no "//"); a host side that is not
  * under the function's folder is marked for the policy; the container side is never "/"; each
- * entry is one volume, read-only exactly when it ends in ":ro"; a valid tag has no space or '@'.
+ * entry is one volume, read-only exactly when it ends in ":ro"; a valid tag has no space or '@';
+ * secret names are valid file names (no '/', not "." or ".."), never twice, at most 64.
  */
 #include "fuzz.h"
 #include "faas/api/upload.h"
@@ -109,18 +110,42 @@ static void tag(const uint8_t *p, size_t len)
     free(text);
 }
 
+static void secrets(const uint8_t *p, size_t len)
+{
+    char *text = fuzz_dup(p, len);
+    char **names = NULL;
+    size_t n = 0;
+    faas_error_t err = {0};
+    if (faas_upload_parse_secrets(text, len, &names, &n, &err) == FAAS_OK) {
+        FUZZ_CHECK(n <= FAAS_UPLOAD_MAX_SECRETS && (n == 0) == (names == NULL));
+        for (size_t i = 0; i < n; i++) {
+            FUZZ_CHECK(faas_record_valid_secret_name(names[i]) && strchr(names[i], '/') == NULL);
+            FUZZ_CHECK(names[i][0] != '.' && strchr(names[i], ',') == NULL && strchr(names[i], ' ') == NULL);
+            for (size_t j = 0; j < i; j++)
+                FUZZ_CHECK(strcmp(names[j], names[i]) != 0);
+        }
+        faas_secret_names_free(names, n);
+    } else {
+        FUZZ_CHECK(err.msg[0] != '\0' && names == NULL && n == 0);
+    }
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_in_t in = {data, size};
-    switch (fuzz_byte(&in) % 3) {
+    switch (fuzz_byte(&in) % 4) {
     case 0:
         env(in.p, in.len);
         break;
     case 1:
         volumes(in.p, in.len);
         break;
-    default:
+    case 2:
         tag(in.p, in.len);
+        break;
+    default:
+        secrets(in.p, in.len);
         break;
     }
     return 0;

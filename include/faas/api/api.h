@@ -17,5 +17,6 @@ extern const faas_router_route_t faas_api_jobs_routes[];
 extern const faas_router_route_t faas_api_runtimes_routes[];
 extern const faas_router_route_t faas_api_tls_routes[];
 extern const faas_router_route_t faas_api_keys_routes[];
+extern const faas_router_route_t faas_api_secrets_routes[];
 
 #endif

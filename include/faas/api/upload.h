@@ -1,7 +1,7 @@
 /*
  * upload.h: the fields of a function upload that need more than a number
- * check: environment lines, volume entries, image tags, scale settings,
- * memory and cpus. Pure code (no I/O,
+ * check: environment lines, secret names, volume entries, image tags, scale
+ * settings, memory and cpus. Pure code (no I/O,
  * no policy): the API handler asks the policy about what these mark as
  * needing permission. Any thread.
  */
@@ -24,6 +24,16 @@
  * the line number. Free *env with faas_env_free.
  */
 faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **env, size_t *n, faas_error_t *err);
+
+#define FAAS_UPLOAD_MAX_SECRETS 64
+
+/**
+ * Parses the secrets field, "a,b" (spaces around names and empty items ignored, so "" is no
+ * secret), into a new array *names of *n names (NULL when none; free with
+ * faas_secret_names_free). FAAS_EINVAL naming a bad or repeated name, or past
+ * FAAS_UPLOAD_MAX_SECRETS. Whether each exists is the caller's to check.
+ */
+faas_err_t faas_upload_parse_secrets(const char *text, size_t len, char ***names, size_t *n, faas_error_t *err);
 
 /* One bind mount from the volume field. */
 typedef struct faas_upload_volume {

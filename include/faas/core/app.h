@@ -1,6 +1,6 @@
 /*
  * app.h: what the process shares, handed to every stage: the store, the Docker client, the
- * worker pools, the passkey and the named keys, the function locks, the current configuration, and the stages
+ * worker pools, the passkey and the named keys, the secrets key, the function locks, the current configuration, and the stages
  * that others call (proxy control side, services, containers started ahead, certificates).
  * Plain pointers to opaque types: this header knows no HTTP and no libh2o, so services, job functions
  * and the adapters can take an app without seeing the server.
@@ -21,6 +21,7 @@
 #include "faas/core/config.h"
 #include "faas/core/fnlock.h"
 #include "faas/core/pool.h"
+#include "faas/core/secretbox.h"
 
 #define FAAS_APP_MAX_OWN_PORTS 4
 #define FAAS_APP_INSTANCE_MAX 16
@@ -42,6 +43,7 @@ typedef struct faas_app {
     faas_fnlock_t *locks;        /* one operation per function name at a time (deploys, submits, deletes) */
     faas_auth_t auth;            /* the passkey: the root key */
     struct faas_keys *keys;      /* named API keys and their scopes, beside the passkey (core/keys.h) */
+    faas_secretbox_t secretbox;  /* seals secret values in the store (the key file beside the passfile) */
     char instance[FAAS_APP_INSTANCE_MAX]; /* this faas's instance id (kept in the store) */
     char instance_label[48];     /* FAAS_LABEL_INSTANCE "=<instance>", for label lists and filters */
     struct faas_proxy *proxy;    /* routing snapshot and function ports (control side) */

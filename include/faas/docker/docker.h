@@ -109,6 +109,14 @@ faas_err_t faas_docker_network_ensure(faas_docker_t *d, const char *name, int ic
 
 /* ---- containers ---- */
 
+/* A bind mount of HostConfig.Mounts. Unlike binds, the engine never makes a missing source (it fails
+   the start instead of mounting an empty folder there). */
+typedef struct faas_docker_mount {
+    const char *source;              /* absolute host path; must exist at create (else FAAS_EINVAL) */
+    const char *target;              /* absolute path in the container */
+    int read_only;
+} faas_docker_mount_t;
+
 /* What to create. Zero means "unset" for every number; NULL for every pointer. Never a TTY. */
 typedef struct faas_docker_container_spec {
     const char *name;                /* optional; must be unique on the engine */
@@ -119,6 +127,8 @@ typedef struct faas_docker_container_spec {
     const char *user;                /* "uid:gid" the process runs as; NULL = the image's USER */
     const char *const *labels;       /* "k=v", NULL-terminated */
     const char *const *binds;        /* "/abs/host:/ctr[:ro]"; the host path must exist (else FAAS_EINVAL) */
+    const faas_docker_mount_t *mounts; /* n_mounts bind mounts (HostConfig.Mounts) */
+    size_t n_mounts;
     const char *network_mode;        /* "none", "bridge", ...; NULL = engine default. "none" also disables networking */
     int64_t memory_bytes;            /* also used as MemorySwap: no swap */
     int64_t nano_cpus;               /* 1e9 = one CPU */
@@ -181,6 +191,14 @@ typedef struct faas_docker_logs_opts {
 /** faas_docker_container_logs with options. Worker thread only: blocks. */
 faas_err_t faas_docker_container_logs_opts(faas_docker_t *d, const char *id, const faas_docker_logs_opts_t *opts,
                                            faas_docker_log_cb cb, void *cbdata, faas_error_t *err);
+/**
+ * Reads one regular file of a container's file system (created or running; GET
+ * /containers/<id>/archive) into *data (NUL-terminated, *len bytes; caller frees with free()).
+ * FAAS_ENOTFOUND when the path does not exist, FAAS_EINVAL when it is not a regular file,
+ * FAAS_ETOOLARGE past max bytes. Worker thread only: blocks.
+ */
+faas_err_t faas_docker_container_read_file(faas_docker_t *d, const char *id, const char *path, size_t max, char **data,
+                                           size_t *len, faas_error_t *err);
 /** GET /containers/<id>/json; *out is an object the caller deletes. Worker thread only: blocks. */
 faas_err_t faas_docker_container_inspect(faas_docker_t *d, const char *id, cJSON **out, faas_error_t *err);
 /** GET /containers/json (all = include stopped) of the containers carrying every label of labels

@@ -26,6 +26,9 @@ typedef struct faas_deploy_spec {
     faas_env_var_t *env;
     size_t env_len;
     int env_given;        /* the upload had an env field: it replaces the function's env, else it is kept */
+    char **secrets;       /* names of the secrets mounted at /run/secrets/<name> */
+    size_t n_secrets;
+    int secrets_given;    /* the upload had a secrets field ("" clears): it replaces the function's list, else it is kept */
     faas_scale_t scale;   /* the function's own scale settings: the upload's, then (a redeploy) the kept ones */
     unsigned scale_given; /* FAAS_SCALE_* bits of the scale fields the upload had ("" unsets); the others are kept */
     int64_t memory;       /* bytes, 0 = limits.memory */
@@ -60,5 +63,16 @@ faas_err_t faas_deploy_start(faas_services_t *s, faas_deploy_spec_t *spec, faas_
  */
 faas_err_t faas_deploy_rollback(faas_services_t *s, const char *name, int64_t revision, faas_function_t *out,
                                 faas_error_t *err);
+
+/**
+ * Serves name's image again with the record's own settings: new replicas, the same switch (what
+ * a changed secret needs: its files are written when a container is made). FAAS_ECONFLICT for a
+ * stopped function (its containers are made anew when it starts) and as for a rollback. Worker
+ * thread only: blocks for a container start.
+ */
+faas_err_t faas_deploy_restart(faas_services_t *s, const char *name, faas_error_t *err);
+
+/** faas_deploy_restart on the worker pool; the outcome is logged, with why. Any thread. */
+void faas_deploy_restart_later(faas_services_t *s, const char *name, const char *why);
 
 #endif

@@ -21,15 +21,15 @@
  *    newer records); a known key of the wrong type or an unknown enum string is FAAS_EINVAL.
  *
  * Function:   {"functionId","name","kind","language","runtime","tag","port","container_port",
- *              "volume","env":{"K":"V"},"status","imageId","id","previousImage","address","binds","source","createdAt",
+ *              "volume","env":{"K":"V"},"secrets":["name"],"status","imageId","id","previousImage","address","binds","source","createdAt",
  *              "updatedAt","lastExecuted","restarts","lastOutput","memory","cpus",
  *              "build":{"id","status","startedAt","finishedAt","error"}|null,
  *              "scale":{"min","max","target","concurrency"},"replicas":[{"id","address","state"}]}
  *             "memory" is bytes and "cpus" a number of CPUs (nano_cpus / 1e9), 0 for limits.memory /
  *             limits.cpus; each "scale" key is a whole number or null (not set: the hook's or the
  *             `scale` table's value applies); a replica's "state" is "starting", "ready", "paused"
- *             or "stopped". A record without "scale", "memory", "cpus" or "replicas" (written by an
- *             older faas) reads with nothing set and no replica.
+ *             or "stopped". A record without "scale", "memory", "cpus", "replicas" or "secrets"
+ *             (written by an older faas) reads with nothing set, no replica and no secret.
  *             "revision" is the number of the revision that serves (0: none yet).
  * Revision:   {"functionName","revision","imageId","buildId","createdAt","settings":{function}}: one
  *             successful deploy; "settings" is the function record as it was when the revision
@@ -135,6 +135,8 @@ typedef struct faas_function {
     char *binds;        /* the volumes resolved and allowed at upload: "/abs/host:/data,..." */
     faas_env_var_t *env;
     size_t env_len;
+    char **secrets;     /* names of the secrets mounted at /run/secrets/<name> (never their values) */
+    size_t n_secrets;
     faas_function_status_t status;
     char *image_id;
     char *prev_image; /* image of the previous deploy, for rollback */
@@ -202,6 +204,19 @@ typedef struct faas_apikey {
 
 /** 1 when name is a DNS label `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`, else 0 (NULL is 0). */
 int faas_record_valid_name(const char *name);
+
+/* Longest secret name. */
+#define FAAS_RECORD_SECRET_NAME_MAX 64
+
+/** 1 when name is a secret name `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$` (a file name under
+ *  /run/secrets: no "/", never "." or ".."), else 0 (NULL is 0). */
+int faas_record_valid_secret_name(const char *name);
+
+/** Frees n strings and the array (a function's secret names). NULL is allowed. */
+void faas_secret_names_free(char **names, size_t n);
+
+/** Copies n strings into a new array *dst (NULL when n is 0). FAAS_ENOMEM. */
+faas_err_t faas_secret_names_copy(char *const *src, size_t n, char ***dst, faas_error_t *err);
 
 /** Frees n environment variables and the array. NULL is allowed. */
 void faas_env_free(faas_env_var_t *env, size_t n);
