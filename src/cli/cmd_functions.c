@@ -351,7 +351,7 @@ int faas_cli__cmd_scale(faas_cli__ctx_t *ctx)
 int faas_cli__cmd_revisions(faas_cli__ctx_t *ctx)
 {
     faas_cli_response_t resp;
-    char path[512], num[32], age[32];
+    char path[512], num[32], age[32], short_id[16]; /* an image id as docker images shows it: 12 hex digits */
     int rc = faas_cli__get(ctx, name_path("/function/revisions/", ctx->args->pos[0], NULL, path, sizeof(path)), &resp);
     const cJSON *rev, *list = faas_cli_response_data(&resp);
     if (rc == 0 && ctx->args->json) {
@@ -367,7 +367,8 @@ int faas_cli__cmd_revisions(faas_cli__ctx_t *ctx)
             const char *image = faas_cli_json_str(rev, "imageId");
             snprintf(num, sizeof(num), "%.0f", faas_cli_json_num(rev, "revision", 0));
             faas_cli_table_cell(t, num, FAAS_CLI_PLAIN);
-            faas_cli_table_cell(t, image && strlen(image) > 19 ? image + 7 : image, FAAS_CLI_PLAIN);
+            snprintf(short_id, sizeof(short_id), "%.12s", image && strlen(image) > 19 ? image + 7 : image ? image : "");
+            faas_cli_table_cell(t, short_id, FAAS_CLI_PLAIN);
             faas_cli_table_cell(t, faas_cli_age(faas_cli_json_num(rev, "createdAt", 0), (double)time(NULL), age, sizeof(age)),
                                 FAAS_CLI_PLAIN);
             faas_cli_table_cell(t, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rev, "current")) ? "*" : "",
