@@ -16,10 +16,10 @@ static const faas_cli_option_t global_opts[] = {
     {"json", 0, FAAS_CLI_FLAG, 0, "print the server's JSON answer (one document) instead of text"},
     {"verbose", 'v', FAAS_CLI_FLAG, 0, "say more (invoke: the status line on stderr)"},
     {"help", 'h', FAAS_CLI_FLAG, 0, "this help"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 
-static const faas_cli_option_t no_opts[] = {{NULL}};
+static const faas_cli_option_t no_opts[] = {{NULL, 0, 0, 0, NULL}};
 static const faas_cli_option_t deploy_opts[] = {
     {"name", 'n', FAAS_CLI_STR, 0, "NAME      the function's name (default: the folder's name)"},
     {"runtime", 'r', FAAS_CLI_STR, 0, "RUNTIME   the runtime that builds it (default: default)"},
@@ -31,34 +31,34 @@ static const faas_cli_option_t deploy_opts[] = {
     {"max", 0, FAAS_CLI_INT, 0, "N         at most N replicas"},
     {"timeout", 't', FAAS_CLI_INT, 0, "SECONDS   how long to wait for the new version (default 600)"},
     {"no-wait", 0, FAAS_CLI_FLAG, 0, "         return once the upload is accepted"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 static const faas_cli_option_t ls_opts[] = {
     {"quiet", 'q', FAAS_CLI_FLAG, 0, "         names only, one a line"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 static const faas_cli_option_t logs_opts[] = {
     {"follow", 'f', FAAS_CLI_FLAG, 0, "         keep printing new output until interrupted"},
     {"build", 'b', FAAS_CLI_FLAG, 0, "         the last build's log instead of the container's output"},
     {"tail", 'n', FAAS_CLI_INT, 0, "N         only the last N lines"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 static const faas_cli_option_t invoke_opts[] = {
     {"request", 'X', FAAS_CLI_STR, 0, "METHOD    the HTTP method (default GET, or POST with -d)"},
     {"data", 'd', FAAS_CLI_STR, 0, "DATA      the request body; @FILE reads FILE, @- stdin"},
     {"header", 'H', FAAS_CLI_HEADER, 1, "'K: V'    a request header (repeat)"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 static const faas_cli_option_t submit_opts[] = {
     {"name", 'n', FAAS_CLI_STR, 0, "NAME      the job function's name (default: the folder's name)"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 static const faas_cli_option_t scale_opts[] = {
     {"min", 0, FAAS_CLI_INT, 0, "N         at least N replicas"},
     {"max", 0, FAAS_CLI_INT, 0, "N         at most N replicas"},
     {"target", 0, FAAS_CLI_INT, 0, "N         requests in flight per replica the autoscaler aims at"},
     {"concurrency", 0, FAAS_CLI_INT, 0, "N         at most N requests at once per replica (0: no cap)"},
-    {NULL},
+    {NULL, 0, 0, 0, NULL},
 };
 
 #define G(id, name, syn, sum, help, lo, hi, kinds, opts) {id, name, syn, sum, help, lo, hi, kinds, 0, opts}

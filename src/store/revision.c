@@ -181,38 +181,26 @@ faas_err_t faas_store_revision_last(faas_store_t *s, const char *name, int64_t *
     return rc;
 }
 
+static faas_err_t parse_revision(const cJSON *json, void *out, faas_error_t *err)
+{
+    return faas_revision_from_json(json, out, err);
+}
+
 faas_err_t faas_store_revision_images(faas_store_t *s, char ***ids, size_t *n, faas_error_t *err)
 {
     *ids = NULL, *n = 0;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    size_t cap = 0;
-    faas_err_t rc = faas_store__begin(s, 0, &txn, err);
-    if (rc != FAAS_OK)
-        return rc;
-    rc = faas_store__fail(s, mdb_cursor_open(txn, s->revisions, &c), err, "revisions");
-    int opened = rc == FAAS_OK;
-    MDB_val k, v;
-    for (int mrc = rc == FAAS_OK ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND; rc == FAAS_OK && mrc == MDB_SUCCESS;
-         mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        faas_revision_t rev;
-        faas_error_t why = {0};
-        if (parse_value(&v, &rev, &why) != FAAS_OK)
-            continue;
-        char **grown = faas_store__grow(*ids, &cap, *n, sizeof(**ids));
-        char *id = strdup(rev.image_id);
-        faas_revision_free(&rev);
-        if (grown == NULL || id == NULL) {
-            free(id);
-            rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
-            break;
-        }
-        *ids = grown;
-        grown[(*n)++] = id;
+    void *all = NULL;
+    size_t count = 0;
+    faas_err_t rc = faas_store__list(s, s->revisions, "revision", parse_revision, sizeof(faas_revision_t), &all, &count,
+                                     err);
+    faas_revision_t *revs = all;
+    if (rc == FAAS_OK && count > 0 && (*ids = calloc(count, sizeof(**ids))) == NULL)
+        rc = faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == FAAS_OK && i < count; i++) { /* the ids move out of the records */
+        (*ids)[(*n)++] = revs[i].image_id;
+        revs[i].image_id = NULL;
     }
-    if (opened)
-        mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    faas_revision_array_free(revs, count);
     if (rc != FAAS_OK) {
         faas_store_keys_free(*ids, *n);
         *ids = NULL, *n = 0;

@@ -166,6 +166,26 @@ http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever(
 PY
 }
 
+# py_expr_service DIR EXPR: a quiet Python HTTP service in DIR answering GET with the str that the
+# Python expression EXPR makes (os is imported), then a newline, on $PORT.
+py_expr_service() {
+    mkdir -p "$1"
+    cat >"$1/main.py" <<PY
+import os, http.server
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = (str($2) + "\\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
+PY
+}
+
 # zip_dir DIR ZIP: zips DIR's contents (not DIR itself).
 zip_dir() { rm -f "$2"; (cd "$1" && zip -qr "$2" .); }
 

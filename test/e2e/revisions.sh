@@ -13,23 +13,9 @@ HOST=$FN.localhost
 P1=$(free_port)
 P2=$(free_port)
 
-# env_service DIR TEXT: answers "TEXT A=<$A>" on $PORT.
+# env_service DIR TEXT: answers "TEXT A=<$A>"; zipped to DIR.zip.
 env_service() {
-    mkdir -p "$1"
-    cat >"$1/main.py" <<PY
-import os, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = ("$2 A=" + os.environ.get("A", "-") + "\\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+    py_expr_service "$1" "\"$2 A=\" + os.environ.get(\"A\", \"-\")"
     zip_dir "$1" "$1.zip"
 }
 answer() { curl -s --max-time 5 -H "Host: $HOST" "$F_URL/"; }
