@@ -152,7 +152,8 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
     static const faas_router_route_t *const tables[] = {faas_api_health_routes, faas_api_functions_routes, faas_api_revisions_routes,
         faas_api_logs_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
-                                                         faas_api_tls_routes, faas_api_keys_routes, faas_api_secrets_routes};
+                                                         faas_api_tls_routes, faas_api_keys_routes, faas_api_secrets_routes,
+                                                         faas_api_config_routes, faas_api_ui_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
                                          .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
