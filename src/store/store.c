@@ -13,11 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "faas/core/log.h"
 #include "faas/core/uuid.h"
 
 /* ---- helpers shared by the store files ---- */
+
+/* 1 when the file system of the store has less room left than a few pages. */
+static int disk_full(const faas_store_t *s)
+{
+    const char *path = NULL;
+    struct statvfs st;
+    if (mdb_env_get_path(s->env, &path) != MDB_SUCCESS || path == NULL || statvfs(path, &st) != 0)
+        return 0;
+    return (unsigned long long)st.f_bavail * st.f_frsize < 64 * 1024ULL;
+}
 
 faas_err_t faas_store__fail(const faas_store_t *s, int rc, faas_error_t *err, const char *fmt, ...)
 {
@@ -32,6 +43,10 @@ faas_err_t faas_store__fail(const faas_store_t *s, int rc, faas_error_t *err, co
     case MDB_KEYEXIST: return faas_error_set(err, FAAS_ECONFLICT, "%s exists already", what);
     case MDB_BAD_VALSIZE: return faas_error_set(err, FAAS_EINVAL, "%s: key or value too large", what);
     case ENOMEM: return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    case EIO: /* LMDB reports a short write (the disk filled up in the middle of one) as EIO */
+        if (!disk_full(s))
+            break;
+        /* fall through */
     case ENOSPC:
     case EDQUOT:
         return faas_error_set(err, FAAS_ENOSPACE, "the disk of the store is full writing %s: free space in data_dir",
