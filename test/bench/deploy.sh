@@ -14,6 +14,10 @@ faas_start_docker bench || exit 1
 export FAAS_URL=$F_URL FAAS_KEY=$F_KEY
 FN=$T_PREFIX-bench
 answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$@")" = 200 ]; }
+# settled: faas retired the old version (one container left), so the next round does not share
+# the engine with that removal.
+one_container() { [ "$(docker ps -aq --filter "label=faas.function=$FN" | wc -l)" = 1 ]; }
+settled() { wait_for "old version retired" 60 one_container || exit 1; }
 docker network create "$T_PREFIX-cli" >/dev/null
 mkdir -p "$T_DIR/code" "$T_DIR/cli"
 printf 'FROM python:3.11-slim\nWORKDIR /app\nCOPY . /app\nENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1\nCMD ["python3", "main.py"]\n' \
@@ -28,6 +32,7 @@ faas_round() {
     first() { curl -s --max-time 1 -H "Host: $FN.localhost" "$F_URL/" | grep -q "^round-$1 "; }
     wait_for "round $1 served" 60 first "$1" || exit 1
     echo $(($(now_ms) - t0)) >>"$T_DIR/faas.ms"
+    settled
     # "NAME deployed in 4.1s: upload 0.0s, build 2.9s, start 1.2s"
     sed -n 's/.*upload \([0-9.]*\)s, build \([0-9.]*\)s, start \([0-9.]*\)s.*/\1 \2 \3/p' <<<"$out" >>"$T_DIR/split"
 }
@@ -51,6 +56,7 @@ rollback_round() {
     t0=$(now_ms)
     "$FAAS_BIN" rollback "$FN" >/dev/null 2>&1 || { echo "rollback failed"; exit 1; }
     echo $(($(now_ms) - t0)) >>"$T_DIR/rollback.ms"
+    settled
 }
 
 : >"$T_DIR/faas.ms"
@@ -67,6 +73,7 @@ for i in $(seq 1 "$ROUNDS"); do
     rollback_round
     last=$("$FAAS_BIN" revisions "$FN" --json | jq '[.[].revision] | max')
     "$FAAS_BIN" rollback "$FN" "$last" >/dev/null 2>&1 || { echo "rollback to $last failed"; exit 1; }
+    settled
 done
 docker network rm "$T_PREFIX-cli" >/dev/null
 
