@@ -18,5 +18,6 @@ extern const faas_router_route_t faas_api_runtimes_routes[];
 extern const faas_router_route_t faas_api_tls_routes[];
 extern const faas_router_route_t faas_api_keys_routes[];
 extern const faas_router_route_t faas_api_secrets_routes[];
+extern const faas_router_route_t faas_api_metrics_routes[];
 
 #endif
