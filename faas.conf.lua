@@ -61,6 +61,18 @@ log_level = "info"
 -- <data_dir>/faas.log.
 -- log_file = "faas.log"
 
+-- One JSON line per request (API and function traffic: time, client, host,
+-- method, path, proto, status, bytes, duration_ms, function, replica,
+-- upstream_ms, wake_ms): a file (relative to data_dir), or true for stderr.
+-- Off by default. After logrotate moves the file, `kill -USR1 <pid>` makes
+-- faas write to a new one. Needs a restart to change.
+-- access_log = "access.log"
+
+-- Count requests for GET /metrics (Prometheus text format; the passkey or a
+-- read key). false: nothing is counted and /metrics answers 404. Needs a
+-- restart to change.
+metrics = true
+
 -- Loopback ports a function may not take as its direct port: ports or
 -- "low-high" ranges. faas's own ports are always refused.
 reserved_ports = { 80, 8080, 9001 }

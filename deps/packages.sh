@@ -10,7 +10,7 @@ libh2o-evloop-dev liblua5.4-dev liblmdb-dev libcjson-dev libarchive-dev
 libcurl4-openssl-dev uuid-dev libssl-dev pebble
 docker.io cgroupfs-mount busybox-static debootstrap
 curl ca-certificates nghttp2-client zip unzip procps iproute2 jq openssl python3
-python3-h2 clang libclang-rt-14-dev
+python3-h2 python3-prometheus-client clang libclang-rt-14-dev
 chromium python3-websocket"
 
 missing=""

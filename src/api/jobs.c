@@ -15,6 +15,8 @@
 #include "faas/http/reply.h"
 #include "faas/http/request.h"
 #include "faas/api/form.h"
+#include "faas/core/clock.h"
+#include "faas/core/stats.h"
 #include "faas/job/execute.h"
 #include "faas/job/input.h"
 #include "faas/job/job.h"
@@ -151,6 +153,7 @@ typedef struct execute {
     faas_env_var_t *env;
     size_t n;
     int counted;  /* still holds one of app->executions */
+    int64_t started_ms; /* faas_clock_mono_ms() when the request was taken */
 } execute_t;
 
 /* Gives back the execution's slot: as soon as its container is gone, so the next caller can have it. */
@@ -198,6 +201,19 @@ static cJSON *run_json(const faas_execute_result_t *r, int *status)
     return o;
 }
 
+/* An execution counts as an invocation of its function, as OpenFaaS counts job calls: by the
+ * status this answer will have (GET /metrics adds them to gateway_function_invocation_total). */
+static void count_invocation(const execute_t *e, const faas_execute_result_t *r, const faas_defer_result_t *res)
+{
+    if (r->function_name[0] == '\0')
+        return; /* no such job function */
+    char code[8];
+    snprintf(code, sizeof(code), "%d", res->rc == FAAS_OK ? res->status : faas_err_http_status(res->rc));
+    faas_stats_count(FAAS_STAT_INVOCATIONS, r->function_name, code);
+    faas_stats_observe(FAAS_STAT_INVOCATION_SECONDS, r->function_name,
+                       (double)(faas_clock_mono_ms() - e->started_ms) / 1000.0);
+}
+
 static void do_execute(void *data, faas_defer_result_t *res)
 {
     execute_t *e = data;
@@ -210,6 +226,7 @@ static void do_execute(void *data, faas_defer_result_t *res)
         res->message = "Function execution failed";
     else
         res->json = run_json(&r, &res->status);
+    count_invocation(e, &r, res);
     faas_execute_result_free(&r);
 }
 
@@ -261,6 +278,7 @@ static int on_execute(faas_loop_t *loop, h2o_req_t *req, const faas_router_param
     }
     e->app = loop->app;
     e->counted = 1;
+    e->started_ms = faas_clock_mono_ms();
     return faas_defer_answer(loop, req, do_execute, e, free_execute);
 }
 

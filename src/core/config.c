@@ -24,7 +24,7 @@
 
 typedef enum {
     T_LISTEN, T_PORT0, T_PORT, T_DOMAIN, T_PATH, T_MODE, T_LEVEL, T_LOGFILE, T_PORTS,
-    T_DURATION, T_SIZE, T_INT, T_CPUS, T_HOSTLIST, T_URL, T_SOCKET, T_IMAGE_PREFIX, T_EMAIL,
+    T_DURATION, T_SIZE, T_INT, T_CPUS, T_HOSTLIST, T_URL, T_SOCKET, T_IMAGE_PREFIX, T_EMAIL, T_BOOL, T_ACCESSLOG,
 } setting_type_t;
 
 typedef struct setting {
@@ -54,6 +54,8 @@ static const setting_t settings[] = {
     {"mode", "ENV", T_MODE, OFF(prod), 0, 0, "dev", FIXED},
     {"log_level", "LOG_LEVEL", T_LEVEL, OFF(log_level), 0, 0, "info", 0},
     {"log_file", "LOG_TO_FILE", T_LOGFILE, OFF(log_file), 0, 0, NULL, 0},
+    {"access_log", NULL, T_ACCESSLOG, OFF(access_log), 0, 0, NULL, FIXED},
+    {"metrics", NULL, T_BOOL, OFF(metrics), 0, 1, "true", FIXED},
     {"reserved_ports", NULL, T_PORTS, OFF(reserved_ports), 0, 0, NULL, 0},
     {"cleanup_interval", "CLEANUP_INTERVAL", T_DURATION, OFF(cleanup_interval_ms), 1000, 7 * DAY_MS, "120s", 0},
     {"restart_interval", "RESTART_INTERVAL", T_DURATION, OFF(restart_interval_ms), 1000, 7 * DAY_MS, "120s", 0},
@@ -243,6 +245,35 @@ static faas_err_t parse_logfile(faas_config_t *cfg, const faas_config_value_t *v
     return FAAS_OK;
 }
 
+/* true/false (Lua booleans, or "true"/"false"/"1"/"0" from the environment or a default). */
+static faas_err_t parse_bool(const faas_config_value_t *v, int *out)
+{
+    if (v->type == FAAS_CV_BOOL)
+        *out = v->b;
+    else if (v->type == FAAS_CV_STRING && (strcmp(v->s, "1") == 0 || strcasecmp(v->s, "true") == 0))
+        *out = 1;
+    else if (v->type == FAAS_CV_STRING && (strcmp(v->s, "0") == 0 || strcasecmp(v->s, "false") == 0))
+        *out = 0;
+    else
+        return FAAS_EINVAL;
+    return FAAS_OK;
+}
+
+/* access_log: false (off), true (stderr, kept as "-") or a path (relative to data_dir, resolved later). */
+static faas_err_t parse_accesslog(faas_config_t *cfg, const faas_config_value_t *v, faas_error_t *err)
+{
+    int on;
+    if (v->type == FAAS_CV_BOOL || (v->type == FAAS_CV_STRING && parse_bool(v, &on) == FAAS_OK)) {
+        parse_bool(v, &on);
+        replace_string(&cfg->access_log, on ? strdup("-") : NULL);
+        return FAAS_OK;
+    }
+    if (want_string(v, err) != FAAS_OK)
+        return faas_error_set(err, FAAS_EINVAL, "must be true (stderr), false or a file path");
+    replace_string(&cfg->access_log, strdup(v->s));
+    return cfg->access_log ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
+}
+
 static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const faas_config_value_t *v, faas_error_t *err)
 {
     int64_t n;
@@ -281,6 +312,15 @@ static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const fa
         return parse_mode(cfg, v, err);
     case T_LOGFILE:
         return parse_logfile(cfg, v, err);
+    case T_ACCESSLOG:
+        return parse_accesslog(cfg, v, err);
+    case T_BOOL: {
+        int b;
+        if (parse_bool(v, &b) != FAAS_OK)
+            return faas_error_set(err, FAAS_EINVAL, "must be true or false");
+        *FIELD(cfg, s, int64_t) = b;
+        return FAAS_OK;
+    }
     case T_PORTS:
         return faas_core__parse_ports(cfg->reserved_ports, v, err);
     case T_HOSTLIST:
@@ -401,7 +441,7 @@ void faas_config_unref(faas_config_t *cfg)
 {
     if (cfg == NULL || atomic_fetch_sub(&cfg->_refs, 1) != 1)
         return;
-    char **strings[] = {&cfg->path, &cfg->domain, &cfg->data_dir, &cfg->passfile, &cfg->temp_dir, &cfg->log_file,
+    char **strings[] = {&cfg->path, &cfg->domain, &cfg->data_dir, &cfg->passfile, &cfg->temp_dir, &cfg->log_file, &cfg->access_log,
                         &cfg->tls.cert, &cfg->tls.key, &cfg->tls.acme.directory, &cfg->tls.acme.email,
                         &cfg->tls.acme.ca_bundle, &cfg->docker.socket, &cfg->docker.image_prefix};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
@@ -479,6 +519,9 @@ faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const ch
     /* The log file and the temp dir default to places under data_dir. */
     if (resolve_path(&cfg->log_file, "log_file", cfg->data_dir, home, err) != FAAS_OK)
         return FAAS_EINVAL;
+    if (cfg->access_log != NULL && strcmp(cfg->access_log, "-") != 0 &&
+        resolve_path(&cfg->access_log, "access_log", cfg->data_dir, home, err) != FAAS_OK)
+        return FAAS_EINVAL;
     if (cfg->temp_dir == NULL) {
         cfg->temp_dir = strdup("tmp");
         if (resolve_path(&cfg->temp_dir, "temp_dir", cfg->data_dir, home, err) != FAAS_OK)
@@ -505,7 +548,7 @@ faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const ch
 static int is_string_type(setting_type_t t)
 {
     return t == T_DOMAIN || t == T_PATH || t == T_URL || t == T_EMAIL || t == T_SOCKET || t == T_IMAGE_PREFIX ||
-           t == T_LOGFILE;
+           t == T_LOGFILE || t == T_ACCESSLOG;
 }
 
 /* Copies setting s from src to dst; 1 if the values differed. Only types used by FIXED settings. */
@@ -559,6 +602,8 @@ static void format_value(const setting_t *s, const faas_config_t *cfg, char *buf
     static const char *const levels[] = {"debug", "info", "warn", "error"};
     if (is_string_type(s->type)) {
         const char *v = *FIELD(cfg, s, char *);
+        if (s->type == T_ACCESSLOG && v != NULL && strcmp(v, "-") == 0)
+            v = "stderr"; /* "-" alone would read as "off" */
         snprintf(buf, size, "%s", v != NULL ? v : "-");
     } else if (s->type == T_LISTEN) {
         faas_config_format_listen(&cfg->listen, buf, size);
@@ -572,6 +617,8 @@ static void format_value(const setting_t *s, const faas_config_t *cfg, char *buf
         faas_core__format_hosts(cfg->allowlist, cfg->allowlist_len, buf, size);
     } else if (s->type == T_DURATION || s->type == T_SIZE) {
         faas_core__human(*FIELD(cfg, s, int64_t), s->type == T_DURATION, buf, size);
+    } else if (s->type == T_BOOL) {
+        snprintf(buf, size, "%s", *FIELD(cfg, s, int64_t) ? "true" : "false");
     } else if (s->type == T_CPUS) {
         snprintf(buf, size, "%g", (double)*FIELD(cfg, s, int64_t) / 1e9);
     } else { /* whole numbers and ports; listen.port (an int) is shown with listen */

@@ -1,8 +1,9 @@
 /*
  * internal.h: what the files of src/http/ share, and nothing outside it: the Rapid Reset guard
  * (resets.c), which router.c arms on every HTTP/2 request, and the one place that reaches into
- * libh2o 2.2.5's private HTTP/2 connection to send a GOAWAY (h2conn.c). Names: faas_http__*.
- * Loop threads.
+ * libh2o 2.2.5's private HTTP/2 connection to send a GOAWAY (h2conn.c), and the access log's
+ * writer thread and line (access_log.c), which obs.c feeds. Names: faas_http__*. Loop threads,
+ * except where a declaration says otherwise.
  */
 #ifndef FAAS_HTTP_INTERNAL_H
 #define FAAS_HTTP_INTERNAL_H
@@ -10,6 +11,8 @@
 #include <stdint.h>
 
 #include <h2o.h>
+
+#include "faas/core/error.h"
 
 /*
  * The budget of HTTP/2 streams a client may cancel before their answer starts, per connection:
@@ -57,5 +60,32 @@ h2o_socket_t *faas_http__h2_socket(h2o_context_t *ctx, h2o_conn_t *conn, uint64_
  * never from inside libh2o's frame handling. Loop thread.
  */
 int faas_http__h2_goaway(h2o_conn_t *conn, const char *why);
+
+/* ---- the access log's writer (access_log.c; obs.c hands it each loop's lines) ---- */
+
+typedef struct faas_http__alog faas_http__alog_t;
+
+/** Opens path (absolute, appended to, created 0640; "-" is stderr) and starts the writer thread.
+    NULL with err when the file cannot be opened. Main thread. */
+faas_http__alog_t *faas_http__alog_open(const char *path, faas_error_t *err);
+
+/** Hands bytes (malloc'd, taken over) to the writer; never waits on the disk (a short mutex, then
+    the writer's turn). Past a bound of bytes waiting, they are dropped and counted. Any thread. */
+void faas_http__alog_hand(faas_http__alog_t *a, char *bytes, size_t len);
+
+/** Has the writer reopen the file by its path before its next write (SIGUSR1). Any thread. */
+void faas_http__alog_reopen(faas_http__alog_t *a);
+
+/** Writes what waits, stops the writer and closes the file. NULL is allowed. Main thread. */
+void faas_http__alog_close(faas_http__alog_t *a);
+
+/**
+ * req's access log line, one JSON object without the newline: time, client, host,
+ * method, path, proto, status, bytes, duration_ms, function (NULL: null), replica ("" : null),
+ * upstream_ms and wake_ms (< 0: null). Malloc'd (caller frees), NULL when out of memory. Loop
+ * thread (reads req).
+ */
+char *faas_http__alog_format(h2o_req_t *req, const char *function, const char *replica, double upstream_ms,
+                             int64_t wake_ms, double duration_ms);
 
 #endif

@@ -50,6 +50,11 @@ static int send_body(h2o_req_t *req, int status, const char *type, size_t type_l
     return 0;
 }
 
+int faas_reply_typed(h2o_req_t *req, int status, const char *type, const char *body, size_t len)
+{
+    return send_body(req, status, type, strlen(type), body, len);
+}
+
 int faas_reply_text(h2o_req_t *req, int status, const char *text, size_t len)
 {
     return send_body(req, status, H2O_STRLIT("text/plain; charset=utf-8"), text, len);

@@ -9,6 +9,7 @@
 #include "faas/core/clock.h"
 #include "faas/core/keys.h"
 #include "faas/core/log.h"
+#include "faas/http/obs.h"
 #include "faas/http/reply.h"
 #include "faas/http/request.h"
 
@@ -176,10 +177,8 @@ static int serve_api(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req
     return route->handler(loop, req, &params);
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+static int dispatch(const faas_router_config_t *cfg, faas_loop_t *loop, h2o_req_t *req)
 {
-    const faas_router_config_t *cfg = ((router_t *)self)->cfg;
-    faas_loop_t *loop = faas_loop_of(req);
     faas_log_debug("loop %zu: %.*s %.*s%.*s (HTTP/%d)", loop->index, (int)(req->method.len > 32 ? 32 : req->method.len),
                    req->method.base, (int)(req->authority.len > 200 ? 200 : req->authority.len), req->authority.base,
                    (int)(req->path.len > 200 ? 200 : req->path.len), req->path.base, req->version >> 8);
@@ -196,6 +195,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (is_preflight(req))
         return answer_preflight(req);
     return serve_api(cfg, loop, req);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    faas_loop_t *loop = faas_loop_of(req);
+    faas_obs_begin(loop, req); /* counted and logged when req is freed (http/obs.h) */
+    int rc = dispatch(((router_t *)self)->cfg, loop, req);
+    faas_obs_end_dispatch(loop);
+    return rc;
 }
 
 void faas_router_register(h2o_pathconf_t *path, const faas_router_config_t *cfg)

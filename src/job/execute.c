@@ -20,6 +20,7 @@
 #include "faas/store/store.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,11 @@ faas_err_t faas_execute(faas_app_t *app, const char *function_id, const faas_env
         faas_job__warm_release(&slot);
     if (rc == FAAS_OK)
         record_invocation(app, &fn, out);
+    snprintf(out->function_name, sizeof(out->function_name), "%s", fn.name);
+    faas_stats_count(FAAS_STAT_JOBS, fn.name, rc != FAAS_OK ? "failure" : out->timed_out ? "timeout"
+                                              : out->exit_code != 0 ? "error" : "success");
+    if (rc == FAAS_OK)
+        faas_stats_observe(FAAS_STAT_JOB_SECONDS, fn.name, (double)out->duration_ms / 1000.0);
     faas_function_free(&fn);
     faas_config_unref(cfg);
     return rc;

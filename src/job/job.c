@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 #include "faas/service/runtimes.h"
 #include "faas/core/labels.h"
 #include "faas/core/uuid.h"
@@ -70,7 +71,10 @@ static faas_err_t build(faas_app_t *app, const faas_config_t *cfg, const char *n
                                      .timeout_ms = (int)cfg->limits.build_timeout_ms, 
                                      .leftovers_labels = faas_app_labels(app, extra, leftovers, 4),
                                      .on_line = on_build_line, .cbdata = tail};
+    int64_t started = faas_clock_mono_ms();
     rc = faas_docker_build(app->docker, tar, len, &opts, image, err);
+    faas_stats_count(FAAS_STAT_BUILDS, name, rc == FAAS_OK ? "success" : "failure");
+    faas_stats_observe(FAAS_STAT_BUILD_SECONDS, name, (double)(faas_clock_mono_ms() - started) / 1000.0);
     free(tar);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include "faas/core/clock.h"
 #include "faas/core/fs.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -234,6 +235,8 @@ static faas_err_t start_one(faas_warm_t *w, const start_t *s, faas_job__slot_t *
             faas_docker_container_remove(w->app->docker, slot->id, 1, NULL);
         if (rc != FAAS_OK)
             faas_job__warm_release(slot);
+        else
+            faas_stats_count(FAAS_STAT_WARM, s->name, NULL);
         faas_job__sandbox_free(&spec);
     }
     cJSON_Delete(image);

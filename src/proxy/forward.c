@@ -27,6 +27,7 @@
  * - The request head (head.c) is measured before it is built: 431 past its limits.
  */
 #include "internal.h"
+#include "faas/http/obs.h"
 #include "faas/http/reply.h"
 #include "faas/core/log.h"
 
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 
 #define MAX_RESPONSE_HEAD 65536
@@ -60,6 +62,7 @@ typedef struct exchange {
     size_t handed;               /* bytes of the input given to h2o_send, until proceed */
     h2o_buffer_t *last;          /* the final slice's buffer, kept until the request is freed */
     h2o_timeout_entry_t timeout;
+    struct timespec sent;        /* when the request head went to the container (CLOCK_MONOTONIC) */
 } exchange_t;
 
 static void on_head(h2o_socket_t *sock, const char *err);
@@ -161,9 +164,13 @@ static void arm_timeout(exchange_t *ex)
     h2o_timeout_link(ex->pl->loop->ctx.loop, &ex->pl->io_timeout, &ex->timeout);
 }
 
-/* Ends the exchange with an error: a JSON answer before the response head, an aborted stream after. */
-static void fail(exchange_t *ex, int status, const char *message, const char *details)
+/* Ends the exchange with an error (counted by reason): a JSON answer before the response head, an
+ * aborted stream after. */
+static void fail(exchange_t *ex, faas_obs_upstream_error_t reason, int status, const char *message,
+                 const char *details)
 {
+    if (ex->req != NULL)
+        faas_obs_upstream_error(ex->hold->obs, reason);
     if (ex->req != NULL)
         faas_log_warn("proxy: %.*s -> %s: %s", (int)ex->req->authority.len, ex->req->authority.base,
                       ex->pool->upstream->text, details);
@@ -192,13 +199,13 @@ static void retry_or_fail(exchange_t *ex, const char *err)
     snprintf(details, sizeof(details), ex->reused ? "the function's container closed the connection (%s)"
                                                   : "cannot connect to the function's container: refused or not listening (%s)",
              err);
-    fail(ex, 502, "Bad gateway", details);
+    fail(ex, ex->reused ? FAAS_OBS_UPSTREAM_CLOSED : FAAS_OBS_UPSTREAM_CONNECT, 502, "Bad gateway", details);
 }
 
 static void on_timeout(h2o_timeout_entry_t *entry)
 {
     exchange_t *ex = H2O_STRUCT_FROM_MEMBER(exchange_t, timeout, entry);
-    fail(ex, 504, "Gateway timeout", "the function did not answer within limits.upstream_timeout");
+    fail(ex, FAAS_OBS_UPSTREAM_TIMEOUT, 504, "Gateway timeout", "the function did not answer within limits.upstream_timeout");
 }
 
 /* ---- the response body ------------------------------------------------------------- */
@@ -236,7 +243,7 @@ static void pump(exchange_t *ex)
             size_t size = in->size;
             ssize_t rest = phr_decode_chunked(&ex->chunked, in->bytes, &size);
             if (rest == -1) {
-                fail(ex, 502, "Bad gateway", "the function sent a broken chunked body");
+                fail(ex, FAAS_OBS_UPSTREAM_INVALID, 502, "Bad gateway", "the function sent a broken chunked body");
                 return;
             }
             n = size;
@@ -291,7 +298,7 @@ static void on_body(h2o_socket_t *sock, const char *err)
         ex->keepalive = 0;
         send_final(ex, sock->input->size); /* the end of the body is the end of the connection */
     } else {
-        fail(ex, 502, "Bad gateway", "the function's container closed the connection in the middle of the body");
+        fail(ex, FAAS_OBS_UPSTREAM_CLOSED, 502, "Bad gateway", "the function's container closed the connection in the middle of the body");
     }
 }
 
@@ -350,7 +357,7 @@ static void start_tunnel(exchange_t *ex)
     upgrade_t *up = malloc(sizeof(*up));
     faas_upconn_t *c = ex->conn;
     if (up == NULL) {
-        fail(ex, 502, "Bad gateway", "out of memory");
+        fail(ex, FAAS_OBS_UPSTREAM_NREASONS, 502, "Bad gateway", "out of memory");
         return;
     }
     *up = (upgrade_t){.upstream = c->sock, .ctx = &ex->pl->loop->ctx, .timeout = &ex->pl->websocket_timeout};
@@ -365,6 +372,20 @@ static void start_tunnel(exchange_t *ex)
     pool_maybe_free(ex->pool);
     h2o_add_header(&ex->req->pool, &ex->req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
     h2o_http1_upgrade(ex->req, NULL, 0, on_upgraded, up);
+}
+
+/* Server-Timing: upstream;dur=<ms> from the request head sent to the response head parsed (the
+ * wake's entry, when the request waited, went among the headers before: wait.c). */
+static void add_upstream_timing(exchange_t *ex)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ms = (double)(now.tv_sec - ex->sent.tv_sec) * 1e3 + (double)(now.tv_nsec - ex->sent.tv_nsec) / 1e6;
+    char value[48];
+    int len = snprintf(value, sizeof(value), "upstream;dur=%.3f", ms);
+    h2o_iovec_t v = h2o_strdup(&ex->req->pool, value, (size_t)len);
+    h2o_add_header_by_str(&ex->req->pool, &ex->req->res.headers, H2O_STRLIT("server-timing"), 0, NULL, v.base, v.len);
+    faas_obs_upstream(ex->hold->obs, ms);
 }
 
 static void on_head(h2o_socket_t *sock, const char *err)
@@ -388,17 +409,17 @@ static void on_head(h2o_socket_t *sock, const char *err)
             return;
         }
         if (rlen < 0) {
-            fail(ex, 502, "Bad gateway", "the function sent an invalid HTTP response");
+            fail(ex, FAAS_OBS_UPSTREAM_INVALID, 502, "Bad gateway", "the function sent an invalid HTTP response");
             return;
         }
         if (status < 100 || status > 999) {
             char details[80];
             snprintf(details, sizeof(details), "the function sent status %d, outside 100..999", status);
-            fail(ex, 502, "Bad gateway", details);
+            fail(ex, FAAS_OBS_UPSTREAM_INVALID, 502, "Bad gateway", details);
             return;
         }
         if (status == 101 && !ex->upgrade) {
-            fail(ex, 502, "Bad gateway", "the function switched protocols without being asked to");
+            fail(ex, FAAS_OBS_UPSTREAM_INVALID, 502, "Bad gateway", "the function switched protocols without being asked to");
             return;
         }
         if (status >= 100 && status < 200 && status != 101) {
@@ -406,11 +427,12 @@ static void on_head(h2o_socket_t *sock, const char *err)
             continue;
         }
         h2o_req_t *req = ex->req;
+        add_upstream_timing(ex);
         req->res.status = status;
         req->res.reason = h2o_strdup(&req->pool, msg, msg_len).base;
         const char *bad = take_headers(ex, minor, headers, nheaders);
         if (bad != NULL) {
-            fail(ex, 502, "Bad gateway", bad);
+            fail(ex, FAAS_OBS_UPSTREAM_INVALID, 502, "Bad gateway", bad);
             return;
         }
         h2o_buffer_consume(&sock->input, (size_t)rlen);
@@ -439,6 +461,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
  * connection that keeps its read interest costs no epoll_ctl between requests. */
 static void write_request(exchange_t *ex)
 {
+    clock_gettime(CLOCK_MONOTONIC, &ex->sent);
     arm_timeout(ex);
     ex->conn->sock->data = ex;
     h2o_socket_read_start(ex->conn->sock, on_head);
@@ -452,7 +475,7 @@ static void on_connect(h2o_socket_t *sock, const char *err)
         char details[160];
         snprintf(details, sizeof(details), "cannot connect to the function's container: refused or not listening (%s)",
                  err);
-        fail(ex, 502, "Bad gateway", details);
+        fail(ex, FAAS_OBS_UPSTREAM_CONNECT, 502, "Bad gateway", details);
         return;
     }
     write_request(ex);
@@ -478,7 +501,7 @@ static void send_request(exchange_t *ex)
                                                         sizeof(addr), on_connect) : NULL;
     if (sock == NULL) {
         free(c);
-        fail(ex, 502, "Bad gateway", "cannot open a connection to the function's container");
+        fail(ex, FAAS_OBS_UPSTREAM_CONNECT, 502, "Bad gateway", "cannot open a connection to the function's container");
         pool->lent--;
         pool_maybe_free(pool);
         return;

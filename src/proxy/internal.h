@@ -12,6 +12,7 @@
 #include <pthread.h>
 
 #include "faas/core/keys.h"
+#include "faas/http/obs.h"
 #include "faas/proxy/loop.h"
 #include "faas/proxy/proxy.h"
 
@@ -83,6 +84,7 @@ typedef struct request_hold {
     int64_t since_ms;                 /* faas_clock_mono_ms() when it began to wait */
     int for_wake;                     /* it waited for a wake (the route was idle), not only for room */
     hold_phase_t phase;
+    faas_obs_req_t *obs;              /* the request's record (http/obs.h), in the same pool; NULL: none */
 } request_hold_t;
 
 struct faas_proxy_loop {

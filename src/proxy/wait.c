@@ -137,10 +137,11 @@ static void on_hold_dispose(void *p)
 }
 
 /* A hold for req, counted in load->inflight from now until the request is freed. */
-static request_hold_t *hold_new(faas_proxy_loop_t *pl, h2o_req_t *req, faas_load_t *load, hold_phase_t phase)
+static request_hold_t *hold_new(faas_proxy_loop_t *pl, h2o_req_t *req, faas_load_t *load, hold_phase_t phase,
+                                faas_obs_req_t *obs)
 {
     request_hold_t *h = h2o_mem_alloc_shared(&req->pool, sizeof(*h), on_hold_dispose);
-    *h = (request_hold_t){.pl = pl, .req = req, .load = faas_load_ref(load), .phase = phase};
+    *h = (request_hold_t){.pl = pl, .req = req, .load = faas_load_ref(load), .phase = phase, .obs = obs};
     atomic_fetch_add(&load->inflight, 1);
     return h;
 }
@@ -212,6 +213,7 @@ static void forward_to(faas_proxy_loop_t *pl, request_hold_t *h, const faas_rout
 {
     h->upstream = faas_upstream_ref(route->upstreams[k]);
     h->phase = HOLD_FORWARDED;
+    faas_obs_replica(h->obs, h->upstream->text);
     if (slot->pools[k] == NULL) {
         faas_reply_error(h->req, 503, "Function unavailable", "out of memory for a connection to the function");
         return;
@@ -224,6 +226,7 @@ static void add_server_timing(request_hold_t *h, int64_t now)
     const char *desc = h->for_wake ? faas_wake_kind_name(atomic_load(&h->load->wake_kind)) : "queue";
     char value[64];
     int len = snprintf(value, sizeof(value), "wake;desc=\"%s\";dur=%lld", desc, (long long)(now - h->since_ms));
+    faas_obs_wake(h->obs, now - h->since_ms);
     h2o_iovec_t v = h2o_strdup(&h->req->pool, value, (size_t)len);
     h2o_add_header_by_str(&h->req->pool, &h->req->res.headers, H2O_STRLIT("server-timing"), 0, NULL, v.base, v.len);
 }
@@ -321,7 +324,8 @@ void faas_proxy__wait_init(faas_proxy_loop_t *pl)
 }
 
 /* Makes req wait for route i (of pl's snapshot), or answers 503 when it may not. */
-static int enqueue(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route, size_t i, int64_t now)
+static int enqueue(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *route, size_t i, int64_t now,
+                   faas_obs_req_t *obs)
 {
     faas_load_t *load = route->load;
     route_slot_t *slot = &pl->slots[i];
@@ -329,6 +333,7 @@ static int enqueue(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *ro
         return unavailable(req, "faas is shutting down");
     if (atomic_fetch_add(&load->waiting, 1) >= route->settings.queue) {
         atomic_fetch_sub(&load->waiting, 1);
+        faas_obs_refused(obs);
         retry_after(req, RETRY_AFTER_QUEUE_FULL);
         return faas_reply_error(req, 503, "Function unavailable", "too many requests are waiting for the function");
     }
@@ -338,7 +343,8 @@ static int enqueue(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t *ro
         atomic_fetch_sub(&load->waiting, 1);
         return unavailable(req, "out of memory");
     }
-    request_hold_t *h = hold_new(pl, req, load, HOLD_WAITING);
+    request_hold_t *h = hold_new(pl, req, load, HOLD_WAITING, obs);
+    faas_obs_waited(obs);
     h->queue = slot->queue;
     h->since_ms = now;
     h->for_wake = route->state == FAAS_ROUTE_IDLE;
@@ -357,16 +363,18 @@ int faas_proxy__admit(faas_proxy_loop_t *pl, h2o_req_t *req, const faas_route_t 
 {
     size_t i = (size_t)(route - pl->routes->routes);
     int64_t now = faas_clock_mono_ms();
+    faas_obs_req_t *obs = faas_obs_current(pl->loop);
+    faas_obs_function(obs, route->name);
     atomic_fetch_add_explicit(&route->load->requests, 1, memory_order_relaxed);
     atomic_store_explicit(&route->load->last_ms, now, memory_order_relaxed);
     if (route->state == FAAS_ROUTE_IDLE && faas_proxy__has_waker(pl->proxy))
-        return enqueue(pl, req, route, i, now);
+        return enqueue(pl, req, route, i, now, obs);
     if (route->state != FAAS_ROUTE_SERVING)
         return answer_state(req, route);
     route_slot_t *slot = &pl->slots[i];
     int k = slot->queue == NULL || slot->queue->n == 0 ? claim(route, slot) : -1; /* none jumps the queue */
     if (k < 0)
-        return enqueue(pl, req, route, i, now);
-    forward_to(pl, hold_new(pl, req, route->load, HOLD_FORWARDED), route, slot, k);
+        return enqueue(pl, req, route, i, now, obs);
+    forward_to(pl, hold_new(pl, req, route->load, HOLD_FORWARDED, obs), route, slot, k);
     return 0;
 }

@@ -76,6 +76,7 @@ struct faas_server {
     atomic_size_t nconns;   /* open client connections of every loop, those being closed excepted */
     size_t conn_fd_cap;     /* the most connections RLIMIT_NOFILE leaves room for */
     faas_pool_t *engine_pool; /* engine_watch.c's one worker */
+    struct faas_obs *obs;     /* request counters and the access log (http/obs.h) */
 };
 
 /** Makes app.keys and loads it from the store, then saves the keys' last use every minute on the

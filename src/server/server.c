@@ -4,7 +4,7 @@
  * passkey, store, named keys, Docker client, worker pool and engine watch, configure
  * libh2o (one catch-all host and handler, a logger for connections), bind
  * the listeners, start one loop thread per core, then wait for signals:
- * SIGHUP reloads the policy, SIGTERM/SIGINT stop accepting, let in-flight
+ * SIGHUP reloads the policy, SIGUSR1 reopens the access log, SIGTERM/SIGINT stop accepting, let in-flight
  * requests finish until server.shutdown_timeout, and exit 0.
  */
 #include "internal.h"
@@ -14,6 +14,7 @@
 #include "faas/core/log.h"
 #include "faas/docker/docker.h"
 #include "faas/http/hpack_guard.h"
+#include "faas/http/obs.h"
 #include "faas/job/job.h"
 #include "faas/job/warm.h"
 #include "faas/proxy/loop.h"
@@ -153,7 +154,7 @@ static void configure_h2o(faas_server_t *srv, const faas_config_t *cfg)
         faas_api_logs_routes,
                                                          faas_api_jobs_routes, faas_api_runtimes_routes,
                                                          faas_api_tls_routes, faas_api_keys_routes, faas_api_secrets_routes,
-                                                         faas_api_config_routes, faas_api_ui_routes};
+                                                         faas_api_config_routes, faas_api_ui_routes, faas_api_metrics_routes};
     srv->router = (faas_router_config_t){.front = {faas_server__acme_challenge, faas_proxy_loop_on_req},
                                          .tables = tables, .ntables = sizeof(tables) / sizeof(tables[0])};
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
@@ -340,12 +341,17 @@ static int wait_for_signals(faas_server_t *srv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
             reload(srv);
+            continue;
+        }
+        if (sig == SIGUSR1) { /* logrotate moved the access log: the next lines go to a new file */
+            faas_obs_reopen(srv->obs);
             continue;
         }
         faas_log_info("%s received: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -363,6 +369,8 @@ static int stop(faas_server_t *srv)
     /* Loops end their drain by the deadline; the extra second only covers a loop stuck in a callback. */
     if (faas_server__wait_drained(srv, deadline + 1000) != 0)
         faas_log_warn("a loop thread did not finish draining; exiting anyway");
+    else
+        faas_obs_dispose(srv->obs); /* every loop handed its last lines: write them, stop the writer */
     for (size_t i = 0; i < srv->nlisteners; i++)
         close(srv->listeners[i].fd);
     /* The loops ended their followed logs; their threads notice within about a second. */
@@ -437,6 +445,11 @@ static int start(faas_server_t *srv, const char *config_path)
     srv->nthreads = cfg->server.threads > 0 ? (size_t)cfg->server.threads : (size_t)(cores > 0 ? cores : 1);
     srv->threads = calloc(srv->nthreads, sizeof(*srv->threads));
     int rc = srv->threads == NULL ? 1 : open_services(srv, cfg);
+    /* After open_services: the access log's default place is under data_dir, which now exists. */
+    if (rc == 0 && (srv->obs = faas_obs_create((int)cfg->metrics, cfg->access_log, &err)) == NULL) {
+        faas_log_error("%s", err.msg);
+        rc = 1;
+    }
     if (rc == 0) {
         configure_h2o(srv, cfg);
         rc = open_tls(srv, cfg);
@@ -497,6 +510,7 @@ int faas_server_run(const char *config_path)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 

@@ -5,6 +5,7 @@
  * loop thread it belongs to, except the two post functions (main thread).
  */
 #include "internal.h"
+#include "faas/http/obs.h"
 #include "faas/http/stream.h"
 #include "faas/proxy/loop.h"
 #include "faas/core/clock.h"
@@ -162,7 +163,8 @@ static void *thread_main(void *arg)
     h2o_multithread_register_receiver(t->loop.ctx.queue, &t->control, on_control);
     faas_server__conns_start(t);
     t->loop.proxy = faas_proxy_loop_create(srv->app.proxy, &t->loop);
-    int ok = t->loop.inbox != NULL && t->loop.proxy != NULL && open_listeners(t) == 0;
+    faas_obs_loop_t *obs = faas_obs_loop_create(srv->obs, &t->loop);
+    int ok = t->loop.inbox != NULL && t->loop.proxy != NULL && obs != NULL && open_listeners(t) == 0;
 
     pthread_mutex_lock(&srv->ready_mutex);
     if (ok)
@@ -177,6 +179,7 @@ static void *thread_main(void *arg)
     /* h2o_evloop_run returns -1 on EINTR: keep looping until told to stop. */
     while (!t->done)
         h2o_evloop_run(t->loop.ctx.loop, INT32_MAX);
+    faas_obs_loop_flush(obs); /* the last access log lines, before the main thread stops the writer */
 
     /* Drained. Park rather than return: libh2o keeps per-thread memory (its memory-pool
      * recycle bins) that would be lost with the thread; the process exits right after. */

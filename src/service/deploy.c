@@ -25,6 +25,7 @@
 #include "faas/tls/certs.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 #include "faas/service/runtimes.h"
 
 #include <stdarg.h>
@@ -232,6 +233,11 @@ static void record_outcome(deploy_t *d, outcome_t *o)
     if (faas_store_build_get(d->s->app->store, d->build_id, &old, NULL) == FAAS_OK)
         b.started_at = old.started_at;
     faas_build_free(&old);
+    if (o->build_status != FAAS_BUILD_BUILDING) {
+        faas_stats_count(FAAS_STAT_BUILDS, d->spec->name, o->build_status == FAAS_BUILD_SUCCEEDED ? "success" : "failure");
+        if (b.started_at > 0)
+            faas_stats_observe(FAAS_STAT_BUILD_SECONDS, d->spec->name, (double)(b.finished_at - b.started_at) / 1000.0);
+    }
     if (faas_store_build_put(d->s->app->store, &b, &err) != FAAS_OK)
         faas_log_error("deploy %s: cannot record build %s: %s", d->spec->name, d->build_id, err.msg);
     faas_service__build_news(d->s);

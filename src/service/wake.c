@@ -12,6 +12,7 @@
 #include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,10 +101,13 @@ static void wake(faas_services_t *s, const char *name)
         size_t ready = faas_service__count(&fn, FAAS_REPLICA_READY);
         /* No ready replica: one. All busy (concurrency cap): one more, within max. */
         faas_error_t err = {0};
-        if (faas_service__set_grow(s, &fn, ready + 1, load, &err) == FAAS_OK && ready == 0 && load != NULL)
-            faas_log_info("service %s: woke (%s) in %lld ms", name,
-                          faas_wake_kind_name((faas_wake_kind_t)atomic_load(&load->wake_kind)),
-                          (long long)(faas_clock_mono_ms() - started));
+        if (faas_service__set_grow(s, &fn, ready + 1, load, &err) == FAAS_OK && ready == 0 && load != NULL) {
+            const char *from = faas_wake_kind_name((faas_wake_kind_t)atomic_load(&load->wake_kind));
+            int64_t took = faas_clock_mono_ms() - started;
+            faas_stats_count(FAAS_STAT_WAKES, name, from);
+            faas_stats_observe(FAAS_STAT_WAKE_SECONDS, name, (double)took / 1000.0);
+            faas_log_info("service %s: woke (%s) in %lld ms", name, from, (long long)took);
+        }
     }
     faas_function_free(&fn);
     faas_fnlock_release(s->sets, name);

@@ -490,3 +490,14 @@ faas_err_t faas_store_blob_keys(faas_store_t *s, faas_store_bucket_t bucket, cha
     }
     return rc;
 }
+
+int faas_store_map_usage(faas_store_t *store, uint64_t *used, uint64_t *size)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (store == NULL || mdb_env_info(store->env, &info) != 0 || mdb_env_stat(store->env, &st) != 0)
+        return -1;
+    *size = (uint64_t)info.me_mapsize;
+    *used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    return 0;
+}

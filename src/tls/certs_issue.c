@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "faas/core/clock.h"
 #include "faas/core/log.h"
+#include "faas/core/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ static void on_issue(void *data)
     }
     char *key = NULL, *chain = NULL;
     faas_err_t rc = faas_acme_issue(certs->acme, task->host, &key, &chain, &err);
+    faas_stats_count(FAAS_STAT_ACME, rc == FAAS_OK ? "success" : "failure", NULL);
     if (rc == FAAS_OK)
         rc = faas_tls__certs_install(certs, task->host, key, chain, &err);
     if (key != NULL)

@@ -5,7 +5,9 @@
 #   (a) direct: straight to the container's own address (the physical limit),
 #   (b) faas:   through faas, by its subdomain,
 #   (c) nginx:  through nginx as a reverse proxy with keep-alive upstream connections,
-# over HTTP/1.1 (wrk) and h2c (h2load), and prints faas/direct and nginx/direct side by side.
+#   (d) faas-off: through a second faas with `metrics = false` (its own copy of the upstream),
+# over HTTP/1.1 (wrk) and h2c (h2load), and prints faas/direct and nginx/direct side by side, and
+# what counting costs: faas (metrics on, the default) over faas-off, measured in the same rounds.
 # Not a pass/fail test. Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib_bench.sh"
@@ -20,6 +22,14 @@ AUTH=(-H "Authorization: $F_KEY")
 FN=$T_PREFIX-nginx
 bench_nginx_function "$FN" "$(free_port)" || exit 1
 IP=$(fn_status "$FN" .address | cut -d: -f1)
+ON_URL=$F_URL ON_PID=$F_PID ON_LOG=$F_LOG
+
+# --- the same through a faas that counts nothing (metrics = false) --------------------------------
+faas_start_docker bench_off 'log_level = "info"' 'metrics = false' || exit 1
+FN_OFF=$T_PREFIX-nginxoff
+bench_nginx_function "$FN_OFF" "$(free_port)" || exit 1
+OFF_URL=$F_URL OFF_PID=$F_PID OFF_LOG=$F_LOG
+F_URL=$ON_URL F_PID=$ON_PID F_LOG=$ON_LOG
 
 # --- nginx as a reverse proxy in front of the same container -----------------------------------
 NP=$(free_port)
@@ -47,7 +57,8 @@ wait_for "nginx" 10 nginx_up || { cat "$T_DIR/nginx/error.log"; exit 1; }
 check_all() {
     [ "$(curl -s "http://$IP:8080/index.html" | wc -c)" = 100 ] &&
         [ "$(curl -s -H "Host: $FN.localhost" "$F_URL/index.html" | wc -c)" = 100 ] &&
-        [ "$(curl -s "http://127.0.0.1:$NP/index.html" | wc -c)" = 100 ]
+        [ "$(curl -s "http://127.0.0.1:$NP/index.html" | wc -c)" = 100 ] &&
+        [ "$(curl -s -H "Host: $FN_OFF.localhost" "$OFF_URL/index.html" | wc -c)" = 100 ]
 }
 check_all || { echo "a path does not serve the file"; exit 1; }
 
@@ -63,13 +74,33 @@ wrk_run() {
 h2_run() { h2load_run "$DUR" ${2:+-H ":authority: $2"} "$1"; }
 
 : >"$T_DIR/results"
+# faas and faas-off run back to back, in turns first, so neither gets the quieter moments. Each
+# run also notes the CPU time its faas used per request (/proc/PID/stat utime + stime): on a
+# shared machine that moves much less than requests/s.
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+faas_run_one() { # PROTO on|off RUNNER
+    local url=$F_URL host=$FN.localhost pid=$ON_PID name=faas t0 line
+    [ "$2" = off ] && url=$OFF_URL host=$FN_OFF.localhost pid=$OFF_PID name=faas-off
+    t0=$(cpu_ticks "$pid")
+    line=$($3 "$url/index.html" "$host")
+    echo "$1 $name $line" >>"$T_DIR/results"
+    echo "$1 $name $(( ($(cpu_ticks "$pid") - t0) * TICK_US * 1000 / (${line%% *} * DUR + 1) ))" >>"$T_DIR/cpu"
+}
+faas_pair() { # PROTO ROUND
+    local run=wrk_run order="on off" w
+    [ "$1" = h2 ] && run=h2_run
+    [ $(($2 % 2)) = 0 ] && order="off on"
+    for w in $order; do faas_run_one "$1" "$w" "$run"; done
+}
+: >"$T_DIR/cpu"
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round/$ROUNDS ..." >&2
     echo "h1 direct $(wrk_run "http://$IP:8080/index.html")" >>"$T_DIR/results"
-    echo "h1 faas $(wrk_run "$F_URL/index.html" "$FN.localhost")" >>"$T_DIR/results"
+    faas_pair h1 "$round"
     echo "h1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html")" >>"$T_DIR/results"
     echo "h2 direct $(h2_run "http://$IP:8081/index.html")" >>"$T_DIR/results"
-    echo "h2 faas $(h2_run "$F_URL/index.html" "$FN.localhost")" >>"$T_DIR/results"
+    faas_pair h2 "$round"
     echo "h2 nginx $(h2_run "http://127.0.0.1:$NP2/index.html")" >>"$T_DIR/results"
 done
 
@@ -81,11 +112,19 @@ echo "medians of $ROUNDS rounds of ${DUR}s; HTTP/1.1: wrk -t2 -c$CONNS; h2c: h2l
 printf '%-8s %-7s %10s %9s %9s %10s\n' proto path "req/s" "p50 ms" "p99 ms" "/direct"
 for p in h1 h2; do
     d=$(col "$p" direct 3)
-    for w in direct faas nginx; do
+    for w in direct faas nginx faas-off; do
         r=$(col "$p" "$w" 3)
         printf '%-8s %-7s %10s %9s %9s %10.2f\n' "$p" "$w" "$r" "$(col "$p" "$w" 4)" "$(col "$p" "$w" 5)" "$(echo "$r / $d" | bc -l)"
     done
     printf '%-8s faas/nginx throughput %.2f\n' "$p" "$(echo "$(col "$p" faas 3) / $(col "$p" nginx 3)" | bc -l)"
+    printf '%-8s metrics on/off throughput %.3f (target >= 0.97)\n' "$p" \
+        "$(echo "$(col "$p" faas 3) / $(col "$p" faas-off 3)" | bc -l)"
+    con=$(awk -v p="$p" '$1==p && $2=="faas" {print $3}' "$T_DIR/cpu" | median)
+    coff=$(awk -v p="$p" '$1==p && $2=="faas-off" {print $3}' "$T_DIR/cpu" | median)
+    printf '%-8s faas CPU per request: metrics on %.1f us, off %.1f us (on/off %.3f)\n' "$p" \
+        "$(echo "$con / 1000" | bc -l)" "$(echo "$coff / 1000" | bc -l)" "$(echo "$con / $coff" | bc -l)"
 done
 kill "$NGINX_PID" 2>/dev/null
+faas_stop TERM
+F_PID=$OFF_PID F_LOG=$OFF_LOG
 faas_stop TERM

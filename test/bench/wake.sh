@@ -83,7 +83,9 @@ if mode == "faas":
     if status != 200:
         sys.exit("faas answered %d" % status)
     desc = dur = "-"
-    for part in timing.split(";"):
+    # The wake's entry only: every function answer also has "upstream;dur=" (joined with ", ").
+    wake = next((e.strip() for e in timing.split(",") if e.strip().startswith("wake;")), "")
+    for part in wake.split(";"):
         if part.startswith("desc="):
             desc = part[5:].strip('"')
         elif part.startswith("dur="):

@@ -56,7 +56,8 @@ check_eq "wake (paused): 200" "$H_STATUS" 200
 check_contains "wake (paused): Server-Timing" "$H_HEADERS" 'server-timing: wake;desc="paused";dur='
 check_eq "record: ready again" "$(replica_states)" ready
 http GET "$F_URL/" -H "Host: $FN.localhost"
-check_not_contains "an awake function: no wake timing" "$H_HEADERS" "server-timing"
+check_not_contains "an awake function: no wake timing" "$H_HEADERS" "wake;"
+check_contains "an awake function: the upstream's timing" "$H_HEADERS" "server-timing: upstream;dur="
 
 check "idle: paused again" wait_for "paused" 15 sh -c "[ \"\$(docker inspect -f '{{.State.Paused}}' $cid)\" = true ]"
 check "then stopped" wait_for "stopped" 15 sh -c "[ \"\$(docker inspect -f '{{.State.Running}}' $cid)\" = false ]"

@@ -472,7 +472,9 @@ TEST(items_show_values_and_origins)
         testlib_check(faas_config_known(it.name), __FILE__, __LINE__, "item %s is a setting of the file", it.name);
         CHECK_STR(it.origin, "default");
     }
-    CHECK_INT(n, 53); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_INT(n, 55); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_ITEM(cfg, "metrics", "true", "default");
+    CHECK_ITEM(cfg, "access_log", "-", "default");
     CHECK_INT(faas_config_item(cfg, n, &it), -1);
     CHECK_INT(faas_config_item(cfg, 0, &it), 0);
     CHECK_STR(it.name, "listen");

@@ -20,5 +20,6 @@ extern const faas_router_route_t faas_api_keys_routes[];
 extern const faas_router_route_t faas_api_secrets_routes[];
 extern const faas_router_route_t faas_api_config_routes[];
 extern const faas_router_route_t faas_api_ui_routes[];
+extern const faas_router_route_t faas_api_metrics_routes[];
 
 #endif

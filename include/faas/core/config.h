@@ -52,6 +52,8 @@ typedef struct faas_config {
     int prod;                  /* mode = "prod" / ENV=prod */
     faas_log_level_t log_level;
     char *log_file;            /* NULL: stderr */
+    char *access_log;          /* one JSON line per request: absolute path, "-" for stderr, NULL: off */
+    int64_t metrics;           /* 1: requests are counted and GET /metrics answers; 0: neither */
 
     uint8_t reserved_ports[65536 / 8]; /* bitmap */
     int64_t cleanup_interval_ms;

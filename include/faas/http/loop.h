@@ -16,6 +16,7 @@
 #include "faas/core/pool.h"
 
 struct faas_proxy_loop;
+struct faas_obs_loop;
 
 typedef struct faas_loop {
     h2o_context_t ctx;             /* first: a request's conn->ctx points at its loop */
@@ -23,6 +24,7 @@ typedef struct faas_loop {
     faas_policy_t *policy;         /* this thread's Lua state, and the config it was loaded with */
     faas_pool_inbox_t *inbox;      /* where the worker pool hands results back to this thread */
     struct faas_proxy_loop *proxy; /* this thread's routing snapshot, upstream connections, function ports */
+    struct faas_obs_loop *obs;     /* this thread's request counters and access log lines (http/obs.h); NULL: none */
     size_t index;
     h2o_linklist_t streams;        /* responses fed by writer threads (http/stream.h), ended at shutdown */
     /* Takes a connection just accepted on a function's port into the server's count (the cap of

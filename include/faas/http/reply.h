@@ -15,6 +15,10 @@
 
 #include "faas/core/error.h"
 
+/** Sends body (len bytes, copied) with status and content type type (e.g. the Prometheus text
+    format's). Returns 0. */
+int faas_reply_typed(h2o_req_t *req, int status, const char *type, const char *body, size_t len);
+
 /** Sends body (consumed; NULL: no body) as JSON with status. Returns 0. */
 int faas_reply_json(h2o_req_t *req, int status, cJSON *body);
 

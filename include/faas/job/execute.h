@@ -29,6 +29,7 @@ typedef struct faas_execute_result {
     char *output;        /* stdout and stderr in order (malloc'd) */
     size_t output_len;
     int truncated;
+    char function_name[64]; /* the function's name; "" when it was not found */
 } faas_execute_result_t;
 
 /**

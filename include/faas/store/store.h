@@ -59,6 +59,10 @@ faas_err_t faas_store_open(const char *dir, size_t map_size, faas_store_t **out,
 /** Closes the store; no transaction may be running. NULL-safe. */
 void faas_store_close(faas_store_t *store);
 
+/** The LMDB map's size and the bytes its used pages take (last page number + 1, times the page
+ *  size), for GET /metrics. 0, or -1 when LMDB cannot say. Reads no data, takes no lock: any thread. */
+int faas_store_map_usage(faas_store_t *store, uint64_t *used, uint64_t *size);
+
 /* Room for an instance id ("3f9c0a1b2d4e": 12 hex digits) and its NUL. */
 #define FAAS_STORE_INSTANCE_MAX 16
 
