@@ -1,6 +1,6 @@
 /*
  * ui.c: the dashboard: GET /ui/ (index.html) and GET /ui/<file>, the files of ui/ compiled into
- * the binary (cmake/embed_ui.cmake), and /ui redirected to /ui/. Public routes: the files hold no
+ * the binary (cmake/embed.cmake), and /ui redirected to /ui/. Public routes: the files hold no
  * data; every call the page makes for data carries the key the operator typed.
  *
  * Static files get their own headers rather than reply.c's: a cache that revalidates (an ETag of
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The table cmake/embed_ui.cmake generates: one entry per file of ui/, NULL-name terminated. */
+/* The table cmake/embed.cmake generates: one entry per file of ui/, NULL-name terminated. */
 extern const struct faas_ui_file {
     const char *name;
     const char *data;

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Generated from the files in lua/ by cmake/embed_lua.cmake. */
+/* Generated from the files in lua/ by cmake/embed.cmake. */
 extern const struct faas_lua_module {
     const char *name;
     const char *src;

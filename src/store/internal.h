@@ -1,13 +1,14 @@
 /*
  * internal.h: what the files of src/store/ share (names: faas_store__*): the
- * store struct, transaction helpers, LMDB error translation, JSON value helpers and the list
- * scan. Only the store files include it; they are the only code that names MDB_*.
+ * store struct, transaction helpers, LMDB error translation, JSON value helpers, the list
+ * scan and the records' field tables. Only the store files include it; they alone name MDB_*.
  * Threads: as store.h (helpers taking a write txn run on workers).
  */
 #ifndef FAAS_STORE_INTERNAL_H
 #define FAAS_STORE_INTERNAL_H
 
 #include <lmdb.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "faas/store/store.h"
@@ -111,5 +112,57 @@ faas_err_t faas_store__revisions_delete_all(faas_store_t *s, MDB_txn *txn, const
 /** Deletes every invocation and index entry of functionId function_id. */
 faas_err_t faas_store__invocations_delete_all(faas_store_t *s, MDB_txn *txn, const char *function_id,
                                               faas_error_t *err);
+
+/* ---- the field tables of the records (record.c; walked by record_fields.c) ---- */
+
+/* Largest integer a JSON number (an IEEE double) carries exactly: 2^53. */
+#define MAX_EXACT 9007199254740992LL
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const kind_names[] = {"service", "job"};
+static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed", "crashing"};
+static const char *const build_status_names[] = {"building", "succeeded", "failed"};
+static const char *const invocation_status_names[] = {"succeeded", "failed", "timeout", "error"};
+static const char *const replica_state_names[] = {"starting", "ready", "paused", "stopped"};
+
+/* F_TIME: Unix milliseconds in the struct and the store; Unix seconds in the API view.
+ * F_NANO: billionths in the struct (an int64_t), the number of units in JSON (nano_cpus as "cpus"). */
+typedef enum field_type { F_STR, F_INT, F_I64, F_TIME, F_ENUM, F_NANO } field_type_t;
+
+/* One JSON key of a record: where it lives in the struct and what it may hold. */
+typedef struct field {
+    const char *key;
+    field_type_t type;
+    size_t off;
+    int required;
+    int64_t min, max;          /* F_INT, F_I64 */
+    const char *const *names;  /* F_ENUM */
+    size_t nnames;             /* F_ENUM */
+} field_t;
+
+#define STR(T, m, k, req) {k, F_STR, offsetof(T, m), req, 0, 0, NULL, 0}
+#define INT(T, m, k, lo, hi) {k, F_INT, offsetof(T, m), 0, lo, hi, NULL, 0}
+#define I64(T, m, k) {k, F_I64, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
+#define TIME(T, m, k) {k, F_TIME, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
+#define ENUM(T, m, k, tab) {k, F_ENUM, offsetof(T, m), 1, 0, 0, tab, NELEMS(tab)}
+#define NANO(T, m, k, hi) {k, F_NANO, offsetof(T, m), 0, 0, hi, NULL, 0}
+#define NANO_PER_UNIT 1e9
+/** names[v], or "?" for a value outside the n names. */
+const char *faas_store__enum_name(const char *const *names, size_t n, int v);
+/** The index of s among the n names into *out: 0, or -1 when it is none of them. */
+int faas_store__enum_parse(const char *const *names, size_t n, const char *s, int *out);
+/** Frees rec's string fields and sets them to NULL. */
+void faas_store__fields_free(const field_t *fields, size_t n, void *rec);
+/** Adds every field of rec to obj as view shows it; 0, or -1 when out of memory. */
+int faas_store__fields_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view, cJSON *obj);
+/** Fills rec's fields from obj; on error rec's strings may be half set (free them). */
+faas_err_t faas_store__fields_from_json(const field_t *fields, size_t n, const cJSON *obj, void *rec, faas_error_t *err);
+/** Zeroes rec (size bytes), checks json is an object and reads the fields; on error rec is empty
+ *  and err is prefixed with "<what> record". */
+faas_err_t faas_store__record_from_json(const char *what, const field_t *fields, size_t n, const cJSON *json, void *rec,
+                                        size_t size, faas_error_t *err);
+/** A new object with rec's fields; NULL when out of memory. */
+cJSON *faas_store__record_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view);
 
 #endif

@@ -18,39 +18,7 @@ _Static_assert(sizeof(faas_invocation_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_replica_state_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(faas_scope_t) == sizeof(int), "enum size");
 
-/* Largest integer a JSON number (an IEEE double) carries exactly: 2^53. */
-#define MAX_EXACT 9007199254740992LL
-
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const kind_names[] = {"service", "job"};
-static const char *const function_status_names[] = {"building", "starting", "running", "stopped", "failed", "crashing"};
-static const char *const build_status_names[] = {"building", "succeeded", "failed"};
-static const char *const invocation_status_names[] = {"succeeded", "failed", "timeout", "error"};
-static const char *const replica_state_names[] = {"starting", "ready", "paused", "stopped"};
-
-/* F_TIME: Unix milliseconds in the struct and the store; Unix seconds in the API view.
- * F_NANO: billionths in the struct (an int64_t), the number of units in JSON (nano_cpus as "cpus"). */
-typedef enum field_type { F_STR, F_INT, F_I64, F_TIME, F_ENUM, F_NANO } field_type_t;
-
-/* One JSON key of a record: where it lives in the struct and what it may hold. */
-typedef struct field {
-    const char *key;
-    field_type_t type;
-    size_t off;
-    int required;
-    int64_t min, max;          /* F_INT, F_I64 */
-    const char *const *names;  /* F_ENUM */
-    size_t nnames;             /* F_ENUM */
-} field_t;
-
-#define STR(T, m, k, req) {k, F_STR, offsetof(T, m), req, 0, 0, NULL, 0}
-#define INT(T, m, k, lo, hi) {k, F_INT, offsetof(T, m), 0, lo, hi, NULL, 0}
-#define I64(T, m, k) {k, F_I64, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
-#define TIME(T, m, k) {k, F_TIME, offsetof(T, m), 0, -MAX_EXACT, MAX_EXACT, NULL, 0}
-#define ENUM(T, m, k, tab) {k, F_ENUM, offsetof(T, m), 1, 0, 0, tab, NELEMS(tab)}
-#define NANO(T, m, k, hi) {k, F_NANO, offsetof(T, m), 0, 0, hi, NULL, 0}
-#define NANO_PER_UNIT 1e9
+#include "internal.h"
 
 static const field_t function_fields[] = {
     STR(faas_function_t, id, "functionId", 1),
@@ -163,28 +131,12 @@ int faas_record_valid_secret_name(const char *name)
     return 1;
 }
 
-static const char *enum_name(const char *const *names, size_t n, int v)
-{
-    return (v >= 0 && (size_t)v < n) ? names[v] : "?";
-}
-
-static int enum_parse(const char *const *names, size_t n, const char *s, int *out)
-{
-    for (size_t i = 0; s != NULL && i < n; i++) {
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 #define ENUM_API(prefix, type, tab)                                                                     \
-    const char *prefix##_name(type v) { return enum_name(tab, NELEMS(tab), (int)v); }                   \
+    const char *prefix##_name(type v) { return faas_store__enum_name(tab, NELEMS(tab), (int)v); }                   \
     int prefix##_parse(const char *s, type *out)                                                        \
     {                                                                                                   \
         int v;                                                                                          \
-        if (enum_parse(tab, NELEMS(tab), s, &v) != 0)                                                   \
+        if (faas_store__enum_parse(tab, NELEMS(tab), s, &v) != 0)                                                   \
             return -1;                                                                                  \
         *out = (type)v;                                                                                 \
         return 0;                                                                                       \
@@ -195,152 +147,6 @@ ENUM_API(faas_function_status, faas_function_status_t, function_status_names)
 ENUM_API(faas_build_status, faas_build_status_t, build_status_names)
 ENUM_API(faas_invocation_status, faas_invocation_status_t, invocation_status_names)
 ENUM_API(faas_replica_state, faas_replica_state_t, replica_state_names)
-
-/* ---- generic field table walkers ---- */
-
-#define AT(rec, f, T) ((T *)((char *)(rec) + (f)->off))
-#define CAT(rec, f, T) ((const T *)((const char *)(rec) + (f)->off))
-
-static void fields_free(const field_t *fields, size_t n, void *rec)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (fields[i].type == F_STR) {
-            free(*AT(rec, &fields[i], char *));
-            *AT(rec, &fields[i], char *) = NULL;
-        }
-    }
-}
-
-/* Adds every field of rec to obj as view shows it; returns 0, or -1 when out of memory. */
-static int fields_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view, cJSON *obj)
-{
-    for (size_t i = 0; i < n; i++) {
-        const field_t *f = &fields[i];
-        cJSON *item = NULL;
-        switch (f->type) {
-        case F_STR: {
-            const char *s = *CAT(rec, f, char *);
-            item = s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
-            break;
-        }
-        case F_INT: item = cJSON_CreateNumber((double)*CAT(rec, f, int)); break;
-        case F_I64: item = cJSON_CreateNumber((double)*CAT(rec, f, int64_t)); break;
-        case F_TIME: {
-            int64_t ms = *CAT(rec, f, int64_t);
-            item = cJSON_CreateNumber((double)(view == FAAS_RECORD_API ? ms / 1000 : ms));
-            break;
-        }
-        case F_ENUM: item = cJSON_CreateString(enum_name(f->names, f->nnames, *CAT(rec, f, int))); break;
-        case F_NANO: item = cJSON_CreateNumber((double)*CAT(rec, f, int64_t) / NANO_PER_UNIT); break;
-        }
-        if (item == NULL || !cJSON_AddItemToObject(obj, f->key, item)) {
-            cJSON_Delete(item);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static faas_err_t parse_str(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
-{
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return faas_error_set(err, FAAS_EINVAL, "'%s' must be a string", f->key);
-    char *s = strdup(item->valuestring);
-    if (s == NULL)
-        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
-    *AT(rec, f, char *) = s;
-    return FAAS_OK;
-}
-
-static faas_err_t parse_number(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
-{
-    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-    /* The range check comes first so the cast that tests integrality is defined. */
-    if (!isfinite(d) || d < (double)f->min || d > (double)f->max || d != (double)(int64_t)d)
-        return faas_error_set(err, FAAS_EINVAL, "'%s' must be an integer in %lld..%lld", f->key,
-                              (long long)f->min, (long long)f->max);
-    if (f->type == F_INT)
-        *AT(rec, f, int) = (int)d;
-    else
-        *AT(rec, f, int64_t) = (int64_t)d;
-    return FAAS_OK;
-}
-
-static faas_err_t parse_nano(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
-{
-    double d = cJSON_IsNumber(item) ? item->valuedouble : NAN;
-    if (!isfinite(d) || d < (double)f->min || d > (double)f->max)
-        return faas_error_set(err, FAAS_EINVAL, "'%s' must be a number in %lld..%lld", f->key, (long long)f->min,
-                              (long long)f->max);
-    *AT(rec, f, int64_t) = llround(d * NANO_PER_UNIT);
-    return FAAS_OK;
-}
-
-static faas_err_t parse_enum(const field_t *f, const cJSON *item, void *rec, faas_error_t *err)
-{
-    int v;
-    if (!cJSON_IsString(item) || enum_parse(f->names, f->nnames, item->valuestring, &v) != 0) {
-        char list[128] = "";
-        size_t len = 0;
-        for (size_t i = 0; i < f->nnames && len < sizeof(list); i++)
-            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", f->names[i]);
-        return faas_error_set(err, FAAS_EINVAL, "'%s' must be one of %s", f->key, list);
-    }
-    *AT(rec, f, int) = v;
-    return FAAS_OK;
-}
-
-/* Fills rec's fields from obj; on error rec's strings may be half set (fields_free them). */
-static faas_err_t fields_from_json(const field_t *fields, size_t n, const cJSON *obj, void *rec,
-                                   faas_error_t *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        const field_t *f = &fields[i];
-        const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, f->key);
-        if (item == NULL || cJSON_IsNull(item)) {
-            if (f->required)
-                return faas_error_set(err, FAAS_EINVAL, "'%s' is missing", f->key);
-            continue;
-        }
-        faas_err_t rc = FAAS_OK;
-        switch (f->type) {
-        case F_STR: rc = parse_str(f, item, rec, err); break;
-        case F_INT:
-        case F_I64:
-        case F_TIME: rc = parse_number(f, item, rec, err); break;
-        case F_ENUM: rc = parse_enum(f, item, rec, err); break;
-        case F_NANO: rc = parse_nano(f, item, rec, err); break;
-        }
-        if (rc != FAAS_OK)
-            return rc;
-    }
-    return FAAS_OK;
-}
-
-/* The common shape of a parser: zero, check it is an object, walk the table, clean up on error. */
-static faas_err_t record_from_json(const char *what, const field_t *fields, size_t n, const cJSON *json,
-                                   void *rec, size_t size, faas_error_t *err)
-{
-    memset(rec, 0, size);
-    faas_err_t rc = cJSON_IsObject(json) ? fields_from_json(fields, n, json, rec, err)
-                                         : faas_error_set(err, FAAS_EINVAL, "not a JSON object");
-    if (rc != FAAS_OK) {
-        fields_free(fields, n, rec);
-        memset(rec, 0, size); /* numbers read before the bad key too: the record is empty on error */
-        faas_error_prefix(err, rc, "%s record", what);
-    }
-    return rc;
-}
-
-static cJSON *record_to_json(const field_t *fields, size_t n, const void *rec, faas_record_view_t view)
-{
-    cJSON *obj = cJSON_CreateObject();
-    if (obj != NULL && fields_to_json(fields, n, rec, view, obj) != 0) {
-        cJSON_Delete(obj);
-        return NULL;
-    }
-    return obj;
-}
 
 /* ---- function ---- */
 
@@ -408,7 +214,7 @@ faas_err_t faas_secret_names_copy(char *const *src, size_t n, char ***dst, faas_
 void faas_replicas_free(faas_replica_t *replicas, size_t n)
 {
     for (size_t i = 0; replicas != NULL && i < n; i++)
-        fields_free(replica_fields, NELEMS(replica_fields), &replicas[i]);
+        faas_store__fields_free(replica_fields, NELEMS(replica_fields), &replicas[i]);
     free(replicas);
 }
 
@@ -437,8 +243,8 @@ void faas_function_free(faas_function_t *f)
 {
     if (f == NULL)
         return;
-    fields_free(function_fields, NELEMS(function_fields), f);
-    fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
+    faas_store__fields_free(function_fields, NELEMS(function_fields), f);
+    faas_store__fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
     env_free(f);
     faas_secret_names_free(f->secrets, f->n_secrets);
     faas_replicas_free(f->replicas, f->n_replicas);
@@ -482,7 +288,7 @@ static cJSON *replicas_to_json(const faas_function_t *f, faas_record_view_t view
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr != NULL && i < f->n_replicas; i++) {
-        cJSON *r = record_to_json(replica_fields, NELEMS(replica_fields), &f->replicas[i], view);
+        cJSON *r = faas_store__record_to_json(replica_fields, NELEMS(replica_fields), &f->replicas[i], view);
         if (r == NULL || !cJSON_AddItemToArray(arr, r)) {
             cJSON_Delete(r);
             cJSON_Delete(arr);
@@ -518,7 +324,7 @@ static int add_first_replica(cJSON *obj, const faas_function_t *f)
 
 cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
 {
-    cJSON *obj = record_to_json(function_fields, NELEMS(function_fields), f, view);
+    cJSON *obj = faas_store__record_to_json(function_fields, NELEMS(function_fields), f, view);
     if (obj == NULL)
         return NULL;
     /* cJSON_AddItemToObject leaves the item unattached when it fails, so it is deleted here. */
@@ -528,7 +334,7 @@ cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
         goto fail;
     }
     cJSON *build = f->build.id == NULL ? cJSON_CreateNull()
-                                       : record_to_json(build_info_fields, NELEMS(build_info_fields), &f->build, view);
+                                       : faas_store__record_to_json(build_info_fields, NELEMS(build_info_fields), &f->build, view);
     if (build == NULL || !cJSON_AddItemToObject(obj, "build", build)) {
         cJSON_Delete(build);
         goto fail;
@@ -593,7 +399,7 @@ static faas_err_t build_info_from_json(const cJSON *build, faas_build_info_t *b,
         return FAAS_OK;
     if (!cJSON_IsObject(build))
         return faas_error_set(err, FAAS_EINVAL, "'build' must be an object or null");
-    faas_err_t rc = fields_from_json(build_info_fields, NELEMS(build_info_fields), build, b, err);
+    faas_err_t rc = faas_store__fields_from_json(build_info_fields, NELEMS(build_info_fields), build, b, err);
     return rc == FAAS_OK ? rc : faas_error_prefix(err, rc, "build");
 }
 
@@ -629,7 +435,7 @@ static faas_err_t replicas_from_json(const cJSON *arr, faas_function_t *f, faas_
     const cJSON *item;
     cJSON_ArrayForEach(item, arr) {
         faas_replica_t *r = &f->replicas[f->n_replicas++];
-        faas_err_t rc = cJSON_IsObject(item) ? fields_from_json(replica_fields, NELEMS(replica_fields), item, r, err)
+        faas_err_t rc = cJSON_IsObject(item) ? faas_store__fields_from_json(replica_fields, NELEMS(replica_fields), item, r, err)
                                              : faas_error_set(err, FAAS_EINVAL, "not an object");
         if (rc != FAAS_OK)
             return faas_error_prefix(err, rc, "'replicas'[%zu]", f->n_replicas - 1);
@@ -661,7 +467,7 @@ static faas_err_t replica_from_container(const cJSON *json, faas_function_t *f, 
 
 faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas_error_t *err)
 {
-    faas_err_t rc = record_from_json("function", function_fields, NELEMS(function_fields), json, out,
+    faas_err_t rc = faas_store__record_from_json("function", function_fields, NELEMS(function_fields), json, out,
                                      sizeof(*out), err);
     if (rc != FAAS_OK)
         return rc;
@@ -692,7 +498,7 @@ void faas_runtime_free(faas_runtime_t *r)
 {
     if (r == NULL)
         return;
-    fields_free(runtime_fields, NELEMS(runtime_fields), r);
+    faas_store__fields_free(runtime_fields, NELEMS(runtime_fields), r);
     memset(r, 0, sizeof(*r));
 }
 
@@ -705,37 +511,37 @@ void faas_runtime_array_free(faas_runtime_t *arr, size_t n)
 
 cJSON *faas_runtime_to_json(const faas_runtime_t *r, faas_record_view_t view)
 {
-    return record_to_json(runtime_fields, NELEMS(runtime_fields), r, view);
+    return faas_store__record_to_json(runtime_fields, NELEMS(runtime_fields), r, view);
 }
 
 faas_err_t faas_runtime_from_json(const cJSON *json, faas_runtime_t *out, faas_error_t *err)
 {
-    return record_from_json("runtime", runtime_fields, NELEMS(runtime_fields), json, out, sizeof(*out), err);
+    return faas_store__record_from_json("runtime", runtime_fields, NELEMS(runtime_fields), json, out, sizeof(*out), err);
 }
 
 void faas_build_free(faas_build_t *b)
 {
     if (b == NULL)
         return;
-    fields_free(build_fields, NELEMS(build_fields), b);
+    faas_store__fields_free(build_fields, NELEMS(build_fields), b);
     memset(b, 0, sizeof(*b));
 }
 
 cJSON *faas_build_to_json(const faas_build_t *b, faas_record_view_t view)
 {
-    return record_to_json(build_fields, NELEMS(build_fields), b, view);
+    return faas_store__record_to_json(build_fields, NELEMS(build_fields), b, view);
 }
 
 faas_err_t faas_build_from_json(const cJSON *json, faas_build_t *out, faas_error_t *err)
 {
-    return record_from_json("build", build_fields, NELEMS(build_fields), json, out, sizeof(*out), err);
+    return faas_store__record_from_json("build", build_fields, NELEMS(build_fields), json, out, sizeof(*out), err);
 }
 
 void faas_invocation_free(faas_invocation_t *inv)
 {
     if (inv == NULL)
         return;
-    fields_free(invocation_fields, NELEMS(invocation_fields), inv);
+    faas_store__fields_free(invocation_fields, NELEMS(invocation_fields), inv);
     memset(inv, 0, sizeof(*inv));
 }
 
@@ -748,12 +554,12 @@ void faas_invocation_array_free(faas_invocation_t *arr, size_t n)
 
 cJSON *faas_invocation_to_json(const faas_invocation_t *inv, faas_record_view_t view)
 {
-    return record_to_json(invocation_fields, NELEMS(invocation_fields), inv, view);
+    return faas_store__record_to_json(invocation_fields, NELEMS(invocation_fields), inv, view);
 }
 
 faas_err_t faas_invocation_from_json(const cJSON *json, faas_invocation_t *out, faas_error_t *err)
 {
-    return record_from_json("invocation", invocation_fields, NELEMS(invocation_fields), json, out,
+    return faas_store__record_from_json("invocation", invocation_fields, NELEMS(invocation_fields), json, out,
                             sizeof(*out), err);
 }
 
@@ -761,7 +567,7 @@ void faas_revision_free(faas_revision_t *rev)
 {
     if (rev == NULL)
         return;
-    fields_free(revision_fields, NELEMS(revision_fields), rev);
+    faas_store__fields_free(revision_fields, NELEMS(revision_fields), rev);
     faas_function_free(&rev->settings);
     memset(rev, 0, sizeof(*rev));
 }
@@ -775,7 +581,7 @@ void faas_revision_array_free(faas_revision_t *arr, size_t n)
 
 cJSON *faas_revision_to_json(const faas_revision_t *rev, faas_record_view_t view)
 {
-    cJSON *obj = record_to_json(revision_fields, NELEMS(revision_fields), rev, view);
+    cJSON *obj = faas_store__record_to_json(revision_fields, NELEMS(revision_fields), rev, view);
     if (obj != NULL && add_item(obj, "settings", faas_function_to_json(&rev->settings, view)) != 0) {
         cJSON_Delete(obj);
         return NULL;
@@ -785,7 +591,7 @@ cJSON *faas_revision_to_json(const faas_revision_t *rev, faas_record_view_t view
 
 faas_err_t faas_revision_from_json(const cJSON *json, faas_revision_t *out, faas_error_t *err)
 {
-    faas_err_t rc = record_from_json("revision", revision_fields, NELEMS(revision_fields), json, out, sizeof(*out), err);
+    faas_err_t rc = faas_store__record_from_json("revision", revision_fields, NELEMS(revision_fields), json, out, sizeof(*out), err);
     if (rc != FAAS_OK)
         return rc;
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(json, "settings");
@@ -804,7 +610,7 @@ void faas_apikey_free(faas_apikey_t *k)
 {
     if (k == NULL)
         return;
-    fields_free(apikey_fields, NELEMS(apikey_fields), k);
+    faas_store__fields_free(apikey_fields, NELEMS(apikey_fields), k);
     memset(k, 0, sizeof(*k));
 }
 
@@ -817,7 +623,7 @@ void faas_apikey_array_free(faas_apikey_t *arr, size_t n)
 
 cJSON *faas_apikey_to_json(const faas_apikey_t *k, faas_record_view_t view)
 {
-    cJSON *obj = record_to_json(apikey_fields, NELEMS(apikey_fields), k, view);
+    cJSON *obj = faas_store__record_to_json(apikey_fields, NELEMS(apikey_fields), k, view);
     if (obj != NULL && view == FAAS_RECORD_API)
         cJSON_DeleteItemFromObjectCaseSensitive(obj, "hash"); /* what the key hashes to is the store's alone */
     return obj;
@@ -825,7 +631,7 @@ cJSON *faas_apikey_to_json(const faas_apikey_t *k, faas_record_view_t view)
 
 faas_err_t faas_apikey_from_json(const cJSON *json, faas_apikey_t *out, faas_error_t *err)
 {
-    faas_err_t rc = record_from_json("key", apikey_fields, NELEMS(apikey_fields), json, out, sizeof(*out), err);
+    faas_err_t rc = faas_store__record_from_json("key", apikey_fields, NELEMS(apikey_fields), json, out, sizeof(*out), err);
     if (rc != FAAS_OK)
         return rc;
     unsigned char digest[FAAS_KEYS_DIGEST_LEN];
