@@ -213,8 +213,11 @@ void faas_obs_wake(faas_obs_req_t *r, int64_t wake_ms)
 
 void faas_obs_replica(faas_obs_req_t *r, const char *replica)
 {
-    if (r != NULL)
-        snprintf(r->replica, sizeof(r->replica), "%s", replica);
+    if (r == NULL)
+        return;
+    size_t n = strnlen(replica, sizeof(r->replica) - 1); /* per request: no printf */
+    memcpy(r->replica, replica, n);
+    r->replica[n] = '\0';
 }
 
 void faas_obs_upstream(faas_obs_req_t *r, double upstream_ms)

@@ -9,18 +9,22 @@
 #include <string.h>
 #include <strings.h>
 
-/* The header's name lower-cased into buf and its token, or NULL (a name too long for a token is none). */
-static const h2o_token_t *token_of(const struct phr_header *h, char *buf, size_t size)
+void faas_proxy__header_tokens(const struct phr_header *headers, size_t n, const h2o_token_t **tokens)
 {
-    if (h->name_len >= size)
-        return NULL;
-    memcpy(buf, h->name, h->name_len);
-    h2o_strtolower(buf, h->name_len);
-    return h2o_lookup_token(buf, h->name_len);
+    for (size_t i = 0; i < n; i++) {
+        char name[64]; /* longer than any token's name */
+        size_t len = headers[i].name_len;
+        tokens[i] = NULL;
+        if (headers[i].name == NULL || len == 0 || len >= sizeof(name))
+            continue;
+        memcpy(name, headers[i].name, len);
+        h2o_strtolower(name, len);
+        tokens[i] = h2o_lookup_token(name, len);
+    }
 }
 
-const char *faas_proxy__framing(const struct phr_header *headers, size_t n, int minor, int status, int head,
-                                faas_proxy__framing_t *out)
+const char *faas_proxy__framing(const struct phr_header *headers, const h2o_token_t *const *tokens, size_t n,
+                                int minor, int status, int head, faas_proxy__framing_t *out)
 {
     int chunked = 0;
     *out = (faas_proxy__framing_t){.content_length = SIZE_MAX, .keepalive = minor >= 1};
@@ -29,8 +33,7 @@ const char *faas_proxy__framing(const struct phr_header *headers, size_t n, int 
            proxy must refuse or unfold it (RFC 9112 5.2). */
         if (headers[i].name == NULL || headers[i].name_len == 0)
             return "the function sent a folded header line (obsolete line folding)";
-        char name[64];
-        const h2o_token_t *token = token_of(&headers[i], name, sizeof(name));
+        const h2o_token_t *token = tokens[i];
         const char *v = headers[i].value;
         size_t vlen = headers[i].value_len;
         if (token == H2O_TOKEN_CONTENT_LENGTH) {

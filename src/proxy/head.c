@@ -97,14 +97,30 @@ static int forwarded(const h2o_req_t *req, faas_keys_t *keys, const h2o_header_t
     return !named_by_connection(req, h);
 }
 
+/* Dotted quad of an IPv4 address into out (16 bytes): glibc's inet_ntop goes through sprintf,
+ * a visible share of a proxied request. */
+static void ipv4_text(const struct in_addr *addr, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&addr->s_addr;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (v >= 100)
+            *out++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *out++ = (char)('0' + v / 10 % 10);
+        *out++ = (char)('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 /* The client's address as text ("" when unknown); 1 when it is IPv6. */
 static int peer_of(h2o_req_t *req, char *out, size_t size)
 {
     struct sockaddr_storage ss;
     socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
     out[0] = '\0';
-    if (len > 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)size);
+    if (len > 0 && ss.ss_family == AF_INET && size >= INET_ADDRSTRLEN)
+        ipv4_text(&((struct sockaddr_in *)&ss)->sin_addr, out);
     else if (len > 0 && ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)size);
     return len > 0 && ss.ss_family == AF_INET6;

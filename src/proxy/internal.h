@@ -225,12 +225,16 @@ typedef struct faas_proxy__framing {
     int keepalive;         /* the connection may serve another request afterwards */
 } faas_proxy__framing_t;
 
+/** Each header's libh2o token (NULL: none, or a name too long or empty), from its lower-cased name. */
+void faas_proxy__header_tokens(const struct phr_header *headers, size_t n, const h2o_token_t **tokens);
+
 /**
- * What a parsed response head (n headers of HTTP/1.minor, status, to a HEAD request when head)
- * says about its body and connection. NULL, or why the head must be refused (502): a folded
- * header line, a malformed or conflicting Content-Length. Pure: forward.c and the fuzz target.
+ * What a parsed response head (n headers of HTTP/1.minor with their tokens, status, to a HEAD
+ * request when head) says about its body and connection. NULL, or why the head must be refused
+ * (502): a folded header line, a malformed or conflicting Content-Length. Pure: forward.c and
+ * the fuzz target.
  */
-const char *faas_proxy__framing(const struct phr_header *headers, size_t n, int minor, int status, int head,
-                                faas_proxy__framing_t *out);
+const char *faas_proxy__framing(const struct phr_header *headers, const h2o_token_t *const *tokens, size_t n,
+                                int minor, int status, int head, faas_proxy__framing_t *out);
 
 #endif

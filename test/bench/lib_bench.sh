@@ -61,3 +61,57 @@ DOCKERFILE
         -F "runtime=$T_PREFIX-nginx" -F "port=$port" -F "file=@$T_DIR/site.zip"
     deployed "$fn" || { echo "the upstream did not deploy"; cat "$F_LOG"; return 1; }
 }
+
+# bench_nginx_proxy UPSTREAM PORT H2PORT: Debian's nginx as a reverse proxy to UPSTREAM (host:port),
+# 2 workers, keep-alive upstream connections, HTTP/1.1 on PORT and h2c on H2PORT (loopback).
+# Sets NGINX_PID. 1 when it does not come up.
+bench_nginx_proxy() {
+    local up=$1 port=$2 port2=$3 d=$T_DIR/nginx
+    mkdir -p "$d/logs"
+    cat >"$d/nginx.conf" <<NGINX
+worker_processes 2; error_log $d/error.log error; pid $d/nginx.pid;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path $d/b; proxy_temp_path $d/p; fastcgi_temp_path $d/f; uwsgi_temp_path $d/u; scgi_temp_path $d/s;
+    upstream fn { server $up; keepalive 64; }
+    server {
+        listen 127.0.0.1:$port; listen 127.0.0.1:$port2 http2; keepalive_requests 10000000;
+        location / { proxy_pass http://fn; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
+    }
+}
+NGINX
+    nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off;' &
+    NGINX_PID=$!
+    T_PIDS+=("$NGINX_PID")
+    wait_for "nginx" 10 curl -sf -o /dev/null "http://127.0.0.1:$port/" || { cat "$d/error.log"; return 1; }
+}
+
+# bench_haproxy UPSTREAM PORT H2PORT: Debian's HAProxy in front of UPSTREAM, nbthread = cores,
+# keep-alive and `http-reuse always`, HTTP/1.1 on PORT and h2c (`proto h2`) on H2PORT. Sets HAPROXY_PID.
+bench_haproxy() {
+    local up=$1 port=$2 port2=$3 d=$T_DIR/haproxy
+    mkdir -p "$d"
+    cat >"$d/haproxy.cfg" <<HAPROXY
+global
+    nbthread $(nproc)
+    maxconn 8000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option http-keep-alive
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$port
+    bind 127.0.0.1:$port2 proto h2
+    default_backend be
+backend be
+    server s1 $up
+HAPROXY
+    haproxy -f "$d/haproxy.cfg" -db >"$d/log" 2>&1 &
+    HAPROXY_PID=$!
+    T_PIDS+=("$HAPROXY_PID")
+    wait_for "haproxy" 10 curl -sf -o /dev/null "http://127.0.0.1:$port/" || { cat "$d/log"; return 1; }
+}

@@ -4,10 +4,13 @@
 # percentiles of
 #   (a) direct: straight to the container's own address (the physical limit),
 #   (b) faas:   through faas, by its subdomain,
-#   (c) nginx:  through nginx as a reverse proxy with keep-alive upstream connections,
-#   (d) faas-off: through a second faas with `metrics = false` (its own copy of the upstream),
-# over HTTP/1.1 (wrk) and h2c (h2load), and prints faas/direct and nginx/direct side by side, and
+#   (c) nginx:  through nginx as a reverse proxy with keep-alive upstream connections (2 workers),
+#   (d) haproxy: through HAProxy (Debian's, nbthread = cores, keep-alive, `http-reuse always`; h2c
+#       through `proto h2` on its bind),
+#   (e) faas-off: through a second faas with `metrics = false` (its own copy of the upstream),
+# over HTTP/1.1 (wrk) and h2c (h2load), and prints every path's ratio to direct side by side, and
 # what counting costs: faas (metrics on, the default) over faas-off, measured in the same rounds.
+# Then the latency each proxy adds at one connection (wrk -t1 -c1): p50 and p99 minus direct's.
 # Not a pass/fail test. Env: BENCH_SECONDS (8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/lib_bench.sh"
@@ -15,7 +18,7 @@ DUR=${BENCH_SECONDS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-64}
 
-bench_tools "wrk nginx-light nghttp2-client" wrk nginx h2load
+bench_tools "wrk nginx-light nghttp2-client haproxy" wrk nginx h2load haproxy
 
 faas_start_docker bench 'log_level = "info"' || exit 1
 AUTH=(-H "Authorization: $F_KEY")
@@ -31,33 +34,16 @@ bench_nginx_function "$FN_OFF" "$(free_port)" || exit 1
 OFF_URL=$F_URL OFF_PID=$F_PID OFF_LOG=$F_LOG
 F_URL=$ON_URL F_PID=$ON_PID F_LOG=$ON_LOG
 
-# --- nginx as a reverse proxy in front of the same container -----------------------------------
-NP=$(free_port)
-NP2=$(free_port)
-mkdir -p "$T_DIR/nginx/logs"
-cat >"$T_DIR/nginx/nginx.conf" <<EOF
-worker_processes 2; error_log $T_DIR/nginx/error.log error; pid $T_DIR/nginx/nginx.pid;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    client_body_temp_path $T_DIR/nginx/b; proxy_temp_path $T_DIR/nginx/p; fastcgi_temp_path $T_DIR/nginx/f;
-    uwsgi_temp_path $T_DIR/nginx/u; scgi_temp_path $T_DIR/nginx/s;
-    upstream fn { server $IP:8080; keepalive 64; }
-    server {
-        listen 127.0.0.1:$NP; listen 127.0.0.1:$NP2 http2; keepalive_requests 10000000;
-        location / { proxy_pass http://fn; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host \$host; }
-    }
-}
-EOF
-nginx -p "$T_DIR/nginx" -c "$T_DIR/nginx/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-T_PIDS+=("$NGINX_PID")
-nginx_up() { curl -sf -o /dev/null "http://127.0.0.1:$NP/index.html"; }
-wait_for "nginx" 10 nginx_up || { cat "$T_DIR/nginx/error.log"; exit 1; }
+# --- nginx and HAProxy as reverse proxies in front of the same container --------------------------
+NP=$(free_port) NP2=$(free_port) HP=$(free_port) HP2=$(free_port)
+bench_nginx_proxy "$IP:8080" "$NP" "$NP2" || exit 1
+bench_haproxy "$IP:8080" "$HP" "$HP2" || exit 1
 check_all() {
     [ "$(curl -s "http://$IP:8080/index.html" | wc -c)" = 100 ] &&
         [ "$(curl -s -H "Host: $FN.localhost" "$F_URL/index.html" | wc -c)" = 100 ] &&
         [ "$(curl -s "http://127.0.0.1:$NP/index.html" | wc -c)" = 100 ] &&
+        [ "$(curl -s "http://127.0.0.1:$HP/index.html" | wc -c)" = 100 ] &&
+        [ "$(curl -s --http2-prior-knowledge "http://127.0.0.1:$HP2/index.html" | wc -c)" = 100 ] &&
         [ "$(curl -s -H "Host: $FN_OFF.localhost" "$OFF_URL/index.html" | wc -c)" = 100 ]
 }
 check_all || { echo "a path does not serve the file"; exit 1; }
@@ -66,8 +52,9 @@ check_all || { echo "a path does not serve the file"; exit 1; }
 # wrk_run URL [HOST]: "<req/s> <p50 ms> <p99 ms>"
 ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
 wrk_run() {
-    local out
-    out=$(wrk -t2 -c"$CONNS" -d"${DUR}s" --latency ${2:+-H "Host: $2"} "$1")
+    local out threads=2
+    [ "$CONNS" = 1 ] && threads=1
+    out=$(wrk -t$threads -c"$CONNS" -d"${DUR}s" --latency ${2:+-H "Host: $2"} "$1")
     echo "$(awk '/^Requests\/sec/ {print int($2)}' <<<"$out") $(awk '$1=="50%" {print $2}' <<<"$out" | ms) $(awk '$1=="99%" {print $2}' <<<"$out" | ms)"
 }
 # h2_run URL [AUTHORITY]: "<req/s> <p50 ms> <p99 ms>"
@@ -99,24 +86,37 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "h1 direct $(wrk_run "http://$IP:8080/index.html")" >>"$T_DIR/results"
     faas_pair h1 "$round"
     echo "h1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html")" >>"$T_DIR/results"
+    echo "h1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html")" >>"$T_DIR/results"
     echo "h2 direct $(h2_run "http://$IP:8081/index.html")" >>"$T_DIR/results"
     faas_pair h2 "$round"
     echo "h2 nginx $(h2_run "http://127.0.0.1:$NP2/index.html")" >>"$T_DIR/results"
+    echo "h2 haproxy $(h2_run "http://127.0.0.1:$HP2/index.html")" >>"$T_DIR/results"
+done
+# One connection, one request at a time: what each proxy adds to a request's latency.
+for round in $(seq 1 "$ROUNDS"); do
+    echo "latency round $round/$ROUNDS ..." >&2
+    CONNS=1
+    echo "c1 direct $(wrk_run "http://$IP:8080/index.html")" >>"$T_DIR/results"
+    echo "c1 faas $(wrk_run "$F_URL/index.html" "$FN.localhost")" >>"$T_DIR/results"
+    echo "c1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html")" >>"$T_DIR/results"
+    echo "c1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html")" >>"$T_DIR/results"
 done
 
 echo "per round (proto path req/s p50 p99):"
 sed 's/^/  /' "$T_DIR/results"
 col() { awk -v p="$1" -v w="$2" -v c="$3" '$1==p && $2==w {print $c}' "$T_DIR/results" | median; }
 echo
-echo "medians of $ROUNDS rounds of ${DUR}s; HTTP/1.1: wrk -t2 -c$CONNS; h2c: h2load -t2 -c16 -m10; upstream: nginx, 1 worker, 100-byte file"
+echo "medians of $ROUNDS rounds of ${DUR}s; HTTP/1.1: wrk -t2 -c${BENCH_CONNECTIONS:-64}; h2c: h2load -t2 -c16 -m10; upstream: nginx, 1 worker, 100-byte file"
 printf '%-8s %-7s %10s %9s %9s %10s\n' proto path "req/s" "p50 ms" "p99 ms" "/direct"
 for p in h1 h2; do
     d=$(col "$p" direct 3)
-    for w in direct faas nginx faas-off; do
+    for w in direct faas nginx haproxy faas-off; do
         r=$(col "$p" "$w" 3)
         printf '%-8s %-7s %10s %9s %9s %10.2f\n' "$p" "$w" "$r" "$(col "$p" "$w" 4)" "$(col "$p" "$w" 5)" "$(echo "$r / $d" | bc -l)"
     done
-    printf '%-8s faas/nginx throughput %.2f\n' "$p" "$(echo "$(col "$p" faas 3) / $(col "$p" nginx 3)" | bc -l)"
+    printf '%-8s faas/nginx throughput %.2f, faas/haproxy %.2f; p99 faas/haproxy %.2f\n' "$p" \
+        "$(echo "$(col "$p" faas 3) / $(col "$p" nginx 3)" | bc -l)" "$(echo "$(col "$p" faas 3) / $(col "$p" haproxy 3)" | bc -l)" \
+        "$(echo "$(col "$p" faas 5) / $(col "$p" haproxy 5)" | bc -l)"
     printf '%-8s metrics on/off throughput %.3f (target >= 0.97)\n' "$p" \
         "$(echo "$(col "$p" faas 3) / $(col "$p" faas-off 3)" | bc -l)"
     con=$(awk -v p="$p" '$1==p && $2=="faas" {print $3}' "$T_DIR/cpu" | median)
@@ -124,7 +124,14 @@ for p in h1 h2; do
     printf '%-8s faas CPU per request: metrics on %.1f us, off %.1f us (on/off %.3f)\n' "$p" \
         "$(echo "$con / 1000" | bc -l)" "$(echo "$coff / 1000" | bc -l)" "$(echo "$con / $coff" | bc -l)"
 done
-kill "$NGINX_PID" 2>/dev/null
+echo
+echo "one connection (wrk -t1 -c1), latency added to direct's, medians of $ROUNDS rounds:"
+printf '%-8s %10s %12s %12s\n' path "req/s" "p50 +us" "p99 +us"
+for w in faas nginx haproxy; do
+    printf '%-8s %10s %12.0f %12.0f\n' "$w" "$(col c1 "$w" 3)" "$(echo "($(col c1 "$w" 4) - $(col c1 direct 4)) * 1000" | bc -l)" \
+        "$(echo "($(col c1 "$w" 5) - $(col c1 direct 5)) * 1000" | bc -l)"
+done
+kill "$HAPROXY_PID" "$NGINX_PID" 2>/dev/null
 faas_stop TERM
 F_PID=$OFF_PID F_LOG=$OFF_LOG
 faas_stop TERM

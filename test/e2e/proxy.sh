@@ -93,6 +93,23 @@ check_eq "a hook that never ends is stopped by its budget" "$H_STATUS" 404
 check "... and logged" grep -q "instruction budget exceeded" "$F_LOG"
 check_eq "the API still answers on other hosts" "$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$F_URL/function/list")" 200
 
+# --- an HTTP/1.1 client while its request is answered (forward.c parks its socket) --------------
+C=("$HERE/h1client.py")
+check_eq "pipelined: three answers in order" "$(/usr/bin/python3 "${C[@]}" pipelined 127.0.0.1 "${F_URL##*:}" "$FN.localhost" | tr '\n' ' ')" \
+    "200 /echo/p1 200 /echo/p2 200 /echo/p3 "
+check_eq "pipelined over TLS" "$(/usr/bin/python3 "${C[@]}" pipelined 127.0.0.1 "$TLSPORT" "$FN.localhost" tls | tr '\n' ' ')" \
+    "200 /echo/p1 200 /echo/p2 200 /echo/p3 "
+check_eq "a request sent while the one before is answered waits its turn" \
+    "$(/usr/bin/python3 "${C[@]}" late 127.0.0.1 "${F_URL##*:}" "$FN.localhost" | tr '\n' ' ')" "504 - 200 /echo/late "
+check_eq "the same over TLS" "$(/usr/bin/python3 "${C[@]}" late 127.0.0.1 "$TLSPORT" "$FN.localhost" tls | tr '\n' ' ')" \
+    "504 - 200 /echo/late "
+check_eq "a client that half-closes after its request gets the answer" \
+    "$(/usr/bin/python3 "${C[@]}" halfclose 127.0.0.1 "${F_URL##*:}" "$FN.localhost")" "200 /echo/hc"
+/usr/bin/python3 "${C[@]}" leave 127.0.0.1 "${F_URL##*:}" "$FN.localhost"
+/usr/bin/python3 "${C[@]}" leave 127.0.0.1 "$TLSPORT" "$FN.localhost" tls
+check_eq "clients that leave mid-request disturb nobody" "$(curl -s "${H[@]}" "$F_URL/echo/x" "$F_URL/echo/y" | jq -r .path | tr '\n' ' ')" \
+    "/echo/x /echo/y "
+
 # --- failures: JSON, distinct codes, nobody else disturbed ------------------------------------
 curl -s -o "$T_DIR/slow.out" -w '%{http_code} %{time_total}' "${H[@]}" "$F_URL/slow" >"$T_DIR/slow.code" &
 slow=$!

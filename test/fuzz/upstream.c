@@ -113,8 +113,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     faas_proxy__framing_t framing;
+    const h2o_token_t *tokens[sizeof(headers) / sizeof(headers[0])];
+    if (rlen > 0)
+        faas_proxy__header_tokens(headers, nheaders, tokens);
     if (rlen > 0 && status != 101 &&
-        faas_proxy__framing(headers, nheaders, minor, status, head_request, &framing) == NULL &&
+        faas_proxy__framing(headers, tokens, nheaders, minor, status, head_request, &framing) == NULL &&
         framing.body == FAAS_PROXY__BODY_CHUNKED) {
         const char *body = buf + off + (size_t)rlen;
         size_t body_len = len - off - (size_t)rlen;

@@ -8,7 +8,10 @@
 #include "testlib.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
+
+static const char *peer4 = "10.1.2.3"; /* the IPv4 connection's peer */
 
 static socklen_t peer_v4(h2o_conn_t *conn, struct sockaddr *sa)
 {
@@ -16,7 +19,7 @@ static socklen_t peer_v4(h2o_conn_t *conn, struct sockaddr *sa)
     struct sockaddr_in *in = (struct sockaddr_in *)sa;
     memset(in, 0, sizeof(*in));
     in->sin_family = AF_INET;
-    inet_pton(AF_INET, "10.1.2.3", &in->sin_addr);
+    inet_pton(AF_INET, peer4, &in->sin_addr);
     return sizeof(*in);
 }
 
@@ -90,6 +93,24 @@ TEST(forwarded_and_dropped)
                  "forwarded: for=10.1.2.3;host=\"fn.example.com\";proto=http\r\n"
                  "\r\n");
     h2o_mem_clear_pool(&req.pool);
+}
+
+/* The peer's dotted quad is written by hand (head.c): every octet width, as inet_ntop writes it. */
+TEST(ipv4_peer_text)
+{
+    static const char *const peers[] = {"0.0.0.0", "1.22.255.9", "255.255.255.255", "100.10.1.0", "172.23.0.2"};
+    for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+        h2o_req_t req;
+        char want[64];
+        peer4 = peers[i];
+        req_init(&req, &v4_conn, "fn");
+        snprintf(want, sizeof(want), "x-forwarded-for: %s\r\n", peers[i]);
+        CHECK_CONTAINS(head_of(&req), want);
+        snprintf(want, sizeof(want), "x-real-ip: %s\r\n", peers[i]);
+        CHECK_CONTAINS(head_of(&req), want);
+        h2o_mem_clear_pool(&req.pool);
+    }
+    peer4 = "10.1.2.3";
 }
 
 TEST(own_headers_quoted)
@@ -168,6 +189,7 @@ int main(void)
     faas_auth_header_digest("faas_named-key", 14, digest);
     CHECK_INT(faas_keys_add(keys, "ci", FAAS_SCOPE_READ, digest, 1, 0, &err), FAAS_OK);
     RUN(forwarded_and_dropped);
+    RUN(ipv4_peer_text);
     RUN(own_headers_quoted);
     RUN(named_key_dropped);
     RUN(limits);
