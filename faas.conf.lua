@@ -193,7 +193,20 @@ tls = {
 docker = {
   socket = "/var/run/docker.sock",  -- the Docker engine (restart)
   image_prefix = "faas",            -- images built by faas are named <prefix>-<function>
+  -- With backend "swarm" and more than one node: the registry ("host:port")
+  -- each built image is pushed to; services pull it by digest. Without it,
+  -- tasks run the manager's local image (one node only).
+  -- registry = "127.0.0.1:5000",
 }
+
+-- Where service functions run (restart): "docker", containers on this
+-- engine; or "swarm", Docker Swarm services through the same engine, which
+-- must be a swarm manager. Each function is then a service whose tasks
+-- publish its port in host mode on a port Swarm picks; faas routes to each
+-- task's node address and port (never the routing mesh). No pause: idle
+-- functions go to 0 replicas after scale.pause_after. Job functions always
+-- run on this engine. See README "Several hosts (Docker Swarm)".
+backend = "docker"
 
 -- Hooks: optional functions faas calls to decide. Each runs with an
 -- instruction budget (1 million; every step of Lua pattern matching counts,

@@ -319,6 +319,26 @@ static void do_listrunning(void *data, faas_defer_result_t *res)
     const char *labels[3];
     res->rc = faas_docker_container_list(op->app->docker, op->all ? NULL : faas_app_labels(op->app, NULL, labels, 3), 0,
                                          &res->json, &res->err);
+    if (res->rc != FAAS_OK || !faas_services_swarm(op->app->services))
+        return;
+    /* Swarm backend: a service function's replicas are tasks, on any node; listed with their node
+       instead of the containers they have on this one. */
+    cJSON *tasks = NULL, *c;
+    if ((res->rc = faas_services_tasks(op->app->services, &tasks, &res->err)) != FAAS_OK) {
+        cJSON_Delete(res->json);
+        res->json = NULL;
+        return;
+    }
+    cJSON *merged = cJSON_CreateArray();
+    cJSON_ArrayForEach(c, res->json) {
+        if (cJSON_GetObjectItem(cJSON_GetObjectItem(c, "Labels"), "com.docker.swarm.task.id") == NULL)
+            cJSON_AddItemToArray(merged, cJSON_Duplicate(c, 1));
+    }
+    cJSON_ArrayForEach(c, tasks)
+        cJSON_AddItemToArray(merged, cJSON_Duplicate(c, 1));
+    cJSON_Delete(tasks);
+    cJSON_Delete(res->json);
+    res->json = merged;
 }
 
 static void do_listinstalled(void *data, faas_defer_result_t *res)

@@ -25,6 +25,7 @@
 typedef enum {
     T_LISTEN, T_PORT0, T_PORT, T_DOMAIN, T_PATH, T_MODE, T_LEVEL, T_LOGFILE, T_PORTS,
     T_DURATION, T_SIZE, T_INT, T_CPUS, T_HOSTLIST, T_URL, T_SOCKET, T_IMAGE_PREFIX, T_EMAIL, T_BOOL, T_ACCESSLOG,
+    T_BACKEND, T_REGISTRY,
 } setting_type_t;
 
 typedef struct setting {
@@ -101,6 +102,8 @@ static const setting_t settings[] = {
     {"tls.acme.ca_bundle", NULL, T_PATH, OFF(tls.acme.ca_bundle), 0, 0, NULL, FIXED},
     {"docker.socket", "DOCKER_HOST", T_SOCKET, OFF(docker.socket), 0, 0, "/var/run/docker.sock", FIXED},
     {"docker.image_prefix", "DOCKER_IMAGE_PREFIX", T_IMAGE_PREFIX, OFF(docker.image_prefix), 0, 0, "faas", 0},
+    {"docker.registry", NULL, T_REGISTRY, OFF(docker.registry), 0, 0, NULL, 0},
+    {"backend", NULL, T_BACKEND, OFF(backend), 0, 0, "docker", FIXED},
 };
 
 static const char *const sections[] = {"limits", "server", "scale", "tls", "tls.acme", "docker"};
@@ -196,6 +199,15 @@ static faas_err_t parse_text(const setting_t *s, faas_config_t *cfg, const faas_
         if (strlen(val) > 100 || strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789._-/") != strlen(val) ||
             !isalnum((unsigned char)val[0]))
             return faas_error_set(err, FAAS_EINVAL, "\"%s\" is not a valid image name prefix (a-z 0-9 . _ - /)", val);
+        break;
+    case T_BACKEND:
+        if (strcmp(val, "docker") != 0 && strcmp(val, "swarm") != 0)
+            return faas_error_set(err, FAAS_EINVAL, "must be \"docker\" or \"swarm\" (got \"%s\")", val);
+        break;
+    case T_REGISTRY:
+        if (!faas_core__valid_registry(val))
+            return faas_error_set(err, FAAS_EINVAL, "\"%s\" is not a registry address (host:port, e.g. \"127.0.0.1:5000\")",
+                                  val);
         break;
     default:
         break;
@@ -331,6 +343,8 @@ static faas_err_t parse_setting(const setting_t *s, faas_config_t *cfg, const fa
     case T_EMAIL:
     case T_SOCKET:
     case T_IMAGE_PREFIX:
+    case T_BACKEND:
+    case T_REGISTRY:
         return parse_text(s, cfg, v, err);
     }
     return faas_error_set(err, FAAS_EINVAL, "unsupported setting type");
@@ -443,7 +457,8 @@ void faas_config_unref(faas_config_t *cfg)
         return;
     char **strings[] = {&cfg->path, &cfg->domain, &cfg->data_dir, &cfg->passfile, &cfg->temp_dir, &cfg->log_file, &cfg->access_log,
                         &cfg->tls.cert, &cfg->tls.key, &cfg->tls.acme.directory, &cfg->tls.acme.email,
-                        &cfg->tls.acme.ca_bundle, &cfg->docker.socket, &cfg->docker.image_prefix};
+                        &cfg->tls.acme.ca_bundle, &cfg->docker.socket, &cfg->docker.image_prefix,
+                        &cfg->docker.registry, &cfg->backend};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     for (size_t i = 0; i < cfg->allowlist_len; i++)
@@ -548,7 +563,7 @@ faas_err_t faas_config_finish(faas_config_t *cfg, const char *base_dir, const ch
 static int is_string_type(setting_type_t t)
 {
     return t == T_DOMAIN || t == T_PATH || t == T_URL || t == T_EMAIL || t == T_SOCKET || t == T_IMAGE_PREFIX ||
-           t == T_LOGFILE || t == T_ACCESSLOG;
+           t == T_LOGFILE || t == T_ACCESSLOG || t == T_BACKEND || t == T_REGISTRY;
 }
 
 /* Copies setting s from src to dst; 1 if the values differed. Only types used by FIXED settings. */

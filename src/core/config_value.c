@@ -150,6 +150,27 @@ int faas_core__valid_hostname(const char *s)
     return 1;
 }
 
+int faas_core__valid_registry(const char *s)
+{
+    char host[256];
+    const char *colon = strchr(s, ':');
+    size_t n = colon != NULL ? (size_t)(colon - s) : strlen(s);
+    if (n == 0 || n >= sizeof(host))
+        return 0;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (isupper((unsigned char)host[i])) /* image references name registries in lower case */
+            return 0;
+    if (!faas_core__valid_hostname(host))
+        return 0;
+    if (colon == NULL) /* without a port, Docker reads "name/x" as a Docker Hub user unless it has a dot */
+        return strchr(host, '.') != NULL || strcmp(host, "localhost") == 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return colon[1] >= '0' && colon[1] <= '9' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
 char *faas_core__lower_dup(const char *s)
 {
     char *d = strdup(s);

@@ -32,6 +32,10 @@ int faas_core__value_int(const faas_config_value_t *v, int64_t *out);
 /** 1 if s is a DNS name: labels of [a-z0-9-] not starting or ending with '-', at most 253 chars. */
 int faas_core__valid_hostname(const char *s);
 
+/** 1 if s is a registry address for image references: a lower-case host name or IPv4 address with
+    ":port" (1..65535), or a host name with a dot (or "localhost") without one. */
+int faas_core__valid_registry(const char *s);
+
 /** A lower-cased copy of s (malloc), or NULL. */
 char *faas_core__lower_dup(const char *s);
 

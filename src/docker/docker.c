@@ -313,10 +313,18 @@ static faas_err_t map_result(const faas_docker_t *d, const xfer_t *x, CURLcode r
     return map_status(rq, err);
 }
 
-static struct curl_slist *make_headers(const char *content_type)
+static struct curl_slist *make_headers(const char *content_type, const char *extra)
 {
     /* "Expect:" stops curl from waiting for a 100 Continue before sending a large body. */
     struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+    if (h != NULL && extra != NULL) {
+        struct curl_slist *h2 = curl_slist_append(h, extra);
+        if (h2 == NULL) {
+            curl_slist_free_all(h);
+            return NULL;
+        }
+        h = h2;
+    }
     if (h != NULL && content_type != NULL) {
         char line[128];
         snprintf(line, sizeof(line), "Content-Type: %s", content_type);
@@ -337,7 +345,7 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
     faas_buf_t url = {0};
     faas_buf_adds(&url, API_BASE);
     faas_buf_adds(&url, rq->path);
-    struct curl_slist *headers = make_headers(rq->content_type);
+    struct curl_slist *headers = make_headers(rq->content_type, rq->header);
     CURL *h = url.oom || headers == NULL ? NULL : handle_get(d);
     if (h == NULL) {
         free(url.p);
@@ -363,7 +371,7 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
 /* ---- helpers for the calls below ---- */
 
 /* Runs a buffered request on path (freed here); the caller frees rq->body_out.p. */
-static faas_err_t run(faas_docker_t *d, faas_docker__req_t *rq, faas_buf_t *path, faas_error_t *err)
+faas_err_t faas_docker__run(faas_docker_t *d, faas_docker__req_t *rq, faas_buf_t *path, faas_error_t *err)
 {
     faas_err_t code;
     if (path->oom) {
@@ -380,7 +388,7 @@ static faas_err_t run(faas_docker_t *d, faas_docker__req_t *rq, faas_buf_t *path
 }
 
 /* Parses the buffered answer of rq into *out, which must be of the given cJSON type. */
-static faas_err_t take_json(faas_docker__req_t *rq, int type, cJSON **out, faas_error_t *err)
+faas_err_t faas_docker__take_json(faas_docker__req_t *rq, int type, cJSON **out, faas_error_t *err)
 {
     cJSON *j = rq->body_out.len > 0 ? cJSON_ParseWithLength(rq->body_out.p, rq->body_out.len) : NULL;
     if (j == NULL || (j->type & 0xff) != type) {
@@ -404,7 +412,7 @@ faas_err_t faas_docker__simple(faas_docker_t *d, const char *method, faas_buf_t 
                          long timeout_ms, faas_error_t *err)
 {
     faas_docker__req_t rq = {.method = method, .what = what, .timeout_ms = timeout_ms};
-    faas_err_t code = run(d, &rq, path, err);
+    faas_err_t code = faas_docker__run(d, &rq, path, err);
     free(rq.body_out.p);
     return code;
 }
@@ -415,9 +423,9 @@ faas_err_t faas_docker__get_json(faas_docker_t *d, faas_buf_t *path, const char 
 {
     *out = NULL;
     faas_docker__req_t rq = {.method = "GET", .what = what};
-    faas_err_t code = run(d, &rq, path, err);
+    faas_err_t code = faas_docker__run(d, &rq, path, err);
     if (code == FAAS_OK)
-        code = take_json(&rq, type, out, err);
+        code = faas_docker__take_json(&rq, type, out, err);
     free(rq.body_out.p);
     return code;
 }
@@ -648,9 +656,9 @@ faas_err_t faas_docker_container_create(faas_docker_t *d, const faas_docker_cont
     faas_docker__req_t rq = {.method = "POST", .what = "create container", .content_type = "application/json",
                              .body = json, .body_len = strlen(json)};
     cJSON *answer = NULL;
-    faas_err_t code = run(d, &rq, &path, err);
+    faas_err_t code = faas_docker__run(d, &rq, &path, err);
     if (code == FAAS_OK)
-        code = take_json(&rq, cJSON_Object, &answer, err);
+        code = faas_docker__take_json(&rq, cJSON_Object, &answer, err);
     if (code == FAAS_OK) {
         const cJSON *jid = cJSON_GetObjectItemCaseSensitive(answer, "Id");
         if (!cJSON_IsString(jid) || jid->valuestring[0] == '\0' || strlen(jid->valuestring) >= FAAS_DOCKER_ID_MAX)

@@ -24,6 +24,7 @@ typedef struct faas_docker__req {
     const char *path;          /* after /v1.41, with the encoded query: "/containers/json?all=1" */
     const char *what;          /* for messages: "remove container abc" */
     const char *content_type;  /* of body; NULL when there is none */
+    const char *header;        /* one more request header line ("X-Registry-Auth: ..."), or NULL */
     const void *body;
     size_t body_len;
     long timeout_ms;           /* 0 = none */
@@ -45,6 +46,12 @@ faas_err_t faas_docker__call(faas_docker_t *d, faas_docker__req_t *rq, faas_erro
 
 /* Room for an operation's description in messages ("remove image abc:1"). */
 #define FAAS_DOCKER__WHAT_MAX 160
+
+/* Runs a buffered request on path (freed here), with the default deadline when rq has none; the
+   caller frees rq->body_out.p. */
+faas_err_t faas_docker__run(faas_docker_t *d, faas_docker__req_t *rq, faas_buf_t *path, faas_error_t *err);
+/* Parses the buffered answer of rq into *out, which must be of cJSON type type. */
+faas_err_t faas_docker__take_json(faas_docker__req_t *rq, int type, cJSON **out, faas_error_t *err);
 
 /* Appends "/<kind>/<ref escaped><suffix>" to s. */
 void faas_docker__add_path(faas_buf_t *s, const char *kind, const char *ref, const char *suffix);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "faas/core/log.h"
+#include "faas/docker/swarm.h"
 
 #define LINE_MAX_BYTES ((size_t)1 << 20) /* longer JSON lines are dropped, not buffered */
 
@@ -477,10 +478,15 @@ static int on_events_body(void *arg, const char *data, size_t len)
     return 0;
 }
 
-static void events_path(faas_buf_t *path, const char *const *labels, int64_t since_unix)
+/* "/events?filters=..." for the container events of labels, or (labels NULL and swarm) those of
+   services and nodes. */
+static void events_path(faas_buf_t *path, const char *const *labels, int swarm, int64_t since_unix)
 {
     faas_buf_adds(path, "/events?filters=");
-    faas_docker__add_filters(path, "container", labels, 0);
+    if (swarm)
+        faas_docker__add_escaped(path, "{\"type\":[\"service\",\"node\"]}");
+    else
+        faas_docker__add_filters(path, "container", labels, 0);
     if (since_unix > 0) {
         char since[32];
         snprintf(since, sizeof(since), "&since=%lld", (long long)since_unix);
@@ -488,14 +494,14 @@ static void events_path(faas_buf_t *path, const char *const *labels, int64_t sin
     }
 }
 
-faas_err_t faas_docker_events(faas_docker_t *d, const char *const *labels, int64_t since_unix, faas_docker_event_cb cb,
-                              void *cbdata, const atomic_int *stop, faas_error_t *err)
+static faas_err_t follow(faas_docker_t *d, const char *const *labels, int swarm, int64_t since_unix,
+                         faas_docker_event_cb cb, void *cbdata, const atomic_int *stop, faas_error_t *err)
 {
-    const char *what = "follow events";
+    const char *what = swarm ? "follow swarm events" : "follow events";
     if (cb == NULL)
         return faas_error_set(err, FAAS_EINVAL, "%s: no callback", what);
     faas_buf_t path = {0};
-    events_path(&path, labels, since_unix);
+    events_path(&path, labels, swarm, since_unix);
     events_ctx_t e = {.cb = cb, .cbdata = cbdata};
     /* No timeout: the stream is silent while nothing happens. */
     faas_docker__req_t rq = {.method = "GET", .path = path.p, .what = what, .on_body = on_events_body,
@@ -511,4 +517,16 @@ faas_err_t faas_docker_events(faas_docker_t *d, const char *const *labels, int64
     free(rq.body_out.p);
     free(path.p);
     return code;
+}
+
+faas_err_t faas_docker_events(faas_docker_t *d, const char *const *labels, int64_t since_unix, faas_docker_event_cb cb,
+                              void *cbdata, const atomic_int *stop, faas_error_t *err)
+{
+    return follow(d, labels, 0, since_unix, cb, cbdata, stop, err);
+}
+
+faas_err_t faas_docker_swarm_events(faas_docker_t *d, int64_t since_unix, faas_docker_event_cb cb, void *cbdata,
+                                    const atomic_int *stop, faas_error_t *err)
+{
+    return follow(d, NULL, 1, since_unix, cb, cbdata, stop, err);
 }

@@ -299,7 +299,7 @@ faas_err_t faas_service__inspect(faas_services_t *s, const char *id, int contain
 }
 
 /* One HTTP request to address: 0 if a status line came back within timeout_ms. */
-static int probe_http(const char *address, int timeout_ms)
+int faas_service__probe(const char *address, int timeout_ms)
 {
     struct sockaddr_in sa;
     if (faas_routes_parse_address(address, &sa) != 0)
@@ -393,7 +393,7 @@ faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const ch
     for (;;) {
         int64_t now = faas_clock_mono_ms();
         int64_t left = deadline - now;
-        if (probe_http(address, (int)(left < PROBE_TIMEOUT_MS ? (left > 0 ? left : 1) : PROBE_TIMEOUT_MS)) == 0)
+        if (faas_service__probe(address, (int)(left < PROBE_TIMEOUT_MS ? (left > 0 ? left : 1) : PROBE_TIMEOUT_MS)) == 0)
             return FAAS_OK;
         now = faas_clock_mono_ms();
         if (now >= deadline)
@@ -480,6 +480,8 @@ void faas_service__switch(faas_services_t *s, const char *name, const faas_repli
 {
     faas_error_t err = {0};
     faas_routes_t *routes = NULL;
+    if (s->swarm)
+        n_old = 0; /* tasks, not containers: Swarm retires them (swarm.c) */
     for (size_t i = 0; i < n_old; i++)
         faas_service__retiring_add(s, old[i].id);
     if (faas_proxy_publish(s->app->proxy, s->app->store, &routes, &err) != FAAS_OK) {

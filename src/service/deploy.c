@@ -330,6 +330,8 @@ static faas_err_t start_replicas(deploy_t *d, const char *image, faas_error_t *e
                         .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus,
                         .secrets = d->spec->secrets, .n_secrets = d->spec->n_secrets};
     size_t want = replicas_wanted(d);
+    if (d->s->swarm)
+        return faas_service__swarm_deploy(d->s, &v, want, &d->next, err);
     faas_err_t rc = faas_service__replica_run(d->s, &v, &d->next, err);
     for (size_t i = 1; rc == FAAS_OK && i < want; i++) {
         faas_error_t why = {0};

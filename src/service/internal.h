@@ -82,6 +82,9 @@ struct faas_services {
         long uid, gid;
     } owners[16];
     size_t owners_next;
+    int swarm;                     /* backend "swarm": functions are Swarm services (swarm.c) */
+    pthread_t swarm_thread;        /* follows service and node events */
+    int swarm_started;
 };
 
 /* What faas reads of a container. */
@@ -244,6 +247,9 @@ void faas_service__last_output(faas_services_t *s, const char *id, faas_log_tail
 faas_err_t faas_service__wait_ready(faas_services_t *s, const char *id, const char *address, int64_t timeout_ms,
                                     faas_error_t *err);
 
+/** One HTTP request to address ("ip:port"): 0 if a status line came back within timeout_ms. */
+int faas_service__probe(const char *address, int timeout_ms);
+
 /** Removes a container (forced) and, when image is not NULL, that image; errors are logged. */
 void faas_service__remove(faas_services_t *s, const char *container_id, const char *image);
 
@@ -276,6 +282,8 @@ size_t faas_service__count(const faas_function_t *fn, faas_replica_state_t state
 /** Appends a replica to fn's in-memory set (copies id and address; "" or NULL address: none). */
 faas_err_t faas_service__set_add(faas_function_t *fn, const char *id, const char *address, faas_replica_state_t state,
                                  faas_error_t *err);
+/** 1 if a and b list the same replicas in the same states at the same addresses. */
+int faas_service__same_set(const faas_function_t *a, const faas_function_t *b);
 /** Removes replica i from fn's in-memory set. */
 void faas_service__set_drop(faas_function_t *fn, size_t i);
 /** Replaces to's set with a copy of from's. */
@@ -336,6 +344,67 @@ void faas_service__active(faas_services_t *s, const char *name);
 int faas_service__scaler_start(faas_services_t *s);
 /** Frees the scaler's table (after the scale pool stopped). */
 void faas_service__scaler_dispose(faas_services_t *s);
+
+/* ---- the swarm backend (swarm.c, swarm_tasks.c) ---- */
+
+#define FAAS_SERVICE__SWARM_NAME_MAX 192
+#define FAAS_SERVICE__TASK_ADDRESSES 4
+
+/* What faas reads of one task of a function's service. */
+typedef struct faas_service__task {
+    char id[64];
+    char node[64];
+    char state[16];                      /* Status.State */
+    char err[200];                       /* Status.Err */
+    char container[FAAS_DOCKER_ID_MAX];  /* its container on its node */
+    char build[64];                      /* the faas.build label of its spec: the version it runs */
+    char addresses[FAAS_SERVICE__TASK_ADDRESSES][FAAS_SERVICE_ADDRESS_MAX]; /* "node ip:published port" */
+    size_t n_addresses;
+    int up;        /* should run and runs, on a ready node */
+    int draining;  /* Swarm is shutting it down; it still runs */
+} faas_service__task_t;
+
+/** The Swarm service name of function name: "<image_prefix>-<name>". */
+void faas_service__swarm_name(faas_services_t *s, const char *name, char *out, size_t size);
+/** The running tasks among tasks (GET /tasks) on ready nodes of nodes (GET /nodes), at most max,
+    with the addresses of target_port. Pure. */
+size_t faas_service__swarm_parse(const cJSON *tasks, const cJSON *nodes, int target_port, faas_service__task_t *out,
+                                 size_t max);
+/**
+ * The replica set of n parsed tasks into out (which was, the set before, may be): up tasks, ready
+ * when they answered before at a listed address or (probe) answer now, else starting; with none
+ * ready and replicas > 0, was's ready tasks that are draining stay ready. Pure when !probe.
+ */
+faas_err_t faas_service__swarm_set(const faas_function_t *was, const faas_service__task_t *tasks, size_t n,
+                                   int64_t replicas, int probe, faas_function_t *out, faas_error_t *err);
+/** Reads service's tasks (malloc'd *tasks, caller frees) and its replica count. FAAS_ENOTFOUND: no service. */
+faas_err_t faas_service__swarm_read(faas_services_t *s, const char *service, int target_port,
+                                    faas_service__task_t **tasks, size_t *n, int64_t *replicas, faas_error_t *err);
+/** fn's set from its service's tasks now; the service's replica count into *replicas (may be NULL), -1
+    (and an empty set) when the service does not exist. */
+faas_err_t faas_service__swarm_refresh(faas_services_t *s, faas_function_t *fn, int64_t *replicas, faas_error_t *err);
+/** Start-up: the engine must be an active swarm manager. Starts the service/node events thread. */
+faas_err_t faas_service__swarm_start(faas_services_t *s, faas_error_t *err);
+/** Stops the events thread. */
+void faas_service__swarm_stop(faas_services_t *s);
+/**
+ * Deploys v as fn's service: created with want replicas, or updated (a rolling update, start-first,
+ * rolled back by Swarm when new tasks fail, by faas when they never answer); returns once want new
+ * tasks answer (at least one; the others may come later), with the set in next. The caller holds
+ * v->name's operation lock. Worker thread.
+ */
+faas_err_t faas_service__swarm_deploy(faas_services_t *s, const faas_version_t *v, size_t want, faas_function_t *next,
+                                      faas_error_t *err);
+/** Sets fn's service to want replicas and, with wait, publishes each new one as it answers until want
+    are ready (or the start timeout). The caller holds fn's set lock. */
+faas_err_t faas_service__swarm_scale(faas_services_t *s, faas_function_t *fn, size_t want, int wait,
+                                     faas_load_t *load, faas_error_t *err);
+/** Removes fn's service (its tasks stop). Missing: FAAS_OK. */
+faas_err_t faas_service__swarm_remove(faas_services_t *s, const char *name, faas_error_t *err);
+/** Brings fn's set in line with its service (and its min); 1 if the routes may have changed. Caller holds fn's name. */
+int faas_service__swarm_reconcile(faas_services_t *s, const faas_function_t *fn);
+/** Removes the services of this instance that no record names and no operation owns. */
+void faas_service__swarm_orphans(faas_services_t *s, const faas_function_t *fns, size_t n);
 
 /* ---- build contexts (buildctx.c, buildctx_zip.c) ---- */
 

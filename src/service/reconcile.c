@@ -55,8 +55,7 @@ static faas_err_t on_fix(faas_function_t *fn, void *cbdata, faas_error_t *err)
     return FAAS_OK;
 }
 
-/* 1 if a and b list the same replicas in the same states at the same addresses. */
-static int same_set(const faas_function_t *a, const faas_function_t *b)
+int faas_service__same_set(const faas_function_t *a, const faas_function_t *b)
 {
     if (a->n_replicas != b->n_replicas)
         return 0;
@@ -132,7 +131,7 @@ static int reconcile_set(faas_services_t *s, const faas_function_t *fn, int resu
         faas_log_info("reconcile %s: %zu replica%s died, %zu gone; bringing the set back", fn->name, lost.died,
                       lost.died == 1 ? "" : "s", lost.gone);
         replace(s, &was, &cur, had_ready > (size_t)in_force.min ? had_ready : (size_t)in_force.min, resume);
-    } else if (!same_set(&was, &cur)) {
+    } else if (!faas_service__same_set(&was, &cur)) {
         faas_service__set_publish(s, &cur, -1);
     } else if (ready > 0) {
         faas_service__state_t st;
@@ -181,6 +180,8 @@ static int reconcile_function(faas_services_t *s, const faas_function_t *fn, int
         return fix.interrupted;
     if (!resume && faas_service__crash_pending(s, fn->name))
         return fix.interrupted; /* crashed: it waits out its back-off */
+    if (s->swarm)
+        return faas_service__swarm_reconcile(s, fn) | fix.interrupted;
     return reconcile_set(s, fn, resume) | fix.interrupted;
 }
 
@@ -238,8 +239,9 @@ static void remove_orphans(faas_services_t *s, const faas_function_t *fns, size_
     cJSON *c;
     cJSON_ArrayForEach(c, list) {
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "Id")), *fn = label(c, FAAS_LABEL_FUNCTION);
+        /* A Swarm task's container is Swarm's (its labels are the service's), never an orphan of faas's. */
         if (id == NULL || named_by_a_record(fns, n, id) || label(c, FAAS_LABEL_MANAGED) == NULL ||
-            !named_by_faas(c, cfg->docker.image_prefix, fn))
+            label(c, "com.docker.swarm.task.id") != NULL || !named_by_faas(c, cfg->docker.image_prefix, fn))
             continue;
         if ((fn != NULL && faas_fnlock_held(s->app->locks, fn, NULL)) || faas_service__retiring(s, id))
             continue;
@@ -273,6 +275,8 @@ void faas_service__reconcile_all(faas_services_t *s)
     /* Orphans against the records as they are now (bringing functions back replaced containers). */
     if (faas_store_function_list(s->app->store, &fns, &n, &err) == FAAS_OK) {
         remove_orphans(s, fns, n);
+        if (s->swarm)
+            faas_service__swarm_orphans(s, fns, n);
         faas_function_array_free(fns, n);
     }
     if (changed)

@@ -195,6 +195,8 @@ faas_err_t faas_service__set_refresh(faas_services_t *s, faas_function_t *fn, fa
     faas_service__lost_t none;
     lost = lost != NULL ? lost : &none;
     *lost = (faas_service__lost_t){.died_id = ""};
+    if (s->swarm) /* Swarm replaces dead tasks itself: nothing is lost to faas */
+        return faas_service__swarm_refresh(s, fn, NULL, err);
     for (size_t i = 0; i < fn->n_replicas;) {
         faas_replica_t *r = &fn->replicas[i];
         int was_up = r->state == FAAS_REPLICA_READY || r->state == FAAS_REPLICA_STARTING;
@@ -220,9 +222,22 @@ faas_err_t faas_service__set_refresh(faas_services_t *s, faas_function_t *fn, fa
 
 /* ---- sleep and retirement ---- */
 
+/* The swarm backend's sleep, retirement and trim: the service's replica count (no pause in Swarm). */
+static void swarm_scale(faas_services_t *s, faas_function_t *fn, size_t want, const char *why)
+{
+    faas_error_t err = {0};
+    if (faas_service__swarm_scale(s, fn, want, 0, NULL, &err) != FAAS_OK)
+        faas_log_warn("service %s: %s: %s", fn->name, why, err.msg);
+}
+
 void faas_service__set_sleep(faas_services_t *s, faas_function_t *fn, faas_replica_state_t to, int paused_only)
 {
     size_t n = 0;
+    if (s->swarm) {
+        if (!paused_only && faas_service__count(fn, FAAS_REPLICA_READY) > 0)
+            swarm_scale(s, fn, 0, "idle");
+        return;
+    }
     for (size_t i = 0; i < fn->n_replicas; i++) {
         faas_replica_t *r = &fn->replicas[i];
         if ((r->state == FAAS_REPLICA_READY && !paused_only) ||
@@ -253,6 +268,10 @@ void faas_service__set_retire(faas_services_t *s, faas_function_t *fn, size_t ke
 {
     char *gone[FAAS_SERVICE_REPLICAS_MAX];
     size_t n = 0, ready = 0;
+    if (s->swarm) {
+        swarm_scale(s, fn, keep_ready, "retire");
+        return;
+    }
     for (size_t i = 0; i < fn->n_replicas;) {
         faas_replica_t *r = &fn->replicas[i];
         if (r->state == FAAS_REPLICA_READY && ready < keep_ready) {
@@ -283,6 +302,10 @@ void faas_service__set_trim(faas_services_t *s, faas_function_t *fn, size_t max)
 {
     static const faas_replica_state_t order[] = {FAAS_REPLICA_STOPPED, FAAS_REPLICA_PAUSED, FAAS_REPLICA_STARTING};
     size_t dropped = 0;
+    if (s->swarm) {
+        swarm_scale(s, fn, max, "max");
+        return;
+    }
     for (size_t k = 0; k < 3 && fn->n_replicas > max; k++) {
         for (size_t i = fn->n_replicas; i-- > 0 && fn->n_replicas > max;) {
             if (fn->replicas[i].state != order[k])

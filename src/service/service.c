@@ -91,7 +91,9 @@ faas_err_t faas_service_stop(faas_services_t *s, const char *name, faas_error_t 
         for (size_t i = 0; i < fn.n_replicas; i++)
             fn.replicas[i].state = FAAS_REPLICA_STOPPED;
         faas_service__set_publish(s, &fn, FAAS_FUNCTION_STOPPED);
-        for (size_t i = 0; i < fn.n_replicas; i++) {
+        if (s->swarm && (rc = faas_service__swarm_scale(s, &fn, 0, 0, NULL, err)) == FAAS_OK)
+            faas_service__set_publish(s, &fn, FAAS_FUNCTION_STOPPED); /* its tasks are gone from the set */
+        for (size_t i = 0; !s->swarm && i < fn.n_replicas; i++) {
             faas_err_t stopped = faas_docker_container_stop(s->app->docker, fn.replicas[i].id, 10, err);
             if (stopped != FAAS_OK && stopped != FAAS_ENOTFOUND) /* a container already gone is stopped enough */
                 rc = stopped;
@@ -123,7 +125,10 @@ faas_err_t faas_service_delete(faas_services_t *s, const char *name, faas_error_
     faas_revision_t *revs = NULL;
     size_t n_revs = 0;
     faas_store_revision_list(s->app->store, name, &revs, &n_revs, NULL); /* their images go with the function */
-    rc = faas_store_function_delete(s->app->store, name, err);
+    if (s->swarm)
+        rc = faas_service__swarm_remove(s, name, err);
+    if (rc == FAAS_OK)
+        rc = faas_store_function_delete(s->app->store, name, err);
     if (rc == FAAS_OK) {
         faas_service__switch(s, name, fn.replicas, fn.n_replicas, fn.image_id, fn.port);
         faas_service__remove(s, NULL, fn.prev_image);

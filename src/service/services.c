@@ -37,6 +37,7 @@ faas_services_t *faas_services_create(faas_app_t *app)
         abort();
     faas_config_t *cfg = faas_app_config(app);
     snprintf(s->network, sizeof(s->network), "%s-functions", cfg->docker.image_prefix);
+    s->swarm = faas_config_swarm(cfg);
     faas_config_unref(cfg);
     return s;
 }
@@ -164,7 +165,9 @@ faas_err_t faas_services_start(faas_services_t *s, faas_error_t *err)
 {
     faas_function_t *fns = NULL;
     size_t n = 0;
-    faas_err_t rc = faas_store_function_list(s->app->store, &fns, &n, err);
+    faas_err_t rc = s->swarm ? faas_service__swarm_start(s, err) : FAAS_OK; /* before anything runs: a manager? */
+    if (rc == FAAS_OK)
+        rc = faas_store_function_list(s->app->store, &fns, &n, err);
     if (rc != FAAS_OK)
         return rc;
     for (size_t i = 0; i < n; i++) {
@@ -200,6 +203,7 @@ int faas_services_stop(faas_services_t *s, int64_t deadline_ms)
     if (s->events_started)
         pthread_join(s->events_thread, NULL);
     s->events_started = 0;
+    faas_service__swarm_stop(s);
     if (s->scale_pool != NULL && faas_pool_dispose(s->scale_pool, deadline_ms) != 0)
         return -1;
     s->scale_pool = NULL;

@@ -64,6 +64,13 @@ faas_err_t faas_service__set_grow(faas_services_t *s, faas_function_t *fn, size_
         want = (size_t)in_force.max;
     faas_err_t rc = FAAS_OK;
     size_t before = faas_service__count(fn, FAAS_REPLICA_READY), added = 0;
+    if (s->swarm) {
+        faas_service__active(s, fn->name);
+        rc = faas_service__swarm_scale(s, fn, want, 1, load, err);
+        if (rc != FAAS_OK)
+            faas_log_error("service %s: cannot scale its Swarm service: %s", fn->name, err->msg);
+        return rc;
+    }
     while (rc == FAAS_OK && faas_service__count(fn, FAAS_REPLICA_READY) < want &&
            fn->n_replicas < FAAS_SERVICE_REPLICAS_MAX) {
         faas_wake_kind_t kind;

@@ -472,9 +472,11 @@ TEST(items_show_values_and_origins)
         testlib_check(faas_config_known(it.name), __FILE__, __LINE__, "item %s is a setting of the file", it.name);
         CHECK_STR(it.origin, "default");
     }
-    CHECK_INT(n, 55); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
+    CHECK_INT(n, 57); /* every setting of faas.conf.lua; listen.port (SERVER_PORT) is shown with listen */
     CHECK_ITEM(cfg, "metrics", "true", "default");
     CHECK_ITEM(cfg, "access_log", "-", "default");
+    CHECK_ITEM(cfg, "backend", "docker", "default");
+    CHECK_ITEM(cfg, "docker.registry", "-", "default");
     CHECK_INT(faas_config_item(cfg, n, &it), -1);
     CHECK_INT(faas_config_item(cfg, 0, &it), 0);
     CHECK_STR(it.name, "listen");
@@ -606,6 +608,50 @@ TEST(reload_logs_changes)
     faas_config_unref(next);
 }
 
+TEST(backend_and_registry)
+{
+    faas_config_t *cfg = faas_config_new();
+    CHECK_STR(cfg->backend, "docker");
+    CHECK(!faas_config_swarm(cfg));
+    CHECK(cfg->docker.registry == NULL);
+    CHECK_STR(try_set(cfg, "backend", S("swarm")), "");
+    CHECK(faas_config_swarm(cfg));
+    CHECK_CONTAINS(try_set(cfg, "backend", S("kubernetes")), "backend: must be \"docker\" or \"swarm\" (got \"kubernetes\")");
+    CHECK_CONTAINS(try_set(cfg, "backend", S("Swarm")), "must be \"docker\" or \"swarm\"");
+    CHECK_CONTAINS(try_set(cfg, "backend", N(1)), "backend: must be a string, got a number");
+    CHECK_CONTAINS(try_set(cfg, "backend", S("")), "backend: must not be empty");
+    CHECK(faas_config_swarm(cfg)); /* a refused value changes nothing */
+    static const char *const good[] = {"127.0.0.1:5000", "registry.example.com", "localhost", "reg-1.lan:443",
+                                       "localhost:65535"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        CHECK_STR(try_set(cfg, "docker.registry", S(good[i])), "");
+        CHECK_STR(cfg->docker.registry, good[i]);
+    }
+    static const char *const bad[] = {"registry", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", "host:5000x",
+                                      "Registry.lan:5000", "http://127.0.0.1:5000", "a b:1", ":5000", "-x.lan:1",
+                                      "127.0.0.1:5000/path"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_CONTAINS(try_set(cfg, "docker.registry", S(bad[i])), "is not a registry address");
+    CHECK_STR(cfg->docker.registry, "localhost:65535");
+    CHECK_CONTAINS(try_set(cfg, "docker.registry", N(5000)), "docker.registry: must be a string");
+    CHECK_STR(faas_config_nearest("backnd", NULL, 0), "backend");
+    faas_config_unref(cfg);
+}
+
+TEST(backend_is_fixed_on_reload)
+{
+    faas_config_t *cur = faas_config_new(), *next = faas_config_new();
+    CHECK_STR(try_set(next, "backend", S("swarm")), "");
+    CHECK_STR(try_set(next, "docker.registry", S("127.0.0.1:5000")), "");
+    char changed[256];
+    faas_config_keep_fixed(next, cur, changed, sizeof(changed));
+    CHECK_CONTAINS(changed, "backend");
+    CHECK_STR(next->backend, "docker");
+    CHECK_STR(next->docker.registry, "127.0.0.1:5000"); /* taken by the next deploy */
+    faas_config_unref(cur);
+    faas_config_unref(next);
+}
+
 TEST(refcount)
 {
     faas_config_t *cfg = faas_config_new();
@@ -633,6 +679,8 @@ int main(void)
     RUN(items_show_values_and_origins);
     RUN(long_values_are_cut);
     RUN(reload_logs_changes);
+    RUN(backend_and_registry);
+    RUN(backend_is_fixed_on_reload);
     RUN(refcount);
     return testlib_done();
 }

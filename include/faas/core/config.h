@@ -114,10 +114,19 @@ typedef struct faas_config {
     struct {
         char *socket;              /* Docker engine unix socket */
         char *image_prefix;        /* DOCKER_IMAGE_PREFIX */
+        char *registry;            /* "host:port" built images are pushed to (swarm backend), NULL = none */
     } docker;
+
+    char *backend;                 /* "docker" (one engine) or "swarm" (Swarm services); restart only */
 
     uint8_t _origin[FAAS_CONFIG_MAX_SETTINGS]; /* a faas_config_origin_t per row of config.c's table */
 } faas_config_t;
+
+/** 1 when service functions run as Docker Swarm services (backend "swarm"). */
+static inline int faas_config_swarm(const faas_config_t *cfg)
+{
+    return cfg->backend != NULL && cfg->backend[0] == 's';
+}
 
 /* Let's Encrypt's production directory: what prod mode uses when tls.acme.directory is not set. */
 #define FAAS_ACME_DEFAULT_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"

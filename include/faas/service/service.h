@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "faas/core/error.h"
 #include "faas/core/policy.h"
 #include "faas/store/record.h"
@@ -44,6 +46,17 @@ void faas_services_set_policy(faas_services_t *s, faas_policy_t *policy);
 /** The autoscaler's last decision for name (replicas wanted), -1 before its first; its reason into
     reason (size bytes, may be NULL). */
 int faas_service_desired(faas_services_t *s, const char *name, char *reason, size_t size);
+
+/** 1 when service functions run as Swarm services (backend "swarm"). */
+int faas_services_swarm(const faas_services_t *s);
+
+/**
+ * The running tasks of this instance's Swarm services as an array (caller deletes) of container-like
+ * summaries: {"Id" (task), "Names":["/<service>.<slot>"], "Image", "State", "Labels", "Ports":
+ * [{"PrivatePort","PublicPort","Type"}], "Node" (host name), "NodeAddr", "ContainerId", "Task": true}.
+ * An empty array with backend "docker". Worker thread: blocks.
+ */
+faas_err_t faas_services_tasks(faas_services_t *s, cJSON **out, faas_error_t *err);
 
 /** Starts a stopped or crashing service (recreating its container from its image if gone); a running one
     is left as it is (FAAS_OK). */
