@@ -90,6 +90,21 @@ check_contains "HTTP/1.1 over TLS too" \
     "v1 / host=$WEB.$D:$HTTPS xff=127.0.0.1 auth=None
  1.1"
 
+# --- what a full handshake costs: the suite, one ticket, and it resumes (across the SNI switch) ----
+# over_tls ARGS...: one HTTP/1.1 request through openssl s_client (-ign_eof: it reads until faas
+# closes, so the ticket that comes before the answer has been read), with ARGS added.
+over_tls() {
+    printf 'GET /tls HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$WEB.$D" |
+        openssl s_client -connect "127.0.0.1:$HTTPS" -servername "$WEB.$D" -alpn http/1.1 -ign_eof "$@" 2>&1
+}
+OUT=$(over_tls -msg -sess_out "$T_DIR/session.pem")
+check_contains "TLS 1.3 with AES-128-GCM, faas's first choice" "$OUT" "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256"
+check_eq "one session ticket per full handshake" "$(grep -c '<<< .*NewSessionTicket' <<<"$OUT")" 1
+check_contains "the request is served" "$OUT" "v1 /tls host=$WEB.$D"
+OUT=$(over_tls -sess_in "$T_DIR/session.pem")
+check_contains "the ticket resumes the session" "$OUT" "Reused, TLSv1.3"
+check_contains "and the resumed connection is served" "$OUT" "v1 /tls host=$WEB.$D"
+
 # --- on the first handshake, shared by concurrent ones ------------------------------------------
 check_eq "no certificate for $ONDEMAND yet" "$(cert_field "$ONDEMAND" status)" ""
 for i in 1 2 3 4; do

@@ -1,7 +1,8 @@
 /*
  * tls_certs.c (unit): certificate facts (tls.c) from certificates made here;
  * server contexts from PEM text and from files, checked by real in-memory
- * handshakes (ALPN, chain, TLS 1.2 floor).
+ * handshakes (ALPN, chain, TLS 1.2 floor, TLS 1.3 suite order, one session
+ * ticket that resumes).
  */
 #include "faas/tls/tls.h"
 #include "testlib.h"
@@ -334,7 +335,104 @@ TEST(ctx_new_settings)
     CHECK_INT(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
     CHECK((SSL_CTX_get_options(ctx) & SSL_OP_NO_COMPRESSION) != 0);
     CHECK((SSL_CTX_get_options(ctx) & SSL_OP_CIPHER_SERVER_PREFERENCE) != 0);
+    CHECK((SSL_CTX_get_options(ctx) & SSL_OP_PRIORITIZE_CHACHA) != 0);
+    CHECK_INT((int)SSL_CTX_get_num_tickets(ctx), 1);
+    CHECK((SSL_CTX_get_mode(ctx) & SSL_MODE_NO_AUTO_CHAIN) != 0);
     SSL_CTX_free(ctx);
+}
+
+/* The sessions a client was given (TLS 1.3 tickets), the last one kept. */
+static int tickets_seen;
+static SSL_SESSION *last_ticket;
+
+static int on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    (void)ssl;
+    tickets_seen++;
+    SSL_SESSION_free(last_ticket);
+    last_ticket = sess;
+    return 1; /* kept: freed by the next one or the test */
+}
+
+/*
+ * A handshake in memory (resuming sess unless NULL), then the client reads what followed it (the
+ * server's tickets). The suite's name into suite; 1 if the session was resumed, 0 if not, -1 if
+ * the handshake failed.
+ */
+static int exchange(SSL_CTX *server_ctx, SSL_CTX *client_ctx, SSL_SESSION *sess, char *suite, size_t size)
+{
+    SSL *c = SSL_new(client_ctx), *s = SSL_new(server_ctx);
+    BIO *bc = NULL, *bs = NULL;
+    int rc = -1;
+    suite[0] = '\0';
+    if (c != NULL && s != NULL && BIO_new_bio_pair(&bc, 0, &bs, 0) == 1) {
+        SSL_set_bio(c, bc, bc);
+        SSL_set_bio(s, bs, bs);
+        SSL_set_tlsext_host_name(c, "san.example");
+        if (sess != NULL)
+            SSL_set_session(c, sess);
+        SSL_set_connect_state(c);
+        SSL_set_accept_state(s);
+        int cdone = 0, sdone = 0;
+        for (int round = 0; round < 50 && !(cdone && sdone); round++) {
+            cdone = cdone || SSL_do_handshake(c) == 1;
+            sdone = sdone || SSL_do_handshake(s) == 1;
+        }
+        if (cdone && sdone) {
+            char byte;
+            CHECK(SSL_read(c, &byte, 1) <= 0); /* no data: only the tickets, which the callback counts */
+            snprintf(suite, size, "%s", SSL_CIPHER_get_name(SSL_get_current_cipher(c)));
+            rc = SSL_session_reused(c);
+            SSL_shutdown(c); /* closed cleanly: a session dropped without close_notify would not resume */
+        }
+    } else {
+        BIO_free(bc);
+        BIO_free(bs);
+    }
+    SSL_free(c);
+    SSL_free(s);
+    ERR_clear_error();
+    return rc;
+}
+
+TEST(ctx_suites_and_tickets)
+{
+    pki_t p;
+    pki_new(&p);
+    SSL_CTX *ctx = faas_tls_ctx_from_pem(p.leaf_key_pem, p.chain_pem, NULL);
+    SSL_CTX *cctx = client_ctx();
+    CHECK(ctx != NULL && cctx != NULL);
+    if (ctx == NULL || cctx == NULL)
+        goto out;
+    SSL_CTX_set_session_cache_mode(cctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(cctx, on_new_session);
+    char suite[64];
+    /* OpenSSL's client lists AES-256-GCM first: the server's order wins */
+    tickets_seen = 0;
+    CHECK_INT(exchange(ctx, cctx, NULL, suite, sizeof(suite)), 0);
+    CHECK_STR(suite, "TLS_AES_128_GCM_SHA256");
+    CHECK_INT(tickets_seen, 1); /* one ticket, not OpenSSL's two */
+    CHECK(last_ticket != NULL);
+    /* and it resumes */
+    SSL_SESSION *ticket = last_ticket;
+    last_ticket = NULL;
+    CHECK_INT(exchange(ctx, cctx, ticket, suite, sizeof(suite)), 1);
+    CHECK_STR(suite, "TLS_AES_128_GCM_SHA256");
+    SSL_SESSION_free(ticket);
+    /* a client that puts ChaCha20 first (no AES hardware) gets it */
+    SSL_CTX_set_ciphersuites(cctx, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256");
+    CHECK_INT(exchange(ctx, cctx, NULL, suite, sizeof(suite)), 0);
+    CHECK_STR(suite, "TLS_CHACHA20_POLY1305_SHA256");
+    /* AES-256-GCM is still served to a client offering only that */
+    SSL_CTX_set_ciphersuites(cctx, "TLS_AES_256_GCM_SHA384");
+    CHECK_INT(exchange(ctx, cctx, NULL, suite, sizeof(suite)), 0);
+    CHECK_STR(suite, "TLS_AES_256_GCM_SHA384");
+out:
+    SSL_SESSION_free(last_ticket);
+    last_ticket = NULL;
+    SSL_CTX_free(cctx);
+    SSL_CTX_free(ctx);
+    pki_free(&p);
 }
 
 TEST(ctx_from_pem_serves_the_chain)
@@ -510,6 +608,7 @@ int main(void)
     RUN(cert_info_names_and_times);
     RUN(cert_info_refuses_garbage);
     RUN(ctx_new_settings);
+    RUN(ctx_suites_and_tickets);
     RUN(ctx_from_pem_serves_the_chain);
     RUN(ctx_from_pem_refusals);
     RUN(ctx_from_files);
