@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #define PROBE_MS 300 /* one readiness probe of a new task's address */
@@ -49,9 +50,13 @@ static void node_address(const cJSON *nodes, const char *id, char *out, size_t s
             const char *colon = mgr != NULL ? strrchr(mgr, ':') : NULL;
             if (colon != NULL)
                 snprintf(out, size, "%.*s", (int)(colon - mgr), mgr);
-            return;
+        } else {
+            snprintf(out, size, "%s", addr);
         }
-        snprintf(out, size, "%s", addr);
+        /* The proxy dials IPv4 addresses (routes.c): anything else is a node it cannot reach. */
+        struct in_addr ip;
+        if (inet_pton(AF_INET, out, &ip) != 1)
+            out[0] = '\0';
         return;
     }
 }
@@ -72,7 +77,7 @@ static int parse_task(const cJSON *task, const cJSON *nodes, int target_port, fa
     snprintf(t->build, sizeof(t->build), "%s", str(labels, FAAS_LABEL_BUILD));
     if (t->id[0] == '\0' || strcmp(state, "running") != 0)
         return -1;
-    char host[48];
+    char host[INET6_ADDRSTRLEN]; /* room to see a longer address is not IPv4 */
     node_address(nodes, t->node, host, sizeof(host));
     if (host[0] == '\0')
         return -1; /* its node is down or unknown: not reachable, whatever the task says */
@@ -85,7 +90,7 @@ static int parse_task(const cJSON *task, const cJSON *nodes, int target_port, fa
                     *published = cJSON_GetObjectItemCaseSensitive(p, "PublishedPort");
         if (t->n_addresses < FAAS_SERVICE__TASK_ADDRESSES && cJSON_IsNumber(target) && target->valueint == target_port &&
             cJSON_IsNumber(published) && published->valueint > 0)
-            snprintf(t->addresses[t->n_addresses++], FAAS_SERVICE_ADDRESS_MAX, "%s:%d", host, published->valueint);
+            snprintf(t->addresses[t->n_addresses++], FAAS_SERVICE_ADDRESS_MAX, "%.15s:%d", host, published->valueint);
     }
     return 0;
 }

@@ -14,7 +14,9 @@
 static const char *nodes_json =
     "[{\"ID\":\"n1\",\"Status\":{\"State\":\"ready\",\"Addr\":\"10.0.0.1\"}},"
     " {\"ID\":\"n2\",\"Status\":{\"State\":\"down\",\"Addr\":\"10.0.0.2\"}},"
-    " {\"ID\":\"n3\",\"Status\":{\"State\":\"ready\",\"Addr\":\"0.0.0.0\"},\"ManagerStatus\":{\"Addr\":\"10.0.0.3:2377\"}}]";
+    " {\"ID\":\"n3\",\"Status\":{\"State\":\"ready\",\"Addr\":\"0.0.0.0\"},\"ManagerStatus\":{\"Addr\":\"10.0.0.3:2377\"}},"
+    " {\"ID\":\"n4\",\"Status\":{\"State\":\"ready\",\"Addr\":\"fd00:1234:5678:9abc:def0:1234:5678:9abc\"}},"
+    " {\"ID\":\"n5\",\"Status\":{\"State\":\"ready\",\"Addr\":\"a-node-name-rather-than-an-address.example.org\"}}]";
 
 /* A task JSON object of node, desired state, state, build, with port 8080 published at published
    (0: none), and a second (IPv6) port published + 1. */
@@ -70,6 +72,11 @@ TEST(tasks_to_addresses)
     CHECK_INT(parse("[]", t, 8), 0);
     CHECK_INT(parse("{\"not\":\"an array\"}", t, 8), 0);
     CHECK_INT(parse(json, t, 1), 1); /* never past max */
+    /* The proxy dials IPv4: a node known by an IPv6 address or a name serves nothing through faas. */
+    task(a, sizeof(a), "t6", "n4", "running", "running", "b1", 30006);
+    task(b, sizeof(b), "t7", "n5", "running", "running", "b1", 30007);
+    snprintf(json, sizeof(json), "[%s,%s]", a, b);
+    CHECK_INT(parse(json, t, 8), 0);
 }
 
 /* A record set with replicas (id, address, state) given as triples. */
