@@ -1,7 +1,8 @@
 /*
  * functions.c: the service-function routes of the seed-000 API.
  *   POST   /function/upload            multipart name, tag, runtime, file[, port, volume, container_port, env,
- *                                       secrets, scale_min, scale_max, scale_target, concurrency, memory, cpus]
+ *                                       secrets, scale_min, scale_max, scale_target, concurrency, memory, cpus,
+ *                                       placement (backend "swarm")]
  *   GET    /function/get/:name         the record (?wait=<build id>[&timeout=s]: once that build ended, wait.c)
  *   GET    /function/list              {"keys":[names],"functions":[records]}
  *   GET    /function/listrunning       platform containers running (?all=1: every container)
@@ -183,6 +184,23 @@ static int secrets_or_reply(h2o_req_t *req, const faas_multipart_t *form, faas_d
     return 0;
 }
 
+/* The placement field (Swarm placement constraints): absent keeps the function's, "" clears them.
+ * Refused with the local backend, where there is one engine to place on. */
+static int placement_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form,
+                              faas_deploy_spec_t *spec)
+{
+    const faas_multipart_part_t *p = faas_multipart_get(form, "placement");
+    faas_error_t err = {0};
+    spec->placement_given = p != NULL;
+    if (p != NULL && faas_upload_parse_placement(p->data, p->len, &spec->placement, &spec->n_placement, &err) != FAAS_OK)
+        return reject(req, 400, "Invalid placement", err.msg);
+    if (spec->n_placement > 0 && !faas_services_swarm(loop->app->services))
+        return reject(req, 400, "Invalid placement",
+                      "placement constraints need backend \"swarm\": with backend \"docker\" every function runs "
+                      "on this host's engine");
+    return 0;
+}
+
 /* Every check that needs no store or Docker; then the spec the deploy takes over. */
 static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart_t *form, faas_deploy_spec_t *spec)
 {
@@ -207,7 +225,7 @@ static int spec_or_reply(faas_loop_t *loop, h2o_req_t *req, const faas_multipart
         rc = reject(req, 400, "Invalid container_port", "a number from 1 to 65535");
     } else if (env != NULL && faas_upload_parse_env(env, strlen(env), &spec->env, &spec->env_len, &err) != FAAS_OK) {
         rc = reject(req, 400, "Invalid env", err.msg);
-    } else if (secrets_or_reply(req, form, spec) != 0) {
+    } else if (secrets_or_reply(req, form, spec) != 0 || placement_or_reply(loop, req, form, spec) != 0) {
         rc = -1;
     } else if (faas_api_scale_fields_or_reply(loop, req, form, spec) != 0) {
         rc = -1;

@@ -115,6 +115,52 @@ faas_err_t faas_upload_parse_secrets(const char *text, size_t len, char ***names
     return rc;
 }
 
+/* One constraint of the placement field, trimmed, appended to out[*count]. */
+static faas_err_t add_constraint(const char *p, const char *stop, char **out, size_t *count, faas_error_t *err)
+{
+    while (p < stop && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    while (stop > p && (stop[-1] == ' ' || stop[-1] == '\t' || stop[-1] == '\r' || stop[-1] == '\n'))
+        stop--;
+    if (p == stop)
+        return FAAS_OK;
+    size_t len = (size_t)(stop - p);
+    char c[FAAS_RECORD_CONSTRAINT_MAX + 2];
+    snprintf(c, sizeof(c), "%.*s", (int)(len < sizeof(c) ? len : sizeof(c) - 1), p);
+    if (len > FAAS_RECORD_CONSTRAINT_MAX || memchr(p, '\0', len) != NULL || !faas_record_valid_constraint(c))
+        return faas_error_set(err, FAAS_EINVAL, "placement: \"%.64s\" is not a constraint (\"key==value\" or "
+                              "\"key!=value\", at most %d printable characters, the key of A-Z, a-z, 0-9, '.', '_', "
+                              "'-', e.g. node.role==worker)", c, FAAS_RECORD_CONSTRAINT_MAX);
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp(out[i], c) == 0)
+            return faas_error_set(err, FAAS_EINVAL, "placement: %s is given twice", c);
+    if (*count == FAAS_RECORD_PLACEMENT_MAX)
+        return faas_error_set(err, FAAS_EINVAL, "placement: more than %d constraints", FAAS_RECORD_PLACEMENT_MAX);
+    if ((out[*count] = strdup(c)) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    ++*count;
+    return FAAS_OK;
+}
+
+faas_err_t faas_upload_parse_placement(const char *text, size_t len, char ***placement, size_t *n, faas_error_t *err)
+{
+    char **out = calloc(FAAS_RECORD_PLACEMENT_MAX, sizeof(*out));
+    size_t count = 0;
+    faas_err_t rc = out != NULL ? FAAS_OK : faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    for (const char *p = text, *end = text + len; rc == FAAS_OK && p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p)), *stop = comma != NULL ? comma : end;
+        rc = add_constraint(p, stop, out, &count, err);
+        p = comma != NULL ? comma + 1 : end;
+    }
+    if (rc != FAAS_OK || count == 0) {
+        faas_secret_names_free(out, count);
+        out = NULL;
+    }
+    *placement = rc == FAAS_OK ? out : NULL;
+    *n = rc == FAAS_OK ? count : 0;
+    return rc;
+}
+
 /* Drops the last component of the resolved prefix out (length *len; 0 means "/"). */
 static void pop_component(char *out, size_t *len)
 {

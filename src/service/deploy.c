@@ -67,6 +67,7 @@ void faas_deploy_spec_free(faas_deploy_spec_t *spec)
         free(strings[i]);
     faas_env_free(spec->env, spec->env_len);
     faas_secret_names_free(spec->secrets, spec->n_secrets);
+    faas_secret_names_free(spec->placement, spec->n_placement);
     free(spec->zip);
     free(spec);
 }
@@ -167,11 +168,15 @@ static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec,
     fn->port = spec->port;
     fn->container_port = spec->container_port;
     faas_env_var_t *env = NULL;
-    char **secrets = NULL;
+    char **secrets = NULL, **placement = NULL;
     if (rc == FAAS_OK)
         rc = faas_env_copy(spec->env, spec->env_len, &env, err);
     if (rc == FAAS_OK && (rc = faas_secret_names_copy(spec->secrets, spec->n_secrets, &secrets, err)) != FAAS_OK)
         faas_env_free(env, spec->env_len);
+    if (rc == FAAS_OK && (rc = faas_secret_names_copy(spec->placement, spec->n_placement, &placement, err)) != FAAS_OK) {
+        faas_env_free(env, spec->env_len);
+        faas_secret_names_free(secrets, spec->n_secrets);
+    }
     if (rc == FAAS_OK) {
         faas_env_free(fn->env, fn->env_len);
         fn->env = env;
@@ -179,6 +184,9 @@ static faas_err_t take_spec(faas_function_t *fn, const faas_deploy_spec_t *spec,
         faas_secret_names_free(fn->secrets, fn->n_secrets);
         fn->secrets = secrets;
         fn->n_secrets = spec->n_secrets;
+        faas_secret_names_free(fn->placement, fn->n_placement);
+        fn->placement = placement;
+        fn->n_placement = spec->n_placement;
         fn->scale = spec->scale;
         fn->memory = spec->memory;
         fn->nano_cpus = spec->nano_cpus;
@@ -328,7 +336,8 @@ static faas_err_t start_replicas(deploy_t *d, const char *image, faas_error_t *e
     faas_version_t v = {.name = d->spec->name, .build_id = d->build_id, .image = image,
                         .container_port = d->spec->container_port, .env = d->spec->env, .env_len = d->spec->env_len,
                         .binds = d->spec->binds, .memory = d->spec->memory, .nano_cpus = d->spec->nano_cpus,
-                        .secrets = d->spec->secrets, .n_secrets = d->spec->n_secrets};
+                        .secrets = d->spec->secrets, .n_secrets = d->spec->n_secrets,
+                        .placement = d->spec->placement, .n_placement = d->spec->n_placement};
     size_t want = replicas_wanted(d);
     if (d->s->swarm)
         return faas_service__swarm_deploy(d->s, &v, want, &d->next, err);
@@ -521,6 +530,12 @@ static faas_err_t record_build(deploy_t *d, faas_function_t *out, faas_error_t *
             d->spec->n_secrets = 0;
             if ((rc = faas_secret_names_copy(fn.secrets, fn.n_secrets, &d->spec->secrets, err)) == FAAS_OK)
                 d->spec->n_secrets = fn.n_secrets;
+        }
+        if (rc == FAAS_OK && !d->spec->placement_given && fn.kind == FAAS_KIND_SERVICE) { /* likewise placement */
+            faas_secret_names_free(d->spec->placement, d->spec->n_placement);
+            d->spec->n_placement = 0;
+            if ((rc = faas_secret_names_copy(fn.placement, fn.n_placement, &d->spec->placement, err)) == FAAS_OK)
+                d->spec->n_placement = fn.n_placement;
         }
         if (fn.kind == FAAS_KIND_SERVICE) { /* likewise scale settings, memory and cpus the upload did not give */
             faas_scale_copy(&d->spec->scale, &fn.scale, FAAS_SCALE_ALL & ~d->spec->scale_given);

@@ -110,6 +110,8 @@ typedef struct faas_version {
     int64_t nano_cpus;     /* 0 = limits.cpus */
     char *const *secrets;  /* names of the secrets mounted at /run/secrets/<name> */
     size_t n_secrets;
+    char *const *placement; /* Swarm placement constraints (backend "swarm") */
+    size_t n_placement;
 } faas_version_t;
 
 /* ---- secret files (secrets.c) ---- */

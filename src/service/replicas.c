@@ -138,7 +138,8 @@ void faas_service__version_of(const faas_function_t *fn, faas_version_t *v)
     *v = (faas_version_t){.name = fn->name, .build_id = fn->build.id, .image = fn->image_id,
                           .container_port = fn->container_port, .env = fn->env, .env_len = fn->env_len,
                           .binds = fn->binds, .memory = fn->memory, .nano_cpus = fn->nano_cpus,
-                          .secrets = fn->secrets, .n_secrets = fn->n_secrets};
+                          .secrets = fn->secrets, .n_secrets = fn->n_secrets, .placement = fn->placement,
+                          .n_placement = fn->n_placement};
 }
 
 faas_err_t faas_service__replica_run(faas_services_t *s, const faas_version_t *v, faas_function_t *fn,

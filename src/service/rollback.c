@@ -39,6 +39,11 @@ static faas_deploy_spec_t *spec_of(const faas_function_t *set)
         return NULL;
     }
     spec->n_secrets = set->n_secrets;
+    if (faas_secret_names_copy(set->placement, set->n_placement, &spec->placement, NULL) != FAAS_OK) {
+        faas_deploy_spec_free(spec);
+        return NULL;
+    }
+    spec->n_placement = set->n_placement;
     return spec;
 }
 

@@ -66,6 +66,7 @@ typedef struct spec_strings {
     faas_docker_mount_t mounts[MAX_MOUNTS];
     char image[512];
     char name[FAAS_SERVICE__SWARM_NAME_MAX];
+    const char *constraints[FAAS_RECORD_PLACEMENT_MAX + 1];
 } spec_strings_t;
 
 static void strings_free(spec_strings_t *st)
@@ -120,6 +121,10 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const c
     faas_app_labels(s->app, extra, st->labels, sizeof(st->labels) / sizeof(st->labels[0]));
     snprintf(st->name, sizeof(st->name), "%s-%s", cfg->docker.image_prefix, v->name);
     snprintf(st->image, sizeof(st->image), "%s", image);
+    if (rc == FAAS_OK && v->n_placement > FAAS_RECORD_PLACEMENT_MAX)
+        rc = faas_error_set(err, FAAS_EINVAL, "more than %d placement constraints", FAAS_RECORD_PLACEMENT_MAX);
+    for (size_t i = 0; rc == FAAS_OK && i < v->n_placement; i++)
+        st->constraints[i] = v->placement[i];
     *spec = (faas_docker_service_spec_t){
         .name = st->name, .labels = st->labels, .image = st->image, .env = (const char *const *)st->env,
         .container_labels = st->labels, .mounts = st->mounts, .n_mounts = n_mounts,
@@ -127,7 +132,8 @@ static faas_err_t fill_spec(faas_services_t *s, const faas_version_t *v, const c
         .nano_cpus = v->nano_cpus > 0 ? v->nano_cpus : cfg->limits.nano_cpus, .pids_limit = cfg->limits.pids,
         .cap_drop_all = 1, .cap_add = service_caps, .init = 1, .stop_signal = stop_signal,
         .stop_grace_ms = STOP_GRACE_MS, .target_port = v->container_port, .replicas = (int64_t)want,
-        .restart_delay_ms = RESTART_DELAY_MS, .log_max_size = "10m"};
+        .restart_delay_ms = RESTART_DELAY_MS, .log_max_size = "10m",
+        .constraints = v->n_placement > 0 ? st->constraints : NULL};
     faas_config_unref(cfg);
     return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "faas/store/record.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,35 @@ static void env_free(faas_function_t *f)
     f->env_len = 0;
 }
 
+int faas_record_valid_constraint(const char *c)
+{
+    size_t len = c != NULL ? strlen(c) : 0;
+    if (len == 0 || len > FAAS_RECORD_CONSTRAINT_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (c[i] < 0x20 || c[i] > 0x7e)
+            return 0;
+    /* The first operator splits: the value may hold more ("node.labels.x==a==b"), the key never does. */
+    const char *op = strstr(c, "=="), *ne = strstr(c, "!=");
+    if (op == NULL || (ne != NULL && ne < op))
+        op = ne;
+    if (op == NULL)
+        return 0;
+    const char *k = c, *kend = op, *v = op + 2;
+    while (k < kend && *k == ' ')
+        k++;
+    while (kend > k && kend[-1] == ' ')
+        kend--;
+    while (*v == ' ')
+        v++;
+    if (k == kend || *v == '\0')
+        return 0;
+    for (const char *p = k; p < kend; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return 0;
+    return 1;
+}
+
 void faas_secret_names_free(char **names, size_t n)
 {
     for (size_t i = 0; names != NULL && i < n; i++)
@@ -247,6 +277,7 @@ void faas_function_free(faas_function_t *f)
     faas_store__fields_free(build_info_fields, NELEMS(build_info_fields), &f->build);
     env_free(f);
     faas_secret_names_free(f->secrets, f->n_secrets);
+    faas_secret_names_free(f->placement, f->n_placement);
     faas_replicas_free(f->replicas, f->n_replicas);
     memset(f, 0, sizeof(*f));
 }
@@ -271,12 +302,12 @@ static cJSON *env_to_json(const faas_function_t *f)
     return obj;
 }
 
-/* "secrets": the names only; the values never leave the secrets table. */
-static cJSON *secrets_to_json(const faas_function_t *f)
+/* "secrets" (the names only; the values never leave the secrets table) or "placement". */
+static cJSON *strings_to_json(char *const *v, size_t n)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr != NULL && i < f->n_secrets; i++) {
-        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(f->secrets[i]))) {
+    for (size_t i = 0; arr != NULL && i < n; i++) {
+        if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]))) {
             cJSON_Delete(arr);
             return NULL;
         }
@@ -339,7 +370,9 @@ cJSON *faas_function_to_json(const faas_function_t *f, faas_record_view_t view)
         cJSON_Delete(build);
         goto fail;
     }
-    if (add_item(obj, "secrets", secrets_to_json(f)) != 0 || add_item(obj, "scale", faas_scale_to_json(&f->scale)) != 0 ||
+    if (add_item(obj, "secrets", strings_to_json(f->secrets, f->n_secrets)) != 0 ||
+        add_item(obj, "placement", strings_to_json(f->placement, f->n_placement)) != 0 ||
+        add_item(obj, "scale", faas_scale_to_json(&f->scale)) != 0 ||
         add_item(obj, "replicas", replicas_to_json(f, view)) != 0 || add_first_replica(obj, f) != 0)
         goto fail;
     return obj;
@@ -388,6 +421,27 @@ static faas_err_t secrets_from_json(const cJSON *arr, faas_function_t *f, faas_e
         if (!cJSON_IsString(item) || !faas_record_valid_secret_name(item->valuestring))
             return faas_error_set(err, FAAS_EINVAL, "'secrets' must hold secret names");
         if ((f->secrets[f->n_secrets++] = strdup(item->valuestring)) == NULL)
+            return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    }
+    return FAAS_OK;
+}
+
+/* "placement": ["constraint",...]; missing or null: none (a record of an older faas). */
+static faas_err_t placement_from_json(const cJSON *arr, faas_function_t *f, faas_error_t *err)
+{
+    if (arr == NULL || cJSON_IsNull(arr))
+        return FAAS_OK;
+    size_t n = cJSON_IsArray(arr) ? (size_t)cJSON_GetArraySize(arr) : 0;
+    if (!cJSON_IsArray(arr) || n > FAAS_RECORD_PLACEMENT_MAX)
+        return faas_error_set(err, FAAS_EINVAL, "'placement' must be an array of at most %d constraints",
+                              FAAS_RECORD_PLACEMENT_MAX);
+    if (n > 0 && (f->placement = calloc(n, sizeof(*f->placement))) == NULL)
+        return faas_error_set(err, FAAS_ENOMEM, "out of memory");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        if (!cJSON_IsString(item) || !faas_record_valid_constraint(item->valuestring))
+            return faas_error_set(err, FAAS_EINVAL, "'placement' must hold placement constraints");
+        if ((f->placement[f->n_placement++] = strdup(item->valuestring)) == NULL)
             return faas_error_set(err, FAAS_ENOMEM, "out of memory");
     }
     return FAAS_OK;
@@ -477,6 +531,8 @@ faas_err_t faas_function_from_json(const cJSON *json, faas_function_t *out, faas
         rc = env_from_json(cJSON_GetObjectItemCaseSensitive(json, "env"), out, err);
     if (rc == FAAS_OK)
         rc = secrets_from_json(cJSON_GetObjectItemCaseSensitive(json, "secrets"), out, err);
+    if (rc == FAAS_OK)
+        rc = placement_from_json(cJSON_GetObjectItemCaseSensitive(json, "placement"), out, err);
     if (rc == FAAS_OK)
         rc = build_info_from_json(cJSON_GetObjectItemCaseSensitive(json, "build"), &out->build, err);
     if (rc == FAAS_OK)

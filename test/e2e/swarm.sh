@@ -9,12 +9,8 @@
 # their node; delete removes the service; with docker.registry (a docker-registry on loopback) the
 # image is pushed and the service names it by digest, and it serves.
 #
-# Not here: two nodes on one machine (a second dockerd with its own data root in a network
-# namespace, joined as a worker). It was not built in the time this backend had: a second engine
-# beside the shared one needs its own data root, exec root, pid file, socket, containerd, bridge
-# and cgroup parent, all inside a namespace made and always torn down by the test, and a mistake
-# there breaks the engine every other test uses (docs/notes: a second dockerd once deleted the
-# host's docker0). README "Several hosts (Docker Swarm)" describes the multi-host set-up.
+# Two nodes on one machine (a second engine in a network namespace, joined as a worker, and a
+# function pinned to it): test/e2e/swarm_nodes.sh.
 . "$(dirname "$0")/lib.sh"
 
 SWARM_INITED=0

@@ -2,12 +2,15 @@
  * upload.c (fuzz): the fields of a function upload that are parsed (src/api/upload.c): env lines
  * (faas_upload_parse_env, an exact-size copy: the text is not NUL-terminated), volume entries
  * (faas_upload_parse_volumes, then the Docker bind list), the image tag (faas_upload_valid_tag)
- * and secret names (faas_upload_parse_secrets). Input: one byte choosing the field, then its text.
+ * secret names (faas_upload_parse_secrets) and placement constraints (faas_upload_parse_placement).
+ * Input: one byte choosing the field, then its text.
  * Properties: env names are [A-Za-z_][A-Za-z0-9_]*, never PORT, never twice, at most 200; volume
  * sides are absolute and normalised (no "." or ".." component, no "//"); a host side that is not
  * under the function's folder is marked for the policy; the container side is never "/"; each
  * entry is one volume, read-only exactly when it ends in ":ro"; a valid tag has no space or '@';
- * secret names are valid file names (no '/', not "." or ".."), never twice, at most 64.
+ * secret names are valid file names (no '/', not "." or ".."), never twice, at most 64; constraints
+ * are valid (faas_record_valid_constraint), hold "==" or "!=", no ',' and no edge space, never
+ * twice, at most FAAS_RECORD_PLACEMENT_MAX.
  */
 #include "fuzz.h"
 #include "faas/api/upload.h"
@@ -131,10 +134,33 @@ static void secrets(const uint8_t *p, size_t len)
     free(text);
 }
 
+static void placement(const uint8_t *p, size_t len)
+{
+    char *text = fuzz_dup(p, len);
+    char **c = NULL;
+    size_t n = 0;
+    faas_error_t err = {0};
+    if (faas_upload_parse_placement(text, len, &c, &n, &err) == FAAS_OK) {
+        FUZZ_CHECK(n <= FAAS_RECORD_PLACEMENT_MAX && (n == 0) == (c == NULL));
+        for (size_t i = 0; i < n; i++) {
+            size_t l = strlen(c[i]);
+            FUZZ_CHECK(faas_record_valid_constraint(c[i]) && strchr(c[i], ',') == NULL);
+            FUZZ_CHECK(strstr(c[i], "==") != NULL || strstr(c[i], "!=") != NULL);
+            FUZZ_CHECK(l > 0 && c[i][0] != ' ' && c[i][l - 1] != ' ');
+            for (size_t j = 0; j < i; j++)
+                FUZZ_CHECK(strcmp(c[j], c[i]) != 0);
+        }
+        faas_secret_names_free(c, n);
+    } else {
+        FUZZ_CHECK(err.msg[0] != '\0' && c == NULL && n == 0);
+    }
+    free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_in_t in = {data, size};
-    switch (fuzz_byte(&in) % 4) {
+    switch (fuzz_byte(&in) % 5) {
     case 0:
         env(in.p, in.len);
         break;
@@ -144,8 +170,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2:
         tag(in.p, in.len);
         break;
-    default:
+    case 3:
         secrets(in.p, in.len);
+        break;
+    default:
+        placement(in.p, in.len);
         break;
     }
     return 0;

@@ -477,6 +477,60 @@ TEST(name_rule)
     CHECK_INT(faas_record_valid_name("caf\xc3\xa9"), 0);
 }
 
+TEST(placement_round_trip_and_rule)
+{
+    const char *ok[] = {"node.role==worker", "node.hostname != vm", "node.labels.zone==eu-1", "node.id==abc,def"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        testlib_check(faas_record_valid_constraint(ok[i]), __FILE__, __LINE__, "\"%s\" is a constraint", ok[i]);
+    char longest[FAAS_RECORD_CONSTRAINT_MAX + 2];
+    memset(longest, 'a', sizeof(longest) - 1);
+    memcpy(longest, "node.id==", 9);
+    longest[FAAS_RECORD_CONSTRAINT_MAX] = '\0';
+    CHECK(faas_record_valid_constraint(longest));
+    longest[FAAS_RECORD_CONSTRAINT_MAX] = 'a';
+    longest[FAAS_RECORD_CONSTRAINT_MAX + 1] = '\0';
+    CHECK(!faas_record_valid_constraint(longest));
+    const char *bad[] = {"", "node.role", "node.role=worker", "==worker", "node.role==", " == x", "node role==x",
+                         "node.role==wor\tker", "node.role==w\xc3\xa9", "node/role==x", "node.role<=x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        testlib_check(!faas_record_valid_constraint(bad[i]), __FILE__, __LINE__, "\"%s\" refused", bad[i]);
+    CHECK(!faas_record_valid_constraint(NULL));
+
+    cJSON *j = cJSON_Parse("{" GOOD ",\"placement\":[\"node.role==worker\",\"node.labels.a!=b\"]}");
+    faas_function_t f = {0};
+    faas_error_t err = {0};
+    CHECK_INT(faas_function_from_json(j, &f, &err), FAAS_OK);
+    cJSON_Delete(j);
+    CHECK_INT(f.n_placement, 2);
+    if (f.n_placement == 2) {
+        CHECK_STR(f.placement[0], "node.role==worker");
+        CHECK_STR(f.placement[1], "node.labels.a!=b");
+    }
+    j = faas_function_to_json(&f, FAAS_RECORD_STORED);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "placement"));
+    CHECK_STR(text, "[\"node.role==worker\",\"node.labels.a!=b\"]");
+    free(text);
+    cJSON_Delete(j);
+    faas_function_free(&f);
+    j = cJSON_Parse("{" GOOD "}"); /* an older record: no constraint, written as [] */
+    CHECK_INT(faas_function_from_json(j, &f, &err), FAAS_OK);
+    cJSON_Delete(j);
+    CHECK_INT(f.n_placement, 0);
+    CHECK(f.placement == NULL);
+    j = faas_function_to_json(&f, FAAS_RECORD_API);
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(j, "placement")) && cJSON_GetArraySize(cJSON_GetObjectItem(j, "placement")) == 0);
+    cJSON_Delete(j);
+    faas_function_free(&f);
+    expect_bad_function("{" GOOD ",\"placement\":\"node.role==worker\"}", "placement string");
+    expect_bad_function("{" GOOD ",\"placement\":[1]}", "placement number");
+    expect_bad_function("{" GOOD ",\"placement\":[\"node.role\"]}", "placement without operator");
+    char many[40 * (FAAS_RECORD_PLACEMENT_MAX + 2)] = "{" GOOD ",\"placement\":[";
+    for (int i = 0; i <= FAAS_RECORD_PLACEMENT_MAX; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s\"node.id!=n%d\"", i ? "," : "", i);
+    strcat(many, "]}");
+    expect_bad_function(many, "too many constraints");
+}
+
 int main(void)
 {
     RUN(function_round_trip);
@@ -492,5 +546,6 @@ int main(void)
     RUN(mangled_records_never_crash);
     RUN(enum_helpers);
     RUN(name_rule);
+    RUN(placement_round_trip_and_rule);
     return testlib_done();
 }

@@ -293,6 +293,41 @@ TEST(memory_and_cpus_fields)
     CHECK_INT(v, 7);
 }
 
+TEST(placement_field)
+{
+    char **c = NULL;
+    size_t n = 99;
+    faas_error_t err = {0};
+    const char *text = " node.role==worker ,, node.labels.zone != eu\n";
+    CHECK_INT(faas_upload_parse_placement(text, strlen(text), &c, &n, &err), FAAS_OK);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(c[0], "node.role==worker");
+        CHECK_STR(c[1], "node.labels.zone != eu");
+    }
+    faas_secret_names_free(c, n);
+    CHECK_INT(faas_upload_parse_placement(" , ", 3, &c, &n, &err), FAAS_OK);
+    CHECK_INT(n, 0);
+    CHECK(c == NULL);
+    n = 5;
+    CHECK_INT(faas_upload_parse_placement("node.role=worker", 16, &c, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "placement: \"node.role=worker\" is not a constraint");
+    CHECK_INT(n, 0);
+    CHECK(c == NULL);
+    CHECK_INT(faas_upload_parse_placement("node.id==a,node.id==a", 21, &c, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "given twice");
+    CHECK_INT(faas_upload_parse_placement("node.id==a\0b", 12, &c, &n, &err), FAAS_EINVAL);
+    char big[FAAS_RECORD_CONSTRAINT_MAX + 16] = "node.id==";
+    memset(big + 9, 'x', sizeof(big) - 10);
+    big[sizeof(big) - 1] = '\0';
+    CHECK_INT(faas_upload_parse_placement(big, strlen(big), &c, &n, &err), FAAS_EINVAL);
+    char many[16 * (FAAS_RECORD_PLACEMENT_MAX + 2)] = "";
+    for (int i = 0; i <= FAAS_RECORD_PLACEMENT_MAX; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "node.id!=n%d,", i);
+    CHECK_INT(faas_upload_parse_placement(many, strlen(many), &c, &n, &err), FAAS_EINVAL);
+    CHECK_CONTAINS(err.msg, "more than");
+}
+
 int main(void)
 {
     RUN(env_lines);
@@ -303,5 +338,6 @@ int main(void)
     RUN(image_tags);
     RUN(scale_fields);
     RUN(memory_and_cpus_fields);
+    RUN(placement_field);
     return testlib_done();
 }

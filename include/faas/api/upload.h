@@ -35,6 +35,15 @@ faas_err_t faas_upload_parse_env(const char *text, size_t len, faas_env_var_t **
  */
 faas_err_t faas_upload_parse_secrets(const char *text, size_t len, char ***names, size_t *n, faas_error_t *err);
 
+/**
+ * Parses the placement field, Swarm placement constraints separated by commas
+ * ("node.role==worker, node.labels.zone!=eu"; spaces around items and empty items ignored, so ""
+ * is none), into a new array *out of *n constraints (NULL when none; free with
+ * faas_secret_names_free). FAAS_EINVAL naming a constraint that is not "key==value" or
+ * "key!=value" (faas_record_valid_constraint), a repeated one, or past FAAS_RECORD_PLACEMENT_MAX.
+ */
+faas_err_t faas_upload_parse_placement(const char *text, size_t len, char ***out, size_t *n, faas_error_t *err);
+
 /* One bind mount from the volume field. */
 typedef struct faas_upload_volume {
     char host[1024];       /* absolute, normalised; after faas_upload_resolve_volumes, with no symlink on it */

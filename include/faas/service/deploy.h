@@ -29,6 +29,9 @@ typedef struct faas_deploy_spec {
     char **secrets;       /* names of the secrets mounted at /run/secrets/<name> */
     size_t n_secrets;
     int secrets_given;    /* the upload had a secrets field ("" clears): it replaces the function's list, else it is kept */
+    char **placement;     /* Swarm placement constraints (backend "swarm") */
+    size_t n_placement;
+    int placement_given;  /* as secrets_given, for the placement field */
     faas_scale_t scale;   /* the function's own scale settings: the upload's, then (a redeploy) the kept ones */
     unsigned scale_given; /* FAAS_SCALE_* bits of the scale fields the upload had ("" unsets); the others are kept */
     int64_t memory;       /* bytes, 0 = limits.memory */

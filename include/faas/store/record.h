@@ -24,12 +24,14 @@
  *              "volume","env":{"K":"V"},"secrets":["name"],"status","imageId","id","previousImage","address","binds","source","createdAt",
  *              "updatedAt","lastExecuted","restarts","lastOutput","memory","cpus",
  *              "build":{"id","status","startedAt","finishedAt","error"}|null,
- *              "scale":{"min","max","target","concurrency"},"replicas":[{"id","address","state"}]}
+ *              "scale":{"min","max","target","concurrency"},"placement":["node.role==worker"],
+ *              "replicas":[{"id","address","state"}]}
  *             "memory" is bytes and "cpus" a number of CPUs (nano_cpus / 1e9), 0 for limits.memory /
  *             limits.cpus; each "scale" key is a whole number or null (not set: the hook's or the
  *             `scale` table's value applies); a replica's "state" is "starting", "ready", "paused"
  *             or "stopped". A record without "scale", "memory", "cpus", "replicas" or "secrets"
- *             (written by an older faas) reads with nothing set, no replica and no secret.
+ *             (written by an older faas) reads with nothing set, no replica and no secret; one without
+ *             "placement" with no constraint (placement applies to backend "swarm" only).
  *             "revision" is the number of the revision that serves (0: none yet).
  * Revision:   {"functionName","revision","imageId","buildId","createdAt","settings":{function}}: one
  *             successful deploy; "settings" is the function record as it was when the revision
@@ -137,6 +139,8 @@ typedef struct faas_function {
     size_t env_len;
     char **secrets;     /* names of the secrets mounted at /run/secrets/<name> (never their values) */
     size_t n_secrets;
+    char **placement;   /* Swarm placement constraints ("node.role==worker"); backend "swarm" only */
+    size_t n_placement;
     faas_function_status_t status;
     char *image_id;
     char *prev_image; /* image of the previous deploy, for rollback */
@@ -211,6 +215,16 @@ int faas_record_valid_name(const char *name);
 /** 1 when name is a secret name `^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$` (a file name under
  *  /run/secrets: no "/", never "." or ".."), else 0 (NULL is 0). */
 int faas_record_valid_secret_name(const char *name);
+
+/* A function's placement constraints: at most this many, each at most this long. */
+#define FAAS_RECORD_PLACEMENT_MAX 16
+#define FAAS_RECORD_CONSTRAINT_MAX 200
+
+/** 1 when c is one Swarm placement constraint: 1 to FAAS_RECORD_CONSTRAINT_MAX printable ASCII
+ *  characters, "key==value" or "key!=value" (spaces around the operator allowed), the key of
+ *  A-Za-z0-9 . _ - (node.id, node.hostname, node.role, node.labels.x, engine.labels.x, ...),
+ *  the value non-empty; else 0 (NULL is 0). Swarm checks the key's meaning. */
+int faas_record_valid_constraint(const char *c);
 
 /** Frees n strings and the array (a function's secret names). NULL is allowed. */
 void faas_secret_names_free(char **names, size_t n);
