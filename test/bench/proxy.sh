@@ -71,7 +71,7 @@ faas_run_one() { # PROTO on|off RUNNER
     [ "$2" = off ] && url=$OFF_URL host=$FN_OFF.localhost pid=$OFF_PID name=faas-off
     t0=$(cpu_ticks "$pid")
     line=$($3 "$url/index.html" "$host")
-    echo "$1 $name $line" >>"$T_DIR/results"
+    echo "$1 $name $line $round" >>"$T_DIR/results"
     echo "$1 $name $(( ($(cpu_ticks "$pid") - t0) * TICK_US * 1000 / (${line%% *} * DUR + 1) ))" >>"$T_DIR/cpu"
 }
 faas_pair() { # PROTO ROUND
@@ -83,42 +83,46 @@ faas_pair() { # PROTO ROUND
 : >"$T_DIR/cpu"
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round/$ROUNDS ..." >&2
-    echo "h1 direct $(wrk_run "http://$IP:8080/index.html")" >>"$T_DIR/results"
+    echo "h1 direct $(wrk_run "http://$IP:8080/index.html") $round" >>"$T_DIR/results"
     faas_pair h1 "$round"
-    echo "h1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html")" >>"$T_DIR/results"
-    echo "h1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html")" >>"$T_DIR/results"
-    echo "h2 direct $(h2_run "http://$IP:8081/index.html")" >>"$T_DIR/results"
+    echo "h1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html") $round" >>"$T_DIR/results"
+    echo "h1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html") $round" >>"$T_DIR/results"
+    echo "h2 direct $(h2_run "http://$IP:8081/index.html") $round" >>"$T_DIR/results"
     faas_pair h2 "$round"
-    echo "h2 nginx $(h2_run "http://127.0.0.1:$NP2/index.html")" >>"$T_DIR/results"
-    echo "h2 haproxy $(h2_run "http://127.0.0.1:$HP2/index.html")" >>"$T_DIR/results"
+    echo "h2 nginx $(h2_run "http://127.0.0.1:$NP2/index.html") $round" >>"$T_DIR/results"
+    echo "h2 haproxy $(h2_run "http://127.0.0.1:$HP2/index.html") $round" >>"$T_DIR/results"
 done
 # One connection, one request at a time: what each proxy adds to a request's latency.
 for round in $(seq 1 "$ROUNDS"); do
     echo "latency round $round/$ROUNDS ..." >&2
     CONNS=1
-    echo "c1 direct $(wrk_run "http://$IP:8080/index.html")" >>"$T_DIR/results"
-    echo "c1 faas $(wrk_run "$F_URL/index.html" "$FN.localhost")" >>"$T_DIR/results"
-    echo "c1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html")" >>"$T_DIR/results"
-    echo "c1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html")" >>"$T_DIR/results"
+    echo "c1 direct $(wrk_run "http://$IP:8080/index.html") $round" >>"$T_DIR/results"
+    echo "c1 faas $(wrk_run "$F_URL/index.html" "$FN.localhost") $round" >>"$T_DIR/results"
+    echo "c1 nginx $(wrk_run "http://127.0.0.1:$NP/index.html") $round" >>"$T_DIR/results"
+    echo "c1 haproxy $(wrk_run "http://127.0.0.1:$HP/index.html") $round" >>"$T_DIR/results"
 done
 
-echo "per round (proto path req/s p50 p99):"
+echo "per round (proto path req/s p50 p99 round):"
 sed 's/^/  /' "$T_DIR/results"
 col() { awk -v p="$1" -v w="$2" -v c="$3" '$1==p && $2==w {print $c}' "$T_DIR/results" | median; }
+# ratio PROTO A B COLUMN: the median over rounds of A/B within each round (paths measured minutes
+# apart see different machines here; within a round they see nearly the same one).
+ratio() {
+    awk -v p="$1" -v a="$2" -v b="$3" -v c="$4" '$1==p && $2==a {x[$6]=$c} $1==p && $2==b {y[$6]=$c}
+        END {for (r in x) if (y[r] > 0) print x[r] / y[r]}' "$T_DIR/results" | median
+}
 echo
-echo "medians of $ROUNDS rounds of ${DUR}s; HTTP/1.1: wrk -t2 -c${BENCH_CONNECTIONS:-64}; h2c: h2load -t2 -c16 -m10; upstream: nginx, 1 worker, 100-byte file"
-printf '%-8s %-7s %10s %9s %9s %10s\n' proto path "req/s" "p50 ms" "p99 ms" "/direct"
+echo "medians of $ROUNDS rounds of ${DUR}s (ratios: median of each round's); HTTP/1.1: wrk -t2 -c${BENCH_CONNECTIONS:-64}; h2c: h2load -t2 -c16 -m10; upstream: nginx, 1 worker, 100-byte file"
+printf '%-8s %-8s %10s %9s %9s %10s\n' proto path "req/s" "p50 ms" "p99 ms" "/direct"
 for p in h1 h2; do
-    d=$(col "$p" direct 3)
     for w in direct faas nginx haproxy faas-off; do
-        r=$(col "$p" "$w" 3)
-        printf '%-8s %-7s %10s %9s %9s %10.2f\n' "$p" "$w" "$r" "$(col "$p" "$w" 4)" "$(col "$p" "$w" 5)" "$(echo "$r / $d" | bc -l)"
+        printf '%-8s %-8s %10s %9s %9s %10.2f\n' "$p" "$w" "$(col "$p" "$w" 3)" "$(col "$p" "$w" 4)" "$(col "$p" "$w" 5)" \
+            "$(ratio "$p" "$w" direct 3)"
     done
-    printf '%-8s faas/nginx throughput %.2f, faas/haproxy %.2f; p99 faas/haproxy %.2f\n' "$p" \
-        "$(echo "$(col "$p" faas 3) / $(col "$p" nginx 3)" | bc -l)" "$(echo "$(col "$p" faas 3) / $(col "$p" haproxy 3)" | bc -l)" \
-        "$(echo "$(col "$p" faas 5) / $(col "$p" haproxy 5)" | bc -l)"
-    printf '%-8s metrics on/off throughput %.3f (target >= 0.97)\n' "$p" \
-        "$(echo "$(col "$p" faas 3) / $(col "$p" faas-off 3)" | bc -l)"
+    printf '%-8s faas/haproxy: req/s %.2f, p99 %.2f; faas/nginx: req/s %.2f, p99 %.2f (p99: lower is better)\n' "$p" \
+        "$(ratio "$p" faas haproxy 3)" "$(ratio "$p" faas haproxy 5)" "$(ratio "$p" faas nginx 3)" "$(ratio "$p" faas nginx 5)"
+    printf '%-8s metrics on/off throughput %.3f (target >= 0.97; test/bench/proxy_cost.sh counts it without noise)\n' "$p" \
+        "$(ratio "$p" faas faas-off 3)"
     con=$(awk -v p="$p" '$1==p && $2=="faas" {print $3}' "$T_DIR/cpu" | median)
     coff=$(awk -v p="$p" '$1==p && $2=="faas-off" {print $3}' "$T_DIR/cpu" | median)
     printf '%-8s faas CPU per request: metrics on %.1f us, off %.1f us (on/off %.3f)\n' "$p" \
