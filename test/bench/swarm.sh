@@ -16,24 +16,14 @@ DUR=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNS:-32}
 bench_tools "wrk nginx-light" wrk nginx
 
-SWARM_INITED=0
+. "$(dirname "$0")/../e2e/lib_swarm.sh"
 bench_cleanup() {
-    local ids pid
-    for pid in "${T_PIDS[@]}"; do # faas first: it would make a removed service again
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    ids=$(docker service ls -q --filter "name=${T_PREFIX}-" 2>/dev/null)
-    [ -n "$ids" ] && docker service rm $ids >/dev/null 2>&1
+    swarm_cleanup
     docker rmi -f "$T_PREFIX-nginx-base:1" >/dev/null 2>&1
-    t_cleanup
-    [ "$SWARM_INITED" = 1 ] && docker swarm leave --force >/dev/null 2>&1 && docker network rm docker_gwbridge >/dev/null 2>&1
     return 0
 }
 trap bench_cleanup EXIT
-if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then
-    docker swarm init --advertise-addr 127.0.0.1 >/dev/null || { echo "cannot init a swarm"; exit 1; }
-    SWARM_INITED=1
-fi
+swarm_up 127.0.0.1 || exit 1
 
 SCALE='scale = { pause_after = "2s", stop_after = "4s", wake_timeout = "60s" }'
 faas_start_docker local 'log_level = "info"' "$SCALE" || exit 1

@@ -13,23 +13,7 @@ FN=$T_PREFIX-sc
 PORT=$(free_port)
 
 # A Python server (threads) whose /slow sleeps 0.3 s: load for the autoscaler.
-mkdir -p "$T_DIR/app"
-cat >"$T_DIR/app/main.py" <<'PY'
-import os, time, socket, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path.startswith("/slow"):
-            time.sleep(0.3)
-        body = ("up " + socket.gethostname() + "\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+py_host_service "$T_DIR/app" 0.3
 zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 call() { curl -s --max-time 40 -H "Host: $FN.localhost" "$@" "$F_URL/"; }
 state() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }

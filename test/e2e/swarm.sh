@@ -12,29 +12,14 @@
 # Two nodes on one machine (a second engine in a network namespace, joined as a worker, and a
 # function pinned to it): test/e2e/swarm_nodes.sh.
 . "$(dirname "$0")/lib.sh"
-
-SWARM_INITED=0
+. "$(dirname "$0")/lib_swarm.sh"
 REG_PID=""
-swarm_cleanup() {
-    local ids pid
-    for pid in "${T_PIDS[@]}"; do # faas first: it would make a removed service again
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    ids=$(docker service ls -q --filter "name=${T_PREFIX}-" 2>/dev/null)
-    [ -n "$ids" ] && docker service rm $ids >/dev/null 2>&1
+on_exit() {
     [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
-    t_cleanup
-    if [ "$SWARM_INITED" = 1 ]; then
-        docker swarm leave --force >/dev/null 2>&1
-        docker network rm docker_gwbridge >/dev/null 2>&1
-    fi
+    swarm_cleanup
 }
-trap swarm_cleanup EXIT
-
-if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = inactive ]; then
-    docker swarm init --advertise-addr 127.0.0.1 >/dev/null || { echo "cannot init a swarm"; exit 1; }
-    SWARM_INITED=1
-fi
+trap on_exit EXIT
+swarm_up 127.0.0.1 || exit 1
 check_eq "the engine is a swarm manager" "$(docker info --format '{{.Swarm.ControlAvailable}}')" true
 
 faas_start_docker swarm 'backend = "swarm"' 'restart_interval = "2s"' \
@@ -42,23 +27,7 @@ faas_start_docker swarm 'backend = "swarm"' 'restart_interval = "2s"' \
 FN=$T_PREFIX-sw
 SERVICE=$T_PREFIX-$FN
 
-mkdir -p "$T_DIR/app"
-cat >"$T_DIR/app/main.py" <<'PY'
-import os, socket, time, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path.startswith("/slow"):
-            time.sleep(0.05)
-        body = ("up " + socket.gethostname() + "\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+py_host_service "$T_DIR/app" 0.05
 zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 
 ready_count() { fn_status "$FN" '[.replicas[] | select(.state == "ready")] | length'; }

@@ -195,21 +195,7 @@ faas_start_docker nodes 'backend = "swarm"' "docker = { image_prefix = \"$T_PREF
 check_contains "faas sees 2 nodes" "$(grep 'backend swarm' "$F_LOG")" "2 nodes"
 FN=$T_PREFIX-pin
 SERVICE=$T_PREFIX-$FN
-mkdir -p "$T_DIR/app"
-cat >"$T_DIR/app/main.py" <<'PY'
-import os, socket, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = ("up " + socket.gethostname() + "\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+py_host_service "$T_DIR/app"
 zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 
 # ---- placement is validated ----
