@@ -166,15 +166,18 @@ http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever(
 PY
 }
 
-# py_expr_service DIR EXPR: a quiet Python HTTP service in DIR answering GET with the str that the
-# Python expression EXPR makes (os is imported), then a newline, on $PORT.
+# py_expr_service DIR EXPR [SLOW]: a quiet Python HTTP service in DIR answering GET with the str
+# that the Python expression EXPR makes (os, socket and time are imported), then a newline, on
+# $PORT; paths under /slow sleep SLOW seconds first (default 0).
 py_expr_service() {
     mkdir -p "$1"
     cat >"$1/main.py" <<PY
-import os, http.server
+import os, socket, time, http.server
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
+        if self.path.startswith("/slow"):
+            time.sleep(${3:-0})
         body = (str($2) + "\\n").encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -186,27 +189,8 @@ http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever(
 PY
 }
 
-# py_host_service DIR [SLOW]: a threaded Python server on $PORT answering "up <hostname>" (which
-# replica answered); paths under /slow sleep SLOW seconds first (default 0).
-py_host_service() {
-    mkdir -p "$1"
-    cat >"$1/main.py" <<PY
-import os, socket, time, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path.startswith("/slow"):
-            time.sleep(${2:-0})
-        body = ("up " + socket.gethostname() + "\\n").encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
-}
+# py_host_service DIR [SLOW]: py_expr_service answering "up <hostname>": which replica answered.
+py_host_service() { py_expr_service "$1" '"up " + socket.gethostname()' "${2:-0}"; }
 
 # zip_dir DIR ZIP: zips DIR's contents (not DIR itself).
 zip_dir() { rm -f "$2"; (cd "$1" && zip -qr "$2" .); }
