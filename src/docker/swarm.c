@@ -323,18 +323,15 @@ faas_err_t faas_docker_service_scale(faas_docker_t *d, const char *ref, int64_t 
     return rc;
 }
 
-faas_err_t faas_docker_service_rollback(faas_docker_t *d, const char *ref, faas_error_t *err)
+faas_err_t faas_docker_service_restore(faas_docker_t *d, const char *ref, const char *spec, faas_error_t *err)
 {
     char what[FAAS_DOCKER__WHAT_MAX];
-    snprintf(what, sizeof(what), "roll back service %.100s", ref != NULL ? ref : "");
+    snprintf(what, sizeof(what), "restore service %.100s", ref != NULL ? ref : "");
     if (faas_docker__check_ref(ref, what, err) != FAAS_OK)
         return FAAS_EINVAL;
-    char *json = current_spec(d, ref, -1, what, err);
-    if (json == NULL)
-        return err != NULL && err->code != FAAS_OK ? err->code : FAAS_EDOCKER;
-    faas_err_t rc = post_update(d, ref, json, "&rollback=previous", what, err);
-    free(json);
-    return rc;
+    if (spec == NULL || spec[0] != '{')
+        return faas_error_set(err, FAAS_EINVAL, "%s: no spec to restore", what);
+    return post_update(d, ref, spec, "", what, err);
 }
 
 faas_err_t faas_docker_service_remove(faas_docker_t *d, const char *ref, faas_error_t *err)

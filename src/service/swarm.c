@@ -292,7 +292,8 @@ faas_err_t faas_service__swarm_deploy(faas_services_t *s, const faas_version_t *
     faas_docker_service_spec_t spec;
     char image[512], id[FAAS_DOCKER_ID_MAX];
     cJSON *svc = NULL;
-    int created = 0;
+    char *old_spec = NULL; /* the spec before this update: put back if the new version fails */
+    int created = 0, updated = 0;
     faas_err_t rc = image_ref(s, v, image, sizeof(image), err);
     if (rc == FAAS_OK)
         rc = fill_spec(s, v, image, want, &st, &spec, err);
@@ -301,10 +302,12 @@ faas_err_t faas_service__swarm_deploy(faas_services_t *s, const faas_version_t *
         created = (rc = faas_docker_service_create(s->app->docker, &spec, id, err)) == FAAS_OK;
     else if (rc == FAAS_OK && found == FAAS_OK && !ours(s, svc))
         rc = faas_error_set(err, FAAS_ECONFLICT, "Swarm service %s belongs to another faas instance", st.name);
-    else if (rc == FAAS_OK && found == FAAS_OK)
-        rc = faas_docker_service_update(s->app->docker, st.name, &spec, err);
-    else
+    else if (rc == FAAS_OK && found == FAAS_OK) {
+        old_spec = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(svc, "Spec"));
+        updated = (rc = faas_docker_service_update(s->app->docker, st.name, &spec, err)) == FAAS_OK;
+    } else {
         rc = found;
+    }
     cJSON_Delete(svc);
     if (rc == FAAS_OK) {
         faas_log_info("service %s: %s Swarm service %s with %s, %zu replica%s", v->name, created ? "created" : "updated",
@@ -313,13 +316,16 @@ faas_err_t faas_service__swarm_deploy(faas_services_t *s, const faas_version_t *
     }
     if (rc != FAAS_OK && created) {
         faas_service__swarm_remove(s, v->name, NULL); /* a first deploy that never answered leaves nothing */
-    } else if (rc != FAAS_OK && found == FAAS_OK && st.name[0] != '\0') {
-        char trouble[256];
-        update_trouble(s, st.name, trouble, sizeof(trouble));
+    } else if (rc != FAAS_OK && updated) {
+        /* Swarm's own rollback (a task that failed) and rollback=previous both go to PreviousSpec,
+           which a scale during the deploy already replaced: faas puts its own copy back. */
         faas_error_t rb = {0};
-        if (trouble[0] == '\0' && faas_docker_service_rollback(s->app->docker, st.name, &rb) != FAAS_OK)
-            faas_log_warn("service %s: %s", v->name, rb.msg); /* Swarm did not roll back: faas asks it to */
+        if (faas_docker_service_restore(s->app->docker, st.name, old_spec, &rb) != FAAS_OK)
+            faas_log_warn("service %s: %s", v->name, rb.msg);
+        else
+            faas_log_info("service %s: Swarm service %s back to the version before", v->name, st.name);
     }
+    free(old_spec);
     strings_free(&st);
     return rc;
 }

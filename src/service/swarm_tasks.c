@@ -83,14 +83,19 @@ static int parse_task(const cJSON *task, const cJSON *nodes, int target_port, fa
         return -1; /* its node is down or unknown: not reachable, whatever the task says */
     t->up = strcmp(desired, "running") == 0;
     t->draining = !t->up;
-    /* Published ports are gone from a task Swarm is shutting down: its address is the set's. */
+    /* Published ports are gone from a task Swarm is shutting down: its address is the set's.
+       The engine publishes the port once per address family (0.0.0.0 first, then ::) from
+       separate allocators, so a task's IPv6 port number can be another task's IPv4 one, still
+       answering: only the first entry is this task's own on IPv4. */
     const cJSON *p;
     cJSON_ArrayForEach(p, at(status, "PortStatus", "Ports")) {
         const cJSON *target = cJSON_GetObjectItemCaseSensitive(p, "TargetPort"),
                     *published = cJSON_GetObjectItemCaseSensitive(p, "PublishedPort");
-        if (t->n_addresses < FAAS_SERVICE__TASK_ADDRESSES && cJSON_IsNumber(target) && target->valueint == target_port &&
-            cJSON_IsNumber(published) && published->valueint > 0)
+        if (cJSON_IsNumber(target) && target->valueint == target_port && cJSON_IsNumber(published) &&
+            published->valueint > 0) {
             snprintf(t->addresses[t->n_addresses++], FAAS_SERVICE_ADDRESS_MAX, "%.15s:%d", host, published->valueint);
+            break;
+        }
     }
     return 0;
 }
@@ -124,8 +129,8 @@ static int listed(const faas_service__task_t *t, const char *address)
     return 0;
 }
 
-/* Where a task that runs answers: what it answered at before, else the first address that
- * answers HTTP now (Swarm lists a port per address family; only some answer on IPv4), else "". */
+/* Where a task that runs answers: what it answered at before, else its address if it answers
+ * HTTP now (parse_task keeps the IPv4 binding only), else "". */
 static const char *answering(const faas_replica_t *was, const faas_service__task_t *t, int probe)
 {
     if (was != NULL && was->state == FAAS_REPLICA_READY && listed(t, was->address))

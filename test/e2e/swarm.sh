@@ -22,7 +22,7 @@ trap on_exit EXIT
 swarm_up 127.0.0.1 || exit 1
 check_eq "the engine is a swarm manager" "$(docker info --format '{{.Swarm.ControlAvailable}}')" true
 
-faas_start_docker swarm 'backend = "swarm"' 'restart_interval = "2s"' \
+faas_start_docker swarm 'backend = "swarm"' 'restart_interval = "2s"' 'limits = { start_timeout = "25s" }' \
     'scale = { pause_after = "3s", window = "4s", wake_timeout = "60s" }' || exit 1
 FN=$T_PREFIX-sw
 SERVICE=$T_PREFIX-$FN
@@ -90,6 +90,24 @@ check "a killed task is replaced (2 ready, the dead one out)" wait_for "replaced
 new_host=$(docker ps --filter "label=com.docker.swarm.service.name=$SERVICE" --format '{{.ID}}' | while read -r c; do
     [ "$c" != "${victim:0:12}" ] && echo "$c"; done | sort)
 check_eq "answers come from the 2 live tasks, the new one included" "$(hosts 20)" "$(printf '%s\n' $new_host | sed 's/^/up /')"
+
+# ---- a version whose tasks run but never answer: the deploy fails, Swarm goes back to the old one ----
+# (Swarm retires the old tasks 10 s after the new ones run, whatever they answer: from then until
+# limits.start_timeout nothing answers; see the README.) The new tasks' second published port
+# (IPv6) shares its number with an old task's IPv4 port: it must not count as the new task answering.
+mkdir -p "$T_DIR/mute" && printf 'import time\ntime.sleep(3600)\n' >"$T_DIR/mute/main.py"
+zip_dir "$T_DIR/mute" "$T_DIR/mute.zip"
+good_image=$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$SERVICE")
+upload "$FN" 0 "$T_DIR/mute.zip"
+check_eq "a mute version: upload" "$H_STATUS" 200
+check "its build fails" wait_for "mute build ends" 120 sh -c "[ \"\$(curl -s -H 'Authorization: $F_KEY' $F_URL/function/get/$FN | jq -r .build.status)\" = failed ]"
+check_contains "no task of it answered" "$(fn_status "$FN" .build.error)" "no task of the new version answered"
+check_eq "the service's image is the old version's again" \
+    "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$SERVICE")" "$good_image"
+check "2 ready replicas of the old version again" wait_for "2 ready" 90 sh -c "[ \"\$(curl -s -H 'Authorization: $F_KEY' $F_URL/function/get/$FN | jq '[.replicas[] | select(.state == \"ready\")] | length')\" = 2 ]"
+check_eq "the old version answers" "$(curl -s --max-time 10 -H "Host: $FN.localhost" "$F_URL/" | cut -c1-3)" "up "
+check "no task of the mute version is left running" wait_for "mute tasks gone" 60 sh -c \
+    "[ \"\$(docker ps -q --filter label=com.docker.swarm.service.name=$SERVICE | wc -l)\" = 2 ]"
 
 # ---- scale to zero, then a wake ----
 http PUT "$F_URL/function/scale/$FN" -H "Authorization: $F_KEY" -d '{"min":0}'

@@ -59,9 +59,10 @@ TEST(tasks_to_addresses)
     CHECK_INT(n, 3);
     CHECK_STR(t[0].id, "t1");
     CHECK(t[0].up && !t[0].draining);
-    CHECK_INT(t[0].n_addresses, 2); /* both address families' ports; 9090 is not the function's */
+    /* only the first port (the IPv4 binding): the IPv6 one's number may be another task's IPv4
+       port; 9090 is not the function's */
+    CHECK_INT(t[0].n_addresses, 1);
     CHECK_STR(t[0].addresses[0], "10.0.0.1:30001");
-    CHECK_STR(t[0].addresses[1], "10.0.0.1:30002");
     CHECK_STR(t[0].container, "c-t1");
     CHECK_STR(t[0].build, "b1");
     CHECK_STR(t[1].id, "t3");

@@ -65,8 +65,12 @@ faas_err_t faas_docker_service_update(faas_docker_t *d, const char *ref, const f
                                       faas_error_t *err);
 /** Sets the replica count, the rest of the spec unchanged (no task is replaced). Worker thread only: blocks. */
 faas_err_t faas_docker_service_scale(faas_docker_t *d, const char *ref, int64_t replicas, faas_error_t *err);
-/** Asks Swarm to roll the service back to its previous spec (rollback=previous). Worker thread only: blocks. */
-faas_err_t faas_docker_service_rollback(faas_docker_t *d, const char *ref, faas_error_t *err);
+/**
+ * Puts spec (a service Spec as JSON, read before an update) back as the service's spec. Not
+ * Swarm's rollback=previous: any update between (a scale) makes "previous" the failed spec.
+ * Worker thread only: blocks.
+ */
+faas_err_t faas_docker_service_restore(faas_docker_t *d, const char *ref, const char *spec, faas_error_t *err);
 /** DELETE /services/<ref>; its tasks stop. Missing: FAAS_ENOTFOUND. Worker thread only: blocks. */
 faas_err_t faas_docker_service_remove(faas_docker_t *d, const char *ref, faas_error_t *err);
 /** GET /services of the services carrying every label of labels ("k=v", NULL-terminated; NULL for all);
