@@ -14,22 +14,7 @@ PORT=$(free_port)
 LOG=$F_DIR/data/access.log
 check "the access log file is made under data_dir" test -f "$LOG"
 
-mkdir -p "$T_DIR/app"
-cat >"$T_DIR/app/main.py" <<'PY'
-import os, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        code = 404 if "missing" in self.path else 200
-        body = b"x" * 10
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+py_expr_service "$T_DIR/app" '"x" * 9' # 10 bytes with the newline
 zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 upload "$FN" "$PORT" "$T_DIR/app.zip"
 check_eq "upload" "$H_STATUS" 200

@@ -167,8 +167,9 @@ PY
 }
 
 # py_expr_service DIR EXPR [SLOW]: a quiet Python HTTP service in DIR answering GET with the str
-# that the Python expression EXPR makes (os, socket and time are imported), then a newline, on
-# $PORT; paths under /slow sleep SLOW seconds first (default 0).
+# that the Python expression EXPR makes (os, socket and time are imported; self is the handler),
+# then a newline, on $PORT; 404 for a path with "missing" in it, 200 otherwise; paths under
+# /slow sleep SLOW seconds first (default 0).
 py_expr_service() {
     mkdir -p "$1"
     cat >"$1/main.py" <<PY
@@ -179,7 +180,7 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/slow"):
             time.sleep(${3:-0})
         body = (str($2) + "\\n").encode()
-        self.send_response(200)
+        self.send_response(404 if "missing" in self.path else 200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

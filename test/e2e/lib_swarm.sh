@@ -28,3 +28,19 @@ swarm_cleanup() {
     fi
     return 0
 }
+
+# swarm_registry_config ADDR: writes $T_DIR/registry/config.yml for Debian's docker-registry
+# listening on ADDR (host:port), its storage in $T_DIR/registry/data.
+swarm_registry_config() {
+    mkdir -p "$T_DIR/registry"
+    cat >"$T_DIR/registry/config.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $T_DIR/registry/data
+http:
+  addr: $1
+YML
+}

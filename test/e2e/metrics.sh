@@ -25,22 +25,7 @@ PORT=$(free_port)
 AUTH=(-H "Authorization: $F_KEY")
 
 # A service that answers 404 on /missing and 200 elsewhere.
-mkdir -p "$T_DIR/app"
-cat >"$T_DIR/app/main.py" <<'PY'
-import os, http.server
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        code = 404 if self.path.startswith("/missing") else 200
-        body = ("%d %s\n" % (code, self.path)).encode()
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("", int(os.environ["PORT"])), H).serve_forever()
-PY
+py_expr_service "$T_DIR/app" self.path
 zip_dir "$T_DIR/app" "$T_DIR/app.zip"
 
 # scrape FILE [KEY]: GET /metrics into FILE (sets H_STATUS, H_HEADERS).

@@ -142,17 +142,7 @@ docker service rm "$T_PREFIX-foreign" >/dev/null 2>&1
 # ---- docker.registry: pushed, pulled by digest ----
 if [ -x /usr/bin/docker-registry ]; then
     REG_PORT=$(free_port)
-    mkdir -p "$T_DIR/registry"
-    cat >"$T_DIR/registry/config.yml" <<YML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T_DIR/registry/data
-http:
-  addr: 127.0.0.1:$REG_PORT
-YML
+    swarm_registry_config "127.0.0.1:$REG_PORT"
     /usr/bin/docker-registry serve "$T_DIR/registry/config.yml" >"$T_DIR/registry/log" 2>&1 &
     REG_PID=$!
     check "the registry answers" wait_for "registry" 10 curl -sf "http://127.0.0.1:$REG_PORT/v2/"

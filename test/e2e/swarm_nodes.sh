@@ -18,6 +18,7 @@
 # listens on the worker namespace's loopback, so the one image reference pulls on both nodes (every
 # engine treats 127.0.0.0/8 registries as insecure-allowed; no engine is reconfigured).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_swarm.sh" # swarm_registry_config; its set-up and clean-up are this test's own
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 0; }; }
 for tool in ip nsenter unshare dockerd docker-registry findmnt jq; do need "$tool"; done
@@ -140,19 +141,9 @@ start_worker() {
     wait_for "worker engine" 30 $WD version
 }
 
-# A docker-registry on ADDR (in the worker's namespace with "worker"), storage $T_DIR/registry/data.
+# Two docker-registry processes on 127.0.0.1:$REG_PORT, one in the host's namespace and one in the worker's, one storage.
 start_registry() {
-    mkdir -p "$T_DIR/registry"
-    sed "s/@ADDR@/127.0.0.1:$REG_PORT/" >"$T_DIR/registry/config.yml" <<YML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $T_DIR/registry/data
-http:
-  addr: @ADDR@
-YML
+    swarm_registry_config "127.0.0.1:$REG_PORT" # the same address in both namespaces
     /usr/bin/docker-registry serve "$T_DIR/registry/config.yml" >"$T_DIR/registry/host.log" 2>&1 &
     REG_PIDS+=($!)
     nsenter --net="/run/netns/$NS" /usr/bin/docker-registry serve "$T_DIR/registry/config.yml" \
